@@ -1,0 +1,66 @@
+# smarketing — one named command per routine. `make run` and `make test` are the two that matter.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+DEMO_LEADS ?= 2000
+PORT ?= 8000
+
+.PHONY: run test test-sqlite lint format bench bench-smoke worker beat migrate demo messages clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+migrate: $(STAMP)
+	$(PY) manage.py migrate --noinput -v0
+
+demo: migrate
+	$(PY) manage.py seed_demo --leads $(DEMO_LEADS) --if-empty
+
+## Start web + Celery worker + beat on the embedded defaults (or DATABASE_URL / REDIS_URL).
+run: demo
+	PORT=$(PORT) PY=$(PY) ./scripts/run.sh
+
+worker: $(STAMP)
+	$(VENV)/bin/celery -A smarketing worker -l INFO --concurrency=2
+
+beat: $(STAMP)
+	$(VENV)/bin/celery -A smarketing beat -l INFO
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check .
+	$(PY) manage.py makemigrations --check --dry-run -v0
+
+format: $(STAMP)
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+## Everything that can run here; tests whose service is missing are listed at the end.
+test: lint
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## The SQLite pass (CI runs it after the PostgreSQL one): no PostgreSQL-, Redis- or browser-only tests.
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL $(PY) -m pytest -m "not postgres and not redis and not browser" $(PYTEST_ARGS)
+
+## Benchmarks against PostgreSQL (BENCH_DATABASE_URL, default a local smarketing_bench database).
+bench: $(STAMP)
+	$(PY) -m bench $(BENCH_ARGS)
+
+bench-smoke: $(STAMP)
+	$(PY) -m bench --smoke
+
+## Re-extract and compile the en / zh-hans catalogs.
+messages: $(STAMP)
+	$(PY) manage.py makemessages -l en -l zh_Hans --no-obsolete --ignore=.venv --ignore=var --ignore=bench
+	$(PY) manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf var

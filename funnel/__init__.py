@@ -1,0 +1,1 @@
+"""Funnel analytics (metrics, cohorts, planner) — next issues."""

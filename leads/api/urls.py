@@ -1,0 +1,5 @@
+
+app_name = "api"
+
+# The intake helper fills this in (leads, bulk, activities, jobs).
+urlpatterns: list = []

@@ -1,0 +1,38 @@
+"""The navigation shows what the user's role can use."""
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from leads import roles
+from leads.roles import has_role
+
+# (url name, label, roles that see it). Pages check permissions themselves;
+# this only decides what the menu offers.
+NAV_ITEMS = [
+    ("home", _("Home"), None),
+    (
+        "leads:lead_list",
+        _("Leads"),
+        roles.READ_ALL_ROLES + (roles.SDR, roles.AE, roles.SALES_MANAGER),
+    ),
+    ("leads:import_start", _("Import"), (roles.MARKETING, roles.ADMIN)),
+    ("leads:integration_tokens", _("API tokens"), (roles.ADMIN,)),
+    (
+        "swagger-ui",
+        _("API docs"),
+        (roles.ADMIN, roles.INTEGRATION, roles.MARKETING, roles.DIRECTOR),
+    ),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"nav_items": []}
+    items = []
+    for url_name, label, allowed in NAV_ITEMS:
+        if allowed is None or has_role(user, *allowed):
+            items.append({"url": reverse(url_name), "label": label, "name": url_name})
+    if user.is_staff:
+        items.append({"url": reverse("admin:index"), "label": _("Admin"), "name": "admin"})
+    return {"nav_items": items, "user_roles": sorted(roles.user_roles(user))}

@@ -1,0 +1,381 @@
+"""Intake data: accounts, leads, their behaviour and the immutable event log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class TimeStamped(models.Model):
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class Team(TimeStamped):
+    class Kind(models.TextChoices):
+        MARKETING = "marketing", _("Marketing")
+        SDR = "sdr", _("SDR")
+        AE = "ae", _("Account executives")
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    manager = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="managed_teams",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("team")
+        verbose_name_plural = _("teams")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DomainListEntry(TimeStamped):
+    """Admin-editable domain lists: free-mail, competitor and customer domains."""
+
+    class Kind(models.TextChoices):
+        FREE_MAIL = "free_mail", _("Free-mail provider")
+        COMPETITOR = "competitor", _("Competitor")
+        CUSTOMER = "customer", _("Current customer")
+
+    domain = models.CharField(_("domain"), max_length=253)
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+
+    class Meta:
+        ordering = ["kind", "domain"]
+        verbose_name = _("domain list entry")
+        verbose_name_plural = _("domain lists")
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "domain"], name="domainlist_kind_domain_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.domain} ({self.get_kind_display()})"
+
+
+class Account(TimeStamped):
+    name = models.CharField(_("company name"), max_length=200)
+    name_normalised = models.CharField(max_length=200, db_index=True, editable=False)
+    domain = models.CharField(_("domain"), max_length=253, null=True, blank=True, unique=True)
+    employees = models.PositiveIntegerField(_("employees"), null=True, blank=True)
+    annual_revenue = models.DecimalField(
+        _("annual revenue (USD)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True, help_text=_("ISO 3166 code"))
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Stage(models.TextChoices):
+    INQUIRY = "inquiry", _("Inquiry")
+    MQL = "mql", _("MQL")
+    SAL = "sal", _("SAL")
+    SQL = "sql", _("SQL")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    RETURNED = "returned", _("Returned")
+    NURTURE = "nurture", _("Nurture")
+    DISQUALIFIED = "disqualified", _("Disqualified")
+    CUSTOMER_SUCCESS = "customer_success", _("Customer success")
+    EXCLUDED = "excluded", _("Excluded")
+
+
+class SourceChannel(models.TextChoices):
+    WEBSITE = "website", _("Website")
+    CONTENT = "content", _("Content")
+    EVENT = "event", _("Event")
+    WECHAT = "wechat", _("WeChat")
+    REFERRAL = "referral", _("Referral")
+    OUTBOUND = "outbound", _("Outbound")
+    PAID = "paid", _("Paid ads")
+    PARTNER = "partner", _("Partner")
+    OTHER = "other", _("Other")
+
+
+class Seniority(models.TextChoices):
+    EXECUTIVE = "executive", _("Executive (C-level)")
+    VP = "vp", _("Vice president")
+    DIRECTOR = "director", _("Director")
+    MANAGER = "manager", _("Manager")
+    INDIVIDUAL = "individual", _("Individual contributor")
+    UNKNOWN = "unknown", _("Unknown")
+
+
+class Lead(TimeStamped):
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    email = models.CharField(_("email"), max_length=254, blank=True)
+    email_normalised = models.CharField(max_length=254, null=True, blank=True, editable=False)
+    phone = models.CharField(_("phone (E.164)"), max_length=32, null=True, blank=True)
+    title = models.CharField(_("job title"), max_length=200, blank=True)
+    seniority = models.CharField(
+        _("seniority"), max_length=16, choices=Seniority.choices, default=Seniority.UNKNOWN
+    )
+    wechat_id = models.CharField(_("WeChat id"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=16, blank=True)
+    company_name = models.CharField(_("company name as given"), max_length=200, blank=True)
+    account = models.ForeignKey(
+        Account,
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    source_channel = models.CharField(
+        _("source channel"), max_length=16, choices=SourceChannel.choices
+    )
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
+    source_system = models.CharField(_("source system"), max_length=64, blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
+    created_at_source = models.DateTimeField(_("created at source"), null=True, blank=True)
+    received_at = models.DateTimeField(_("received"), default=timezone.now)
+    stage = models.CharField(
+        _("stage"), max_length=20, choices=Stage.choices, default=Stage.INQUIRY
+    )
+    stage_changed_at = models.DateTimeField(_("stage changed"), default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="owned_leads",
+    )
+    do_not_contact = models.BooleanField(_("do not contact"), default=False)
+    consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_system", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="lead_source_external_id_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["email_normalised"],
+                condition=Q(email_normalised__isnull=False),
+                name="lead_email_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["phone"],
+                condition=Q(email_normalised__isnull=True, phone__isnull=False),
+                name="lead_phone_only_uniq",
+            ),
+            models.CheckConstraint(
+                condition=Q(external_id__isnull=False)
+                | Q(email_normalised__isnull=False)
+                | Q(phone__isnull=False),
+                name="lead_has_identity",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["stage", "owner"], name="lead_stage_owner_idx"),
+            models.Index(fields=["phone"], name="lead_phone_idx"),
+            models.Index(fields=["received_at"], name="lead_received_idx"),
+            models.Index(fields=["source_channel", "campaign"], name="lead_source_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.email or self.phone or f"#{self.pk}"
+
+
+class ActivityType(models.TextChoices):
+    DEMO_REQUEST = "demo_request", _("Demo request")
+    PRICING_PAGE = "pricing_page", _("Pricing page visit")
+    WEBINAR = "webinar", _("Webinar attended")
+    CONTENT_DOWNLOAD = "content_download", _("Content download")
+    EMAIL_CLICK = "email_click", _("Email click")
+    EMAIL_OPEN = "email_open", _("Email open")
+    FORM_SUBMIT = "form_submit", _("Form submitted")
+    WEB_VISIT = "web_visit", _("Website visit")
+    WECHAT_ARTICLE_READ = "wechat_article_read", _("WeChat article read")
+    MINI_PROGRAM_VISIT = "mini_program_visit", _("Mini-program visit")
+    LIVE_STREAM = "live_stream", _("Live-stream attended")
+    EVENT_REGISTRATION = "event_registration", _("Event registration")
+    EVENT_ATTENDED = "event_attended", _("Event attended")
+    TRIAL_SIGNUP = "trial_signup", _("Trial sign-up")
+
+
+class Activity(models.Model):
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="activities")
+    type = models.CharField(_("type"), max_length=32, choices=ActivityType.choices)
+    occurred_at = models.DateTimeField(_("occurred"))
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    source = models.CharField(_("source"), max_length=64, blank=True)
+    external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
+    created_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-occurred_at", "-id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"],
+                condition=Q(external_id__isnull=False),
+                name="activity_source_external_id_uniq",
+            )
+        ]
+        indexes = [models.Index(fields=["lead", "occurred_at"], name="activity_lead_time_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} @ {self.occurred_at:%Y-%m-%d %H:%M}"
+
+
+class LeadEvent(models.Model):
+    """The immutable log. Funnel numbers and SLA clocks are computed from it."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("Created")
+        UPDATED = "updated", _("Updated by intake")
+        STAGE_CHANGE = "stage_change", _("Stage change")
+        ASSIGNMENT = "assignment", _("Assignment")
+        SCORE_CHANGE = "score_change", _("Score change")
+        TOUCH = "touch", _("Touch")
+        RETURN = "return", _("Return")
+        DISPUTE = "dispute", _("Dispute")
+        QUALIFICATION = "qualification", _("Qualification")
+        NOTE = "note", _("Note")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    from_stage = models.CharField(
+        _("from stage"), max_length=20, choices=Stage.choices, null=True, blank=True
+    )
+    to_stage = models.CharField(
+        _("to stage"), max_length=20, choices=Stage.choices, null=True, blank=True
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_system = models.CharField(_("system actor"), max_length=100, blank=True)
+    reason = models.CharField(_("reason"), max_length=64, blank=True)
+    data = models.JSONField(_("data"), default=dict, blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("lead event")
+        verbose_name_plural = _("lead events")
+        indexes = [
+            models.Index(fields=["lead", "at"], name="leadevent_lead_at_idx"),
+            models.Index(fields=["kind", "at"], name="leadevent_kind_at_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=False) | ~Q(actor_system=""),
+                name="leadevent_has_actor",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.from_stage or ''}→{self.to_stage or ''}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("LeadEvent rows are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("LeadEvent rows are immutable.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_user_id:
+            return self.actor_user.get_full_name() or self.actor_user.get_username()
+        return self.actor_system
+
+
+class Job(TimeStamped):
+    """Any long job (a file import, a re-score): its progress, stored in the database."""
+
+    class Kind(models.TextChoices):
+        IMPORT = "import", _("Lead import")
+        RESCORE = "rescore", _("Re-score")
+
+    class State(models.TextChoices):
+        DRAFT = "draft", _("Waiting for column mapping")
+        PENDING = "pending", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    state = models.CharField(
+        _("state"), max_length=16, choices=State.choices, default=State.PENDING
+    )
+    done = models.PositiveIntegerField(_("done"), default=0)
+    total = models.PositiveIntegerField(_("total"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    upload = models.FileField(_("uploaded file"), upload_to="imports/%Y/%m/", blank=True)
+    report = models.FileField(_("error report"), upload_to="reports/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="jobs",
+    )
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("job")
+        verbose_name_plural = _("jobs")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.pk}"
+
+    @property
+    def percent(self) -> int:
+        return (
+            int(100 * self.done / self.total)
+            if self.total
+            else (100 if self.state == "done" else 0)
+        )

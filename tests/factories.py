@@ -1,0 +1,65 @@
+"""factory_boy factories for the leads app."""
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from leads.models import Account, Activity, Lead, Team
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("pw-for-tests-1")
+
+    @factory.post_generation
+    def roles(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.groups.add(*[Group.objects.get(name=name) for name in extracted])
+
+
+class TeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Team
+
+    name = factory.Sequence(lambda n: f"Team {n}")
+    kind = Team.Kind.SDR
+
+
+class AccountFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Account
+
+    name = factory.Faker("company")
+    name_normalised = factory.LazyAttribute(lambda a: a.name.lower())
+    domain = factory.Sequence(lambda n: f"company{n}.example")
+
+
+class LeadFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Lead
+
+    name = factory.Faker("name")
+    email = factory.Sequence(lambda n: f"lead{n}@company{n}.example")
+    email_normalised = factory.LazyAttribute(lambda lead: lead.email.lower())
+    source_channel = "website"
+    source_system = "test"
+    received_at = factory.LazyFunction(timezone.now)
+
+
+class ActivityFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Activity
+
+    lead = factory.SubFactory(LeadFactory)
+    type = "web_visit"
+    occurred_at = factory.LazyFunction(timezone.now)
+    source = "test"
