@@ -1,4 +1,3 @@
-
 app_name = "api"
 
 # The intake helper fills this in (leads, bulk, activities, jobs).

@@ -1,0 +1,42 @@
+"""Reads of the leads app. Who may see which lead is decided here and only here."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Q, QuerySet
+
+from leads import roles
+from leads.models import Lead, LeadEvent, Team
+
+
+def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
+    """Every lead the viewer may see; outside it a lead does not exist for them (404).
+
+    Marketing, directors, admins and integrations read everything; an SDR or AE
+    their own leads; a sales manager the leads of the teams they manage.
+    (The SDR team pool arrives with the queue issue.)
+    """
+    user_roles = roles.user_roles(viewer)
+    if user_roles.intersection(roles.READ_ALL_ROLES):
+        return Lead.objects.all()
+    condition = Q(pk__in=[])
+    if user_roles.intersection((roles.SDR, roles.AE)):
+        condition |= Q(owner=viewer)
+    if roles.SALES_MANAGER in user_roles:
+        managed = Team.objects.filter(manager=viewer)
+        condition |= Q(owner__teams__in=managed) | Q(owner=viewer)
+    return Lead.objects.filter(condition).distinct() if user_roles else Lead.objects.none()
+
+
+def lead_timeline(*, lead: Lead) -> list[dict]:
+    """Activities and events of one lead, oldest first, as one list of entries."""
+    entries: list[dict] = []
+    for activity in lead.activities.all():
+        entries.append({"kind": "activity", "at": activity.occurred_at, "object": activity})
+    for event in lead.events.select_related("actor_user"):
+        entries.append({"kind": "event", "at": event.at, "object": event})
+    entries.sort(key=lambda entry: (entry["at"], entry["kind"]))
+    return entries
+
+
+__all__ = ["leads_visible_to", "lead_timeline", "LeadEvent"]
