@@ -14,8 +14,9 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 def env_str(name: str, default: str | None = None) -> str:
+    """The variable's value; an empty value counts as unset."""
     value = os.environ.get(name)
-    if value is None:
+    if not value:
         if default is None:
             raise ImproperlyConfigured(f"Set the environment variable {name}.")
         return default
