@@ -10,12 +10,62 @@ ones come back in ``errors`` with their index and field messages. When
 ``naive_tz`` is None a datetime without a time zone is an error naming the
 field; otherwise it is read in ``naive_tz`` (the file import passes
 TIME_ZONE).
+
+The module has three parts, in this order:
+
+1. **Validation** (``_validate_row``): plain Python, one table of field
+   cleaners, no DRF serializer per row. Types, lengths (from the model),
+   email format, phone → E.164, enum values, numbers, booleans, ISO-8601
+   datetimes. ``stage`` and ``owner`` are refused: intake cannot set them.
+   Unknown keys are errors naming the key. An empty value (``null`` or ``""``)
+   counts as *not sent*: intake never erases what is stored.
+2. **Matching** (``_group_rows``, ``_match``): a row's identity keys are
+   (source system, external id), the normalised email, and — for a row
+   without an email — the phone (product.md, "Identity of a lead"; the phone
+   key of a stored lead likewise counts only while it has no email, which is
+   exactly the ``lead_phone_only_uniq`` constraint). Rows of one batch that
+   share a key are one lead: they are merged in order, so the last duplicate
+   wins. A group whose keys point at two different stored leads is rejected.
+   An update merges only the fields sent; an existing external id is never
+   replaced by another one.
+3. **Writing** (``_PostgresWriter`` / ``_OrmWriter``): accounts first (linked
+   by the email's domain unless it is a free-mail domain, or an explicit
+   ``domain``, else by normalised company name), then leads, then one
+   ``LeadEvent`` per created lead (``created``, to ``inquiry``) and per lead
+   an update really changed (``updated``, with the changed fields).
+
+Concurrency: each chunk runs in one transaction. On PostgreSQL it first takes
+``pg_advisory_xact_lock`` on a hash of every identity and account key, in
+sorted order (so two batches never deadlock), then matches, then writes; the
+unique constraints stay the safety net (a rare violation, e.g. from a writer
+that does not lock, makes the chunk retry once). On SQLite writes are
+serialised by ``transaction_mode=IMMEDIATE``.
+
+Speed: on PostgreSQL new leads, accounts and events go in with ``COPY`` on
+ids taken from the sequences up front, updates through a ``COPY``-filled
+temporary table and one ``UPDATE … FROM``. Elsewhere the ORM's
+``bulk_create`` / ``bulk_update`` do the same job.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import functools
+import hashlib
+import json
+import re
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from decimal import Decimal, InvalidOperation
+from typing import Any, Literal
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from leads import normalize
+from leads.models import Account, DomainListEntry, Lead, LeadEvent, Seniority, SourceChannel, Stage
 
 # Field names accepted by intake (API JSON keys, import column targets).
 INTAKE_FIELDS = (
@@ -43,6 +93,12 @@ INTAKE_FIELDS = (
     "consent_at",
 )
 
+# Keys a client may try to send that intake refuses on purpose.
+FORBIDDEN_FIELDS = ("stage", "owner", "owner_id", "stage_changed_at", "received_at", "id")
+
+# Rows written per transaction. The API never sends more (INTAKE_MAX_BATCH).
+CHUNK_SIZE = 5000
+
 
 @dataclass
 class RowResult:
@@ -66,5 +122,868 @@ class IngestResult:
     errors: list[RowError] = field(default_factory=list)
 
 
-def leads_ingest(*, rows, source_system, actor_user=None, actor_system="", naive_tz=None):
-    raise NotImplementedError("being written (issue 2, intake helper)")
+def leads_ingest(
+    *,
+    rows: Sequence[Any],
+    source_system: str,
+    actor_user=None,
+    actor_system: str = "",
+    naive_tz: dt.tzinfo | None = None,
+) -> IngestResult:
+    """Validate ``rows`` and create or update their leads; see the module docstring."""
+    result = IngestResult()
+    actor_system = (actor_system or source_system or "intake")[:100]
+    actor_user_id = actor_user.pk if actor_user is not None else None
+    for start in range(0, len(rows), CHUNK_SIZE):
+        chunk = rows[start : start + CHUNK_SIZE]
+        valid: list[_Row] = []
+        for offset, raw in enumerate(chunk):
+            row, errors = _validate_row(
+                raw, index=start + offset, source_system=source_system, naive_tz=naive_tz
+            )
+            if errors:
+                result.errors.append(RowError(index=start + offset, errors=errors))
+            else:
+                valid.append(row)
+        if valid:
+            _ingest_valid(
+                valid, result=result, actor_user_id=actor_user_id, actor_system=actor_system
+            )
+    result.errors.sort(key=lambda e: e.index)
+    result.results.sort(key=lambda r: r.index)
+    result.rejected = len(result.errors)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# 1. Validation
+# ---------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Row:
+    index: int
+    lead: dict[str, Any]  # Lead field name → cleaned value (only what was sent)
+    account: dict[str, Any]  # account hints: domain, name, employees, …
+    keys: tuple[str, ...]  # identity keys, see _identity_keys
+
+
+class _Invalid(ValueError):
+    """A value that cannot be accepted; the message is user-facing."""
+
+
+def _max_length(model, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def _text(max_length: int) -> Callable[[Any, Any], str | None]:
+    def clean(value, _tz):
+        if not isinstance(value, str):
+            raise _Invalid(_("Must be text."))
+        value = value.strip()
+        if len(value) > max_length:
+            raise _Invalid(
+                _("Ensure this field has no more than %(n)d characters.") % {"n": max_length}
+            )
+        return value or None
+
+    return clean
+
+
+def _identifier(max_length: int) -> Callable[[Any, Any], str | None]:
+    text = _text(max_length)
+
+    def clean(value, tz):
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        return text(value, tz)
+
+    return clean
+
+
+def _choice(choices: Iterable[str]) -> Callable[[Any, Any], str | None]:
+    allowed = frozenset(choices)
+    listed = ", ".join(sorted(allowed))
+
+    def clean(value, _tz):
+        if not isinstance(value, str):
+            raise _Invalid(_("Must be text."))
+        key = value.strip().lower()
+        if key not in allowed:
+            raise _Invalid(
+                _("“%(value)s” is not a valid choice; use one of: %(choices)s.")
+                % {"value": value[:50], "choices": listed}
+            )
+        return key
+
+    return clean
+
+
+@functools.lru_cache(maxsize=65536)
+def _phone_e164(raw: str) -> str:
+    return normalize.normalize_phone(raw)
+
+
+def _clean_phone(value, _tz):
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    if len(value) > 64:
+        raise _Invalid(_("Enter a valid phone number."))
+    try:
+        return _phone_e164(value) or None
+    except ValueError:
+        raise _Invalid(_("Enter a valid phone number.")) from None
+
+
+def _clean_email(value, _tz):
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    try:
+        normalised = normalize.normalize_email(value)
+    except ValueError:
+        raise _Invalid(_("Enter a valid email address.")) from None
+    return normalised or None
+
+
+_DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+
+
+def _clean_domain(value, _tz):
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    domain = normalize.normalize_domain(value)
+    if not domain:
+        return None
+    if len(domain) > 253 or not _DOMAIN.match(domain):
+        raise _Invalid(_("Enter a valid domain name, e.g. example.com."))
+    return domain
+
+
+def _clean_country(value, _tz):
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    code = normalize.clean_text(value).upper()
+    if not code:
+        return None
+    if len(code) != 2 or not code.isascii() or not code.isalpha():
+        raise _Invalid(_("Enter a two-letter ISO 3166 country code, e.g. CN."))
+    return code
+
+
+_INT_MAX = 2_147_483_647
+
+
+def _clean_int(value, _tz):
+    if isinstance(value, bool):
+        raise _Invalid(_("Enter a whole number."))
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(",", "")
+        if not text:
+            return None
+        try:
+            value = int(text)
+        except ValueError:
+            raise _Invalid(_("Enter a whole number.")) from None
+    if not isinstance(value, int):
+        raise _Invalid(_("Enter a whole number."))
+    if not 0 <= value <= _INT_MAX:
+        raise _Invalid(_("Enter a number between 0 and %(max)d.") % {"max": _INT_MAX})
+    return value
+
+
+_DECIMAL_LIMIT = Decimal(10) ** 14  # max_digits=16, decimal_places=2
+_CENT = Decimal("0.01")
+
+
+def _clean_decimal(value, _tz):
+    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+        raise _Invalid(_("Enter a number."))
+    try:
+        number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else str(value))
+    except InvalidOperation:
+        raise _Invalid(_("Enter a number.")) from None
+    if not number.is_finite() or number < 0 or number >= _DECIMAL_LIMIT:
+        raise _Invalid(_("Enter a number between 0 and 10^14."))
+    return number.quantize(_CENT)
+
+
+_TRUE = frozenset({"true", "1", "yes", "y", "t", "是"})
+_FALSE = frozenset({"false", "0", "no", "n", "f", "否"})
+
+
+def _clean_bool(value, _tz):
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+    raise _Invalid(_("Enter true or false."))
+
+
+def _clean_datetime(value, naive_tz):
+    if isinstance(value, dt.datetime):
+        moment = value
+    elif isinstance(value, dt.date):
+        moment = dt.datetime.combine(value, dt.time())  # noqa: DTZ001 (zone decided below)
+    elif isinstance(value, str):
+        try:
+            moment = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _Invalid(
+                _("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00.")
+            ) from None
+    else:
+        raise _Invalid(_("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00."))
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        if naive_tz is None:
+            raise _Invalid(
+                _("This date and time has no time zone; add one, e.g. 2025-03-01T09:30:00+08:00.")
+            )
+        moment = moment.replace(tzinfo=naive_tz)
+    return moment
+
+
+# intake key → (target, model field, cleaner); target "lead" or "account".
+_SPECS: dict[str, tuple[str, str, Callable[[Any, Any], Any]]] = {
+    "external_id": ("lead", "external_id", _identifier(_max_length(Lead, "external_id"))),
+    "source_system": ("lead", "source_system", _identifier(_max_length(Lead, "source_system"))),
+    "name": ("lead", "name", _text(_max_length(Lead, "name"))),
+    "email": ("lead", "email_normalised", _clean_email),
+    "phone": ("lead", "phone", _clean_phone),
+    "title": ("lead", "title", _text(_max_length(Lead, "title"))),
+    "seniority": ("lead", "seniority", _choice(Seniority.values)),
+    "wechat_id": ("lead", "wechat_id", _identifier(_max_length(Lead, "wechat_id"))),
+    "language": ("lead", "language", _text(_max_length(Lead, "language"))),
+    "company": ("lead", "company_name", _text(_max_length(Lead, "company_name"))),
+    "domain": ("account", "domain", _clean_domain),
+    "employees": ("account", "employees", _clean_int),
+    "annual_revenue": ("account", "annual_revenue", _clean_decimal),
+    "industry": ("account", "industry", _text(_max_length(Account, "industry"))),
+    "region": ("account", "region", _text(_max_length(Account, "region"))),
+    "country": ("account", "country", _clean_country),
+    "source_channel": ("lead", "source_channel", _choice(SourceChannel.values)),
+    "campaign": ("lead", "campaign", _text(_max_length(Lead, "campaign"))),
+    "created_at_source": ("lead", "created_at_source", _clean_datetime),
+    "do_not_contact": ("lead", "do_not_contact", _clean_bool),
+    "consent_source": ("lead", "consent_source", _text(_max_length(Lead, "consent_source"))),
+    "consent_at": ("lead", "consent_at", _clean_datetime),
+}
+assert set(_SPECS) == set(INTAKE_FIELDS)  # noqa: S101 (import-time consistency check)
+
+_KEY_SEP = "\x1f"
+
+
+def _validate_row(
+    raw: Any, *, index: int, source_system: str, naive_tz
+) -> tuple[_Row | None, dict[str, list[str]]]:
+    if not isinstance(raw, dict):
+        return None, {"non_field_errors": [_("Expected an object of lead fields.")]}
+    errors: dict[str, list[str]] = {}
+    lead: dict[str, Any] = {}
+    account: dict[str, Any] = {}
+    for key, value in raw.items():
+        spec = _SPECS.get(key)
+        if spec is None:
+            if key in FORBIDDEN_FIELDS:
+                errors[str(key)] = [_("This field cannot be set through intake.")]
+            else:
+                errors[str(key)[:100]] = [_("Unknown field.")]
+            continue
+        if value is None or value == "":
+            continue
+        target, name, clean = spec
+        try:
+            cleaned = clean(value, naive_tz)
+        except _Invalid as exc:
+            errors[key] = [str(exc)]
+            continue
+        if cleaned is None:
+            continue
+        if target == "lead":
+            lead[name] = cleaned
+        else:
+            account[name] = cleaned
+        if key == "email":
+            lead["email"] = value.strip()
+    if "source_channel" not in lead and "source_channel" not in errors:
+        errors["source_channel"] = [_("This field is required.")]
+    if errors:
+        return None, errors
+    if "email_normalised" in lead and len(lead["email"]) > _max_length(Lead, "email"):
+        lead["email"] = lead["email_normalised"]
+    external_id = lead.get("external_id")
+    lead.setdefault("source_system", source_system)
+    email = lead.get("email_normalised")
+    phone = lead.get("phone")
+    if external_id is None and email is None and phone is None:
+        return None, {"non_field_errors": [_("Give at least one of external_id, email or phone.")]}
+    keys = []
+    if external_id is not None:
+        keys.append(f"x{_KEY_SEP}{lead['source_system']}{_KEY_SEP}{external_id}")
+    if email is not None:
+        keys.append(f"e{_KEY_SEP}{email}")
+    elif phone is not None:
+        keys.append(f"p{_KEY_SEP}{phone}")
+    if "company_name" in lead:
+        account["name"] = lead["company_name"]
+    if email is not None and "domain" not in account:
+        account["email_domain"] = normalize.email_domain(email)
+    return _Row(index=index, lead=lead, account=account, keys=tuple(keys)), {}
+
+
+# ---------------------------------------------------------------------------
+# 2. Matching
+# ---------------------------------------------------------------------------
+
+# Lead columns intake writes, and whose old values an update compares.
+_LEAD_COLUMNS = (
+    "name",
+    "email",
+    "email_normalised",
+    "phone",
+    "title",
+    "seniority",
+    "wechat_id",
+    "language",
+    "company_name",
+    "account_id",
+    "source_channel",
+    "campaign",
+    "source_system",
+    "external_id",
+    "created_at_source",
+    "do_not_contact",
+    "consent_source",
+    "consent_at",
+)
+_LEAD_DEFAULTS = {
+    "name": "",
+    "email": "",
+    "email_normalised": None,
+    "phone": None,
+    "title": "",
+    "seniority": Seniority.UNKNOWN.value,
+    "wechat_id": "",
+    "language": "",
+    "company_name": "",
+    "account_id": None,
+    "campaign": "",
+    "source_system": "",
+    "external_id": None,
+    "created_at_source": None,
+    "do_not_contact": False,
+    "consent_source": "",
+    "consent_at": None,
+}
+_ACCOUNT_FILL = ("employees", "annual_revenue", "industry", "region", "country")
+
+
+@dataclass(slots=True)
+class _Group:
+    """The rows of one batch that are one lead, merged in order (last wins)."""
+
+    rows: list[_Row]
+    lead: dict[str, Any]
+    account: dict[str, Any]
+    keys: set[str]
+    account_key: str | None = None
+    lead_id: int | None = None
+    old: dict[str, Any] | None = None  # stored values when the lead exists
+
+
+def _group_rows(rows: list[_Row]) -> list[_Group]:
+    parent = list(range(len(rows)))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    owner: dict[str, int] = {}
+    for position, row in enumerate(rows):
+        for key in row.keys:
+            other = owner.setdefault(key, position)
+            if other != position:
+                a, b = find(other), find(position)
+                if a != b:
+                    parent[max(a, b)] = min(a, b)
+    members: dict[int, list[_Row]] = {}
+    for position, row in enumerate(rows):
+        members.setdefault(find(position), []).append(row)
+    groups = []
+    for group_rows in members.values():
+        if len(group_rows) == 1:
+            row = group_rows[0]
+            groups.append(
+                _Group(
+                    rows=group_rows,
+                    lead=dict(row.lead),
+                    account=dict(row.account),
+                    keys=set(row.keys),
+                )
+            )
+            continue
+        lead: dict[str, Any] = {}
+        account: dict[str, Any] = {}
+        keys: set[str] = set()
+        for row in group_rows:
+            lead.update(row.lead)
+            account.update(row.account)
+            keys.update(row.keys)
+        if "domain" in account:
+            account.pop("email_domain", None)
+        groups.append(_Group(rows=group_rows, lead=lead, account=account, keys=keys))
+    return groups
+
+
+def _lead_keys(values: dict[str, Any]) -> list[str]:
+    keys = []
+    if values["external_id"] is not None:
+        keys.append(f"x{_KEY_SEP}{values['source_system']}{_KEY_SEP}{values['external_id']}")
+    if values["email_normalised"] is not None:
+        keys.append(f"e{_KEY_SEP}{values['email_normalised']}")
+    elif values["phone"] is not None:
+        keys.append(f"p{_KEY_SEP}{values['phone']}")
+    return keys
+
+
+def _match(groups: list[_Group]) -> list[tuple[_Group, dict[str, list[str]]]]:
+    """Find each group's stored lead; return the groups whose keys point at two leads."""
+    by_source: dict[str, list[str]] = {}
+    emails: list[str] = []
+    phones: list[str] = []
+    for group in groups:
+        for key in group.keys:
+            kind, _sep, rest = key.partition(_KEY_SEP)
+            if kind == "x":
+                source, _sep, external_id = rest.partition(_KEY_SEP)
+                by_source.setdefault(source, []).append(external_id)
+            elif kind == "e":
+                emails.append(rest)
+            else:
+                phones.append(rest)
+    condition = Q(pk__in=[])
+    for source, external_ids in by_source.items():
+        condition |= Q(source_system=source, external_id__in=external_ids)
+    if emails:
+        condition |= Q(email_normalised__in=emails)
+    if phones:
+        condition |= Q(phone__in=phones, email_normalised__isnull=True)
+    stored: dict[str, dict[str, Any]] = {}
+    for values in Lead.objects.filter(condition).order_by().values("id", *_LEAD_COLUMNS):
+        for key in _lead_keys(values):
+            stored[key] = values
+    conflicts = []
+    if not stored:
+        return conflicts
+    for group in groups:
+        found = {stored[key]["id"]: stored[key] for key in group.keys if key in stored}
+        if len(found) == 1:
+            group.old = next(iter(found.values()))
+            group.lead_id = group.old["id"]
+        elif len(found) > 1:
+            conflicts.append((group, _conflict_errors(group, stored)))
+    return conflicts
+
+
+_KEY_FIELD = {"x": "external_id", "e": "email", "p": "phone"}
+
+
+def _conflict_errors(group: _Group, stored: dict[str, dict]) -> dict[str, list[str]]:
+    ids = sorted({stored[key]["id"] for key in group.keys if key in stored})
+    message = _("The row's keys point at different existing leads (%(ids)s).") % {
+        "ids": ", ".join(f"#{i}" for i in ids)
+    }
+    fields = sorted({_KEY_FIELD[key[0]] for key in group.keys if key in stored})
+    return {name: [message] for name in fields}
+
+
+# ---------------------------------------------------------------------------
+# 3. Writing
+# ---------------------------------------------------------------------------
+
+
+def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, actor_system):
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                outcome = _write_chunk(rows, actor_user_id=actor_user_id, actor_system=actor_system)
+            break
+        except IntegrityError:
+            # Someone who does not take our advisory locks wrote the same
+            # identity between our match and our write: match again, once.
+            if attempt == 2:
+                raise
+    results, errors = outcome
+    for item in results:
+        if item.status == "created":
+            result.created += 1
+        else:
+            result.updated += 1
+    result.results.extend(results)
+    result.errors.extend(errors)
+
+
+def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
+    writer = _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
+    try:
+        return _write_groups(
+            rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system
+        )
+    finally:
+        writer.close()
+
+
+def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
+    groups = _group_rows(rows)
+    free_mail = _free_mail_domains()
+    for group in groups:
+        group.account_key = _account_key(group.account, free_mail)
+    writer.lock(
+        sorted(
+            {key for group in groups for key in group.keys}
+            | {group.account_key for group in groups if group.account_key}
+        )
+    )
+    errors: list[RowError] = []
+    rejected: set[int] = set()
+    for group, group_errors in _match(groups):
+        rejected.add(id(group))
+        errors.extend(RowError(index=row.index, errors=group_errors) for row in group.rows)
+    groups = [group for group in groups if id(group) not in rejected]
+    now = timezone.now()
+    account_ids = _write_accounts(groups, writer=writer, now=now)
+
+    creates: list[dict[str, Any]] = []
+    updates: list[dict[str, Any]] = []
+    events: list[dict[str, Any]] = []
+    actor = {"actor_user_id": actor_user_id, "actor_system": actor_system}
+    for group in groups:
+        values = group.lead
+        if group.account_key:
+            values["account_id"] = account_ids[group.account_key]
+        if group.old is None:
+            lead = {**_LEAD_DEFAULTS, **values}
+            lead.update(
+                received_at=now, stage=Stage.INQUIRY.value, stage_changed_at=now, created_at=now
+            )
+            lead["updated_at"] = now
+            creates.append(lead)
+            continue
+        old = group.old
+        if old["external_id"] is not None or "external_id" not in values:
+            # The source system travels with the external id, and a stored
+            # external id is never replaced by another one.
+            values.pop("external_id", None)
+            values.pop("source_system", None)
+        changed = {
+            name: [_jsonable(old[name]), _jsonable(value)]
+            for name, value in values.items()
+            if old[name] != value
+        }
+        if changed:
+            updates.append({**old, **values, "updated_at": now})
+            events.append(
+                {
+                    "lead_id": old["id"],
+                    "kind": LeadEvent.Kind.UPDATED.value,
+                    "from_stage": None,
+                    "to_stage": None,
+                    "data": {"changed": changed},
+                    **actor,
+                }
+            )
+    new_ids = writer.insert_leads(creates)
+    for group_lead, new_id in zip(
+        (group for group in groups if group.old is None), new_ids, strict=True
+    ):
+        group_lead.lead_id = new_id
+    for lead, new_id in zip(creates, new_ids, strict=True):
+        events.append(
+            {
+                "lead_id": new_id,
+                "kind": LeadEvent.Kind.CREATED.value,
+                "from_stage": None,
+                "to_stage": Stage.INQUIRY.value,
+                "data": {"source_channel": lead["source_channel"], "campaign": lead["campaign"]},
+                **actor,
+            }
+        )
+    writer.update_leads(updates)
+    writer.insert_events(events, now=now)
+
+    results: list[RowResult] = []
+    for group in groups:
+        first = group.rows[0]
+        results.append(
+            RowResult(
+                index=first.index,
+                id=group.lead_id,
+                status="created" if group.old is None else "updated",
+            )
+        )
+        results.extend(
+            RowResult(index=row.index, id=group.lead_id, status="updated") for row in group.rows[1:]
+        )
+    return results, errors
+
+
+def _jsonable(value):
+    if isinstance(value, dt.datetime):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _free_mail_domains() -> frozenset[str]:
+    return frozenset(
+        DomainListEntry.objects.filter(kind=DomainListEntry.Kind.FREE_MAIL).values_list(
+            "domain", flat=True
+        )
+    )
+
+
+def _account_key(account: dict[str, Any], free_mail: frozenset[str]) -> str | None:
+    """``ad␟domain`` or ``an␟normalised name``; None when the row names no company."""
+    domain = account.get("domain") or account.get("email_domain")
+    if domain and not normalize.is_free_mail(domain, free_mail):
+        account["domain"] = domain
+        return f"ad{_KEY_SEP}{domain}"
+    account.pop("domain", None)
+    name = account.get("name")
+    if name:
+        normalised = normalize.normalize_company(name)
+        if normalised:
+            account["name_normalised"] = normalised
+            return f"an{_KEY_SEP}{normalised}"
+    return None
+
+
+def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
+    """Find or create the account of every group; fill its fields from the rows."""
+    wanted: dict[str, dict[str, Any]] = {}
+    for group in groups:
+        if group.account_key:
+            wanted.setdefault(group.account_key, {}).update(group.account)
+    if not wanted:
+        return {}
+    domains = [a["domain"] for a in wanted.values() if a.get("domain")]
+    names = [a["name_normalised"] for a in wanted.values() if not a.get("domain")]
+    columns = ("id", "name", "domain", "name_normalised", *_ACCOUNT_FILL)
+    stored_by_key: dict[str, dict[str, Any]] = {}
+    condition = Q(domain__in=domains) | Q(name_normalised__in=names)
+    for values in Account.objects.filter(condition).order_by("id").values(*columns):
+        if values["domain"] and values["domain"] in domains:
+            stored_by_key[f"ad{_KEY_SEP}{values['domain']}"] = values
+        stored_by_key.setdefault(f"an{_KEY_SEP}{values['name_normalised']}", values)
+    ids: dict[str, int] = {}
+    creates: list[dict[str, Any]] = []
+    create_keys: list[str] = []
+    updates: list[dict[str, Any]] = []
+    for key, hint in wanted.items():
+        fill = {name: hint[name] for name in _ACCOUNT_FILL if name in hint}
+        stored = stored_by_key.get(key)
+        if stored is None:
+            name = hint.get("name") or hint.get("domain")
+            creates.append(
+                {
+                    "name": name,
+                    "name_normalised": normalize.normalize_company(name)[:200],
+                    "domain": hint.get("domain"),
+                    "employees": None,
+                    "annual_revenue": None,
+                    "industry": "",
+                    "region": "",
+                    "country": "",
+                    **fill,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            create_keys.append(key)
+            continue
+        ids[key] = stored["id"]
+        if any(stored[name] != value for name, value in fill.items()):
+            updates.append({**stored, **fill, "updated_at": now})
+    ids.update(zip(create_keys, writer.insert_accounts(creates), strict=True))
+    writer.update_accounts(updates)
+    return ids
+
+
+def _lock_ids(keys: list[str]) -> list[int]:
+    return sorted(
+        {
+            int.from_bytes(
+                hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
+            )
+            for key in keys
+        }
+    )
+
+
+_ACCOUNT_UPDATE_COLUMNS = ("name", "name_normalised", "domain", *_ACCOUNT_FILL, "updated_at")
+_LEAD_UPDATE_COLUMNS = (*_LEAD_COLUMNS, "updated_at")
+_LEAD_INSERT_COLUMNS = (
+    *_LEAD_COLUMNS,
+    "received_at",
+    "stage",
+    "stage_changed_at",
+    "created_at",
+    "updated_at",
+)
+_ACCOUNT_INSERT_COLUMNS = (
+    "name",
+    "name_normalised",
+    "domain",
+    *_ACCOUNT_FILL,
+    "created_at",
+    "updated_at",
+)
+_EVENT_COLUMNS = (
+    "lead_id",
+    "kind",
+    "from_stage",
+    "to_stage",
+    "actor_user_id",
+    "actor_system",
+    "reason",
+    "data",
+    "at",
+)
+
+
+class _OrmWriter:
+    """Any database Django supports: bulk_create / bulk_update."""
+
+    def close(self) -> None:
+        pass
+
+    def lock(self, keys: list[str]) -> None:
+        """Nothing to do: SQLite's IMMEDIATE transactions already serialise writers."""
+
+    def insert_accounts(self, rows: list[dict]) -> list[int]:
+        objs = Account.objects.bulk_create([Account(**row) for row in rows], batch_size=500)
+        return [obj.pk for obj in objs]
+
+    def update_accounts(self, rows: list[dict]) -> None:
+        objs = [Account(**row) for row in rows]
+        Account.objects.bulk_update(objs, _ACCOUNT_UPDATE_COLUMNS, batch_size=500)
+
+    def insert_leads(self, rows: list[dict]) -> list[int]:
+        objs = Lead.objects.bulk_create([Lead(**row) for row in rows], batch_size=500)
+        return [obj.pk for obj in objs]
+
+    def update_leads(self, rows: list[dict]) -> None:
+        objs = [Lead(**row) for row in rows]
+        Lead.objects.bulk_update(objs, _LEAD_UPDATE_COLUMNS, batch_size=500)
+
+    def insert_events(self, rows: list[dict], *, now) -> None:
+        LeadEvent.objects.bulk_create(
+            [LeadEvent(reason="", at=now, **row) for row in rows], batch_size=500
+        )
+
+
+class _PostgresWriter:
+    """PostgreSQL: advisory locks, COPY on pre-allocated ids, UPDATE … FROM a COPY-filled table."""
+
+    def __init__(self):
+        self.cursor = connection.cursor()
+        self.raw = self.cursor.cursor  # the psycopg cursor, for COPY
+
+    def close(self) -> None:
+        self.cursor.close()
+
+    def lock(self, keys: list[str]) -> None:
+        if keys:
+            self.cursor.execute(
+                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS t(k)",
+                [_lock_ids(keys)],
+            )
+
+    def _next_ids(self, model, count: int) -> list[int]:
+        if not count:
+            return []
+        self.cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [model._meta.db_table, count],
+        )
+        return [row[0] for row in self.cursor.fetchall()]
+
+    def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
+        names = ", ".join(f'"{c}"' for c in columns)
+        with self.raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    def _insert(self, model, columns: Sequence[str], rows: list[dict]) -> list[int]:
+        ids = self._next_ids(model, len(rows))
+        self._copy(
+            model._meta.db_table,
+            ("id", *columns),
+            ((new_id, *(row[c] for c in columns)) for new_id, row in zip(ids, rows, strict=True)),
+        )
+        return ids
+
+    def _update(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+        if not rows:
+            return
+        table = model._meta.db_table
+        stage = f"_intake_{table}"
+        definitions = ", ".join(
+            f'"{c}" {model._meta.get_field(c).db_type(connection)}' for c in columns
+        )
+        self.cursor.execute(f"CREATE TEMP TABLE {stage} (id bigint, {definitions}) ON COMMIT DROP")
+        self._copy(
+            stage, ("id", *columns), ((row["id"], *(row[c] for c in columns)) for row in rows)
+        )
+        assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
+        self.cursor.execute(
+            f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s WHERE t.id = s.id"
+        )
+        self.cursor.execute(f"DROP TABLE {stage}")
+
+    def insert_accounts(self, rows: list[dict]) -> list[int]:
+        return self._insert(Account, _ACCOUNT_INSERT_COLUMNS, rows)
+
+    def update_accounts(self, rows: list[dict]) -> None:
+        self._update(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
+
+    def insert_leads(self, rows: list[dict]) -> list[int]:
+        return self._insert(Lead, _LEAD_INSERT_COLUMNS, rows)
+
+    def update_leads(self, rows: list[dict]) -> None:
+        self._update(Lead, _LEAD_UPDATE_COLUMNS, rows)
+
+    def insert_events(self, rows: list[dict], *, now) -> None:
+        if not rows:
+            return
+        dumps = json.dumps
+        self._copy(
+            LeadEvent._meta.db_table,
+            _EVENT_COLUMNS,
+            (
+                (
+                    row["lead_id"],
+                    row["kind"],
+                    row["from_stage"],
+                    row["to_stage"],
+                    row["actor_user_id"],
+                    row["actor_system"],
+                    "",
+                    dumps(row["data"], ensure_ascii=False),
+                    now,
+                )
+                for row in rows
+            ),
+        )
