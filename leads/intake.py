@@ -168,7 +168,7 @@ class _Row:
     keys: tuple[str, ...]  # identity keys, see _identity_keys
 
 
-class _Invalid(ValueError):
+class InvalidValue(ValueError):
     """A value that cannot be accepted; the message is user-facing."""
 
 
@@ -176,13 +176,13 @@ def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
-def _text(max_length: int) -> Callable[[Any, Any], str | None]:
+def text_cleaner(max_length: int) -> Callable[[Any, Any], str | None]:
     def clean(value, _tz):
         if not isinstance(value, str):
-            raise _Invalid(_("Must be text."))
+            raise InvalidValue(_("Must be text."))
         value = value.strip()
         if len(value) > max_length:
-            raise _Invalid(
+            raise InvalidValue(
                 _("Ensure this field has no more than %(n)d characters.") % {"n": max_length}
             )
         return value or None
@@ -190,8 +190,8 @@ def _text(max_length: int) -> Callable[[Any, Any], str | None]:
     return clean
 
 
-def _identifier(max_length: int) -> Callable[[Any, Any], str | None]:
-    text = _text(max_length)
+def identifier_cleaner(max_length: int) -> Callable[[Any, Any], str | None]:
+    text = text_cleaner(max_length)
 
     def clean(value, tz):
         if isinstance(value, int) and not isinstance(value, bool):
@@ -201,16 +201,16 @@ def _identifier(max_length: int) -> Callable[[Any, Any], str | None]:
     return clean
 
 
-def _choice(choices: Iterable[str]) -> Callable[[Any, Any], str | None]:
+def choice_cleaner(choices: Iterable[str]) -> Callable[[Any, Any], str | None]:
     allowed = frozenset(choices)
     listed = ", ".join(sorted(allowed))
 
     def clean(value, _tz):
         if not isinstance(value, str):
-            raise _Invalid(_("Must be text."))
+            raise InvalidValue(_("Must be text."))
         key = value.strip().lower()
         if key not in allowed:
-            raise _Invalid(
+            raise InvalidValue(
                 _("“%(value)s” is not a valid choice; use one of: %(choices)s.")
                 % {"value": value[:50], "choices": listed}
             )
@@ -228,22 +228,22 @@ def _clean_phone(value, _tz):
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
-        raise _Invalid(_("Must be text."))
+        raise InvalidValue(_("Must be text."))
     if len(value) > 64:
-        raise _Invalid(_("Enter a valid phone number."))
+        raise InvalidValue(_("Enter a valid phone number."))
     try:
         return _phone_e164(value) or None
     except ValueError:
-        raise _Invalid(_("Enter a valid phone number.")) from None
+        raise InvalidValue(_("Enter a valid phone number.")) from None
 
 
-def _clean_email(value, _tz):
+def clean_email(value, _tz):
     if not isinstance(value, str):
-        raise _Invalid(_("Must be text."))
+        raise InvalidValue(_("Must be text."))
     try:
         normalised = normalize.normalize_email(value)
     except ValueError:
-        raise _Invalid(_("Enter a valid email address.")) from None
+        raise InvalidValue(_("Enter a valid email address.")) from None
     return normalised or None
 
 
@@ -252,23 +252,23 @@ _DOMAIN = re.compile(r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-
 
 def _clean_domain(value, _tz):
     if not isinstance(value, str):
-        raise _Invalid(_("Must be text."))
+        raise InvalidValue(_("Must be text."))
     domain = normalize.normalize_domain(value)
     if not domain:
         return None
     if len(domain) > 253 or not _DOMAIN.match(domain):
-        raise _Invalid(_("Enter a valid domain name, e.g. example.com."))
+        raise InvalidValue(_("Enter a valid domain name, e.g. example.com."))
     return domain
 
 
 def _clean_country(value, _tz):
     if not isinstance(value, str):
-        raise _Invalid(_("Must be text."))
+        raise InvalidValue(_("Must be text."))
     code = normalize.clean_text(value).upper()
     if not code:
         return None
     if len(code) != 2 or not code.isascii() or not code.isalpha():
-        raise _Invalid(_("Enter a two-letter ISO 3166 country code, e.g. CN."))
+        raise InvalidValue(_("Enter a two-letter ISO 3166 country code, e.g. CN."))
     return code
 
 
@@ -277,7 +277,7 @@ _INT_MAX = 2_147_483_647
 
 def _clean_int(value, _tz):
     if isinstance(value, bool):
-        raise _Invalid(_("Enter a whole number."))
+        raise InvalidValue(_("Enter a whole number."))
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     elif isinstance(value, str):
@@ -287,11 +287,11 @@ def _clean_int(value, _tz):
         try:
             value = int(text)
         except ValueError:
-            raise _Invalid(_("Enter a whole number.")) from None
+            raise InvalidValue(_("Enter a whole number.")) from None
     if not isinstance(value, int):
-        raise _Invalid(_("Enter a whole number."))
+        raise InvalidValue(_("Enter a whole number."))
     if not 0 <= value <= _INT_MAX:
-        raise _Invalid(_("Enter a number between 0 and %(max)d.") % {"max": _INT_MAX})
+        raise InvalidValue(_("Enter a number between 0 and %(max)d.") % {"max": _INT_MAX})
     return value
 
 
@@ -301,13 +301,13 @@ _CENT = Decimal("0.01")
 
 def _clean_decimal(value, _tz):
     if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        raise _Invalid(_("Enter a number."))
+        raise InvalidValue(_("Enter a number."))
     try:
         number = Decimal(value.strip().replace(",", "") if isinstance(value, str) else str(value))
     except InvalidOperation:
-        raise _Invalid(_("Enter a number.")) from None
+        raise InvalidValue(_("Enter a number.")) from None
     if not number.is_finite() or number < 0 or number >= _DECIMAL_LIMIT:
-        raise _Invalid(_("Enter a number between 0 and 10^14."))
+        raise InvalidValue(_("Enter a number between 0 and 10^14."))
     return number.quantize(_CENT)
 
 
@@ -326,10 +326,10 @@ def _clean_bool(value, _tz):
             return True
         if key in _FALSE:
             return False
-    raise _Invalid(_("Enter true or false."))
+    raise InvalidValue(_("Enter true or false."))
 
 
-def _clean_datetime(value, naive_tz):
+def clean_datetime(value, naive_tz):
     if isinstance(value, dt.datetime):
         moment = value
     elif isinstance(value, dt.date):
@@ -338,14 +338,14 @@ def _clean_datetime(value, naive_tz):
         try:
             moment = dt.datetime.fromisoformat(value.strip())
         except ValueError:
-            raise _Invalid(
+            raise InvalidValue(
                 _("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00.")
             ) from None
     else:
-        raise _Invalid(_("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00."))
+        raise InvalidValue(_("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00."))
     if moment.tzinfo is None or moment.utcoffset() is None:
         if naive_tz is None:
-            raise _Invalid(
+            raise InvalidValue(
                 _("This date and time has no time zone; add one, e.g. 2025-03-01T09:30:00+08:00.")
             )
         moment = moment.replace(tzinfo=naive_tz)
@@ -354,28 +354,32 @@ def _clean_datetime(value, naive_tz):
 
 # intake key → (target, model field, cleaner); target "lead" or "account".
 _SPECS: dict[str, tuple[str, str, Callable[[Any, Any], Any]]] = {
-    "external_id": ("lead", "external_id", _identifier(_max_length(Lead, "external_id"))),
-    "source_system": ("lead", "source_system", _identifier(_max_length(Lead, "source_system"))),
-    "name": ("lead", "name", _text(_max_length(Lead, "name"))),
-    "email": ("lead", "email_normalised", _clean_email),
+    "external_id": ("lead", "external_id", identifier_cleaner(_max_length(Lead, "external_id"))),
+    "source_system": (
+        "lead",
+        "source_system",
+        identifier_cleaner(_max_length(Lead, "source_system")),
+    ),
+    "name": ("lead", "name", text_cleaner(_max_length(Lead, "name"))),
+    "email": ("lead", "email_normalised", clean_email),
     "phone": ("lead", "phone", _clean_phone),
-    "title": ("lead", "title", _text(_max_length(Lead, "title"))),
-    "seniority": ("lead", "seniority", _choice(Seniority.values)),
-    "wechat_id": ("lead", "wechat_id", _identifier(_max_length(Lead, "wechat_id"))),
-    "language": ("lead", "language", _text(_max_length(Lead, "language"))),
-    "company": ("lead", "company_name", _text(_max_length(Lead, "company_name"))),
+    "title": ("lead", "title", text_cleaner(_max_length(Lead, "title"))),
+    "seniority": ("lead", "seniority", choice_cleaner(Seniority.values)),
+    "wechat_id": ("lead", "wechat_id", identifier_cleaner(_max_length(Lead, "wechat_id"))),
+    "language": ("lead", "language", text_cleaner(_max_length(Lead, "language"))),
+    "company": ("lead", "company_name", text_cleaner(_max_length(Lead, "company_name"))),
     "domain": ("account", "domain", _clean_domain),
     "employees": ("account", "employees", _clean_int),
     "annual_revenue": ("account", "annual_revenue", _clean_decimal),
-    "industry": ("account", "industry", _text(_max_length(Account, "industry"))),
-    "region": ("account", "region", _text(_max_length(Account, "region"))),
+    "industry": ("account", "industry", text_cleaner(_max_length(Account, "industry"))),
+    "region": ("account", "region", text_cleaner(_max_length(Account, "region"))),
     "country": ("account", "country", _clean_country),
-    "source_channel": ("lead", "source_channel", _choice(SourceChannel.values)),
-    "campaign": ("lead", "campaign", _text(_max_length(Lead, "campaign"))),
-    "created_at_source": ("lead", "created_at_source", _clean_datetime),
+    "source_channel": ("lead", "source_channel", choice_cleaner(SourceChannel.values)),
+    "campaign": ("lead", "campaign", text_cleaner(_max_length(Lead, "campaign"))),
+    "created_at_source": ("lead", "created_at_source", clean_datetime),
     "do_not_contact": ("lead", "do_not_contact", _clean_bool),
-    "consent_source": ("lead", "consent_source", _text(_max_length(Lead, "consent_source"))),
-    "consent_at": ("lead", "consent_at", _clean_datetime),
+    "consent_source": ("lead", "consent_source", text_cleaner(_max_length(Lead, "consent_source"))),
+    "consent_at": ("lead", "consent_at", clean_datetime),
 }
 assert set(_SPECS) == set(INTAKE_FIELDS)  # noqa: S101 (import-time consistency check)
 
@@ -403,7 +407,7 @@ def _validate_row(
         target, name, clean = spec
         try:
             cleaned = clean(value, naive_tz)
-        except _Invalid as exc:
+        except InvalidValue as exc:
             errors[key] = [str(exc)]
             continue
         if cleaned is None:
@@ -821,7 +825,23 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
     return ids
 
 
-def _lock_ids(keys: list[str]) -> list[int]:
+def advisory_xact_lock(*, keys: Iterable[str]) -> None:
+    """On PostgreSQL, lock a hash of every key until the transaction ends, in sorted order.
+
+    Two transactions locking overlapping key sets always queue in the same
+    order, so they never deadlock. Elsewhere a no-op (SQLite serialises writers).
+    """
+    if connection.vendor == "postgresql":
+        ids = _lock_ids(keys)
+        if ids:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS t(k)",
+                    [ids],
+                )
+
+
+def _lock_ids(keys: Iterable[str]) -> list[int]:
     return sorted(
         {
             int.from_bytes(
@@ -905,11 +925,7 @@ class _PostgresWriter:
         self.cursor.close()
 
     def lock(self, keys: list[str]) -> None:
-        if keys:
-            self.cursor.execute(
-                "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS t(k)",
-                [_lock_ids(keys)],
-            )
+        advisory_xact_lock(keys=keys)
 
     def _next_ids(self, model, count: int) -> list[int]:
         if not count:

@@ -1,4 +1,13 @@
+from django.urls import path
+
+from leads.api import views
+
 app_name = "api"
 
-# The intake helper fills this in (leads, bulk, activities, jobs).
-urlpatterns: list = []
+urlpatterns = [
+    path("leads/", views.LeadListCreate.as_view(), name="lead_list"),
+    path("leads/bulk/", views.LeadBulk.as_view(), name="lead_bulk"),
+    path("leads/<int:pk>/", views.LeadDetail.as_view(), name="lead_detail"),
+    path("activities/", views.ActivityCreate.as_view(), name="activities"),
+    path("jobs/<int:pk>/", views.JobDetail.as_view(), name="job_detail"),
+]
