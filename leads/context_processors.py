@@ -35,4 +35,14 @@ def navigation(request):
             items.append({"url": reverse(url_name), "label": label, "name": url_name})
     if user.is_staff:
         items.append({"url": reverse("admin:index"), "label": _("Admin"), "name": "admin"})
-    return {"nav_items": items, "user_roles": sorted(roles.user_roles(user))}
+    held = roles.user_roles(user)
+    return {
+        "nav_items": items,
+        "user_roles": sorted(held),
+        # In the order of roles.ROLES (a superuser holds them all: show "RevOps admin" first).
+        "user_role_labels": [
+            label
+            for name, label in sorted(roles.ROLES.items(), key=lambda kv: kv[0] != roles.ADMIN)
+            if name in held
+        ],
+    }

@@ -1,0 +1,167 @@
+"""Django admin for the RevOps admin role.
+
+Who gets in: staff users that are superusers, or that hold the ``admin`` role
+(group). Role admins get full access to the leads models below without
+per-model permissions to maintain (``RoleAdminAccess``); users and groups stay
+with Django's own permissions (superusers).
+
+The event log and jobs are read-only here: a ``LeadEvent`` is immutable, and a
+lead's stage and owner change only through the services that write those
+events, so they are read-only on the lead form too.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from leads import roles
+from leads.models import Account, Activity, DomainListEntry, Job, Lead, LeadEvent, Team
+
+
+class RoleAdminAccess:
+    """Staff users with the ``admin`` role may view and edit this model in the admin."""
+
+    def _role_admin(self, request) -> bool:
+        return (
+            request.user.is_active
+            and request.user.is_staff
+            and roles.has_role(request.user, roles.ADMIN)
+        )
+
+    def has_module_permission(self, request):
+        return self._role_admin(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._role_admin(request) or super().has_view_permission(request, obj)
+
+    def has_add_permission(self, request, *args):
+        return self._role_admin(request) or super().has_add_permission(request, *args)
+
+    def has_change_permission(self, request, obj=None):
+        return self._role_admin(request) or super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._role_admin(request) or super().has_delete_permission(request, obj)
+
+
+class ReadOnly:
+    """Nobody adds, changes or deletes these rows in the admin."""
+
+    def has_add_permission(self, request, *args):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Team)
+class TeamAdmin(RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["name", "kind", "manager", "member_count"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    autocomplete_fields = ["manager"]
+    filter_horizontal = ["members"]
+    list_select_related = ["manager"]
+
+    @admin.display(description=_("members"))
+    def member_count(self, obj: Team) -> int:
+        return obj.members.count()
+
+
+@admin.register(DomainListEntry)
+class DomainListEntryAdmin(RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["domain", "kind", "updated_at"]
+    list_filter = ["kind"]
+    search_fields = ["domain"]
+
+
+@admin.register(Account)
+class AccountAdmin(RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["name", "domain", "industry", "region", "country", "employees", "owner"]
+    list_filter = ["industry", "region", "country"]
+    search_fields = ["name", "name_normalised", "domain"]
+    autocomplete_fields = ["owner"]
+    list_select_related = ["owner"]
+
+
+class ActivityInline(ReadOnly, admin.TabularInline):
+    model = Activity
+    fields = ["type", "occurred_at", "source", "properties"]
+    readonly_fields = fields
+    extra = 0
+    show_change_link = True
+
+
+class LeadEventInline(ReadOnly, admin.TabularInline):
+    model = LeadEvent
+    fields = ["at", "kind", "from_stage", "to_stage", "actor_user", "actor_system", "reason"]
+    readonly_fields = fields
+    extra = 0
+
+
+@admin.register(Lead)
+class LeadAdmin(RoleAdminAccess, admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "email",
+        "phone",
+        "account",
+        "source_channel",
+        "campaign",
+        "stage",
+        "owner",
+        "received_at",
+    ]
+    list_filter = ["stage", "source_channel", "seniority", "do_not_contact", "received_at"]
+    search_fields = [
+        "name",
+        "email",
+        "email_normalised",
+        "phone",
+        "wechat_id",
+        "company_name",
+        "external_id",
+        "campaign",
+    ]
+    autocomplete_fields = ["account"]
+    readonly_fields = ["stage", "stage_changed_at", "owner", "created_at", "updated_at"]
+    list_select_related = ["account", "owner"]
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+    inlines = [ActivityInline, LeadEventInline]
+
+
+@admin.register(Activity)
+class ActivityAdmin(RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["type", "lead", "occurred_at", "source", "external_id"]
+    list_filter = ["type", "source"]
+    search_fields = ["external_id", "lead__email", "lead__name"]
+    raw_id_fields = ["lead"]
+    list_select_related = ["lead"]
+    date_hierarchy = "occurred_at"
+    show_full_result_count = False
+
+
+@admin.register(LeadEvent)
+class LeadEventAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["at", "lead", "kind", "from_stage", "to_stage", "actor", "reason"]
+    list_filter = ["kind", "to_stage"]
+    search_fields = ["lead__email", "lead__name", "actor_system", "reason"]
+    list_select_related = ["lead", "actor_user"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    @admin.display(description=_("actor"))
+    def actor(self, obj: LeadEvent) -> str:
+        return obj.actor_label
+
+
+@admin.register(Job)
+class JobAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["__str__", "kind", "state", "done", "total", "created_by", "created_at"]
+    list_filter = ["kind", "state"]
+    list_select_related = ["created_by"]

@@ -1,0 +1,149 @@
+"""What the lead pages read: the filter form of the lead list and the selectors behind the pages.
+
+Visibility comes from ``leads.selectors.leads_visible_to`` only; everything here
+narrows that queryset further, never widens it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth.models import AbstractBaseUser
+from django.db.models import Count, Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from leads.models import Lead, SourceChannel, Stage
+from leads.selectors import leads_visible_to
+
+# Leads from ``manage.py seed_demo`` carry this source system; pages that show
+# counts label them as synthetic when any exist.
+DEMO_SOURCE_SYSTEM = "demo"
+
+
+class LeadFilterForm(forms.Form):
+    """The GET form above the lead list. Every field is optional."""
+
+    q = forms.CharField(
+        label=_("Search"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(
+            attrs={"type": "search", "placeholder": _("Name, email, phone or company")}
+        ),
+    )
+    stage = forms.ChoiceField(
+        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+    )
+    source = forms.ChoiceField(
+        label=_("Source"),
+        required=False,
+        choices=[("", _("All sources")), *SourceChannel.choices],
+    )
+    campaign = forms.CharField(
+        label=_("Campaign"),
+        required=False,
+        max_length=200,
+        widget=forms.TextInput(attrs={"list": "campaign-options"}),
+    )
+    received_from = forms.DateField(
+        label=_("Received from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        label=_("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        start, end = cleaned.get("received_from"), cleaned.get("received_to")
+        if start and end and start > end:
+            self.add_error("received_to", _("The end date is before the start date."))
+        return cleaned
+
+
+@dataclass(frozen=True)
+class LeadFilters:
+    q: str = ""
+    stage: str = ""
+    source: str = ""
+    campaign: str = ""
+    received_from: dt.date | None = None
+    received_to: dt.date | None = None
+
+    @classmethod
+    def from_form(cls, form: LeadFilterForm) -> LeadFilters:
+        """The valid part of a bound form; a field with an error filters nothing."""
+        data = getattr(form, "cleaned_data", {})
+        return cls(
+            q=(data.get("q") or "").strip(),
+            stage=data.get("stage") or "",
+            source=data.get("source") or "",
+            campaign=(data.get("campaign") or "").strip(),
+            received_from=data.get("received_from"),
+            received_to=data.get("received_to"),
+        )
+
+
+def _start_of_day(day: dt.date) -> dt.datetime:
+    """Midnight of ``day`` in the active time zone (settings.TIME_ZONE unless activated)."""
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def lead_list(*, viewer: AbstractBaseUser, filters: LeadFilters) -> QuerySet[Lead]:
+    """The visible leads matching the filters, newest first, with what a list row shows."""
+    leads = leads_visible_to(viewer=viewer)
+    if filters.stage:
+        leads = leads.filter(stage=filters.stage)
+    if filters.source:
+        leads = leads.filter(source_channel=filters.source)
+    if filters.campaign:
+        leads = leads.filter(campaign__iexact=filters.campaign)
+    if filters.received_from:
+        leads = leads.filter(received_at__gte=_start_of_day(filters.received_from))
+    if filters.received_to:
+        next_day = filters.received_to + dt.timedelta(days=1)
+        leads = leads.filter(received_at__lt=_start_of_day(next_day))
+    if filters.q:
+        term = filters.q
+        leads = leads.filter(
+            Q(name__icontains=term)
+            | Q(email__icontains=term)
+            | Q(phone__icontains=term)
+            | Q(wechat_id__icontains=term)
+            | Q(company_name__icontains=term)
+            | Q(account__name__icontains=term)
+        )
+    return leads.select_related("account", "owner").order_by("-received_at", "-id")
+
+
+def lead_campaigns(*, viewer: AbstractBaseUser, limit: int = 200) -> list[str]:
+    """Campaign names among the visible leads, for the filter's suggestions."""
+    return list(
+        leads_visible_to(viewer=viewer)
+        .exclude(campaign="")
+        .order_by("campaign")
+        .values_list("campaign", flat=True)
+        .distinct()[:limit]
+    )
+
+
+def lead_stage_counts(*, viewer: AbstractBaseUser) -> list[dict]:
+    """``[{"stage", "label", "count"}]`` for every stage, in funnel order (zeros included)."""
+    rows = (
+        leads_visible_to(viewer=viewer)
+        .order_by()
+        .values("stage")
+        .annotate(count=Count("id", distinct=True))
+    )
+    counts = {row["stage"]: row["count"] for row in rows}
+    return [
+        {"stage": value, "label": label, "count": counts.get(value, 0)}
+        for value, label in Stage.choices
+    ]
+
+
+def leads_are_demo_data(*, viewer: AbstractBaseUser) -> bool:
+    """True when synthetic demo leads are among what the viewer sees."""
+    return leads_visible_to(viewer=viewer).filter(source_system=DEMO_SOURCE_SYSTEM).exists()
