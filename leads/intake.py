@@ -938,7 +938,12 @@ class _PostgresWriter:
 
     def _copy(self, table: str, columns: Sequence[str], rows: Iterable[Sequence]) -> None:
         names = ", ".join(f'"{c}"' for c in columns)
-        with self.raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+        # wrap_database_errors: a violation raised by psycopg during COPY
+        # becomes django.db.IntegrityError, like any ORM query's.
+        with (
+            connection.wrap_database_errors,
+            self.raw.copy(f"COPY {table} ({names}) FROM STDIN") as copy,
+        ):
             for row in rows:
                 copy.write_row(row)
 

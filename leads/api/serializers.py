@@ -209,14 +209,15 @@ class LeadDetailOut(LeadOut):
 
     @extend_schema_field(TimelineEntryOut(many=True))
     def get_timeline(self, lead) -> list[dict]:
+        at = serializers.DateTimeField()
         entries = []
         for entry in self.context["timeline"]:
-            shaped = {"kind": entry["kind"], "at": entry["at"]}
+            shaped = {"kind": entry["kind"], "at": at.to_representation(entry["at"])}
             if entry["kind"] == "activity":
                 shaped["activity"] = ActivityOut(entry["object"]).data
             else:
                 shaped["event"] = EventOut(entry["object"]).data
-            entries.append(TimelineEntryOut(shaped).data)
+            entries.append(shaped)
         return entries
 
 
