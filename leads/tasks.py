@@ -12,3 +12,11 @@ def heartbeat() -> str:
     """Beat's liveness tick: proves worker and beat are connected through the broker."""
     logger.info("smarketing heartbeat")
     return "ok"
+
+
+@shared_task(name="leads.tasks.import_leads", ignore_result=True, acks_late=True)
+def import_leads_task(job_id: int) -> None:
+    """Run (or resume after a crash) the import job ``job_id``; see leads.importing."""
+    from leads.importing import import_job_run
+
+    import_job_run(job_id=job_id)

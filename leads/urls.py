@@ -8,6 +8,12 @@ urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("import/", import_views.import_start, name="import_start"),
+    path("import/<int:pk>/", import_views.import_detail, name="import_detail"),
+    path("import/<int:pk>/map/", import_views.import_map, name="import_map"),
+    path("import/<int:pk>/preview/", import_views.import_preview, name="import_preview"),
+    path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
+    path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
+    path("import/<int:pk>/report.csv", import_views.import_report, name="import_report"),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",
