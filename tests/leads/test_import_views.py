@@ -277,3 +277,46 @@ def test_a_finished_job_has_no_mapping_step_and_no_report_when_all_rows_pass(cli
         "Every row was imported."
         in client.get(reverse("leads:import_detail", args=[job.pk])).content.decode()
     )
+
+
+@pytest.mark.celery_worker
+def test_a_large_file_runs_as_a_celery_task_to_done(
+    transactional_db, celery_worker_process, client, marketer, settings
+):
+    import time
+
+    settings.IMPORT_INLINE_MAX_ROWS = 10
+    lines = ["Email,Name,Source"]
+    for n in range(1, 46):
+        lines.append(f"lead{n}@acme.example,Lead {n},website")
+        if n in (7, 23, 40):
+            lines.append(f"broken-{n},Broken {n},website")
+    client.force_login(marketer)
+    upload(client, "\n".join(lines) + "\n")
+    job = Job.objects.get()
+    assert job.total == 48
+
+    client.post(reverse("leads:import_run", args=[job.pk]))
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        job.refresh_from_db()
+        if job.state in (Job.State.DONE, Job.State.FAILED):
+            break
+        time.sleep(0.3)
+    assert job.state == Job.State.DONE, celery_worker_process.log()
+    assert job.result == {"created": 45, "updated": 0, "rejected": 3}
+    assert (job.done, job.total) == (48, 48)
+    # Header is row 1; "broken-7" follows lead 7 (row 8), then rows shift by one per bad row.
+    assert [e["row"] for e in job.errors] == [9, 26, 44]
+    assert Lead.objects.count() == 45
+    assert "leads.tasks.import_leads" in celery_worker_process.log()
+    progress = client.get(reverse("leads:import_progress", args=[job.pk])).json()
+    assert (progress["state"], progress["percent"], progress["finished"]) == ("done", 100, True)
+    report = b"".join(client.get(reverse("leads:import_report", args=[job.pk])).streaming_content)
+    assert [row[0] for row in csv.reader(io.StringIO(report.decode("utf-8-sig")))] == [
+        "row",
+        "9",
+        "26",
+        "44",
+    ]
