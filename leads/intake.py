@@ -28,7 +28,7 @@ The module has three parts, in this order:
    wins. A group whose keys point at two different stored leads is rejected.
    An update merges only the fields sent; an existing external id is never
    replaced by another one.
-3. **Writing** (``_PostgresWriter`` / ``_OrmWriter``): accounts first (linked
+3. **Writing** (``_PostgresStore`` / ``_OrmStore``): accounts first (linked
    by the email's domain unless it is a free-mail domain, or an explicit
    ``domain``, else by normalised company name), then leads, then one
    ``LeadEvent`` per created lead (``created``, to ``inquiry``) and per lead
@@ -51,9 +51,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import json
+import operator
 import re
+import zlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -561,7 +562,7 @@ def _lead_keys(values: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _match(groups: list[_Group]) -> list[tuple[_Group, dict[str, list[str]]]]:
+def _match(groups: list[_Group], *, store) -> list[tuple[_Group, dict[str, list[str]]]]:
     """Find each group's stored lead; return the groups whose keys point at two leads."""
     by_source: dict[str, list[str]] = {}
     emails: list[str] = []
@@ -576,15 +577,8 @@ def _match(groups: list[_Group]) -> list[tuple[_Group, dict[str, list[str]]]]:
                 emails.append(rest)
             else:
                 phones.append(rest)
-    condition = Q(pk__in=[])
-    for source, external_ids in by_source.items():
-        condition |= Q(source_system=source, external_id__in=external_ids)
-    if emails:
-        condition |= Q(email_normalised__in=emails)
-    if phones:
-        condition |= Q(phone__in=phones, email_normalised__isnull=True)
     stored: dict[str, dict[str, Any]] = {}
-    for values in Lead.objects.filter(condition).order_by().values("id", *_LEAD_COLUMNS):
+    for values in store.stored_leads(by_source=by_source, emails=emails, phones=phones):
         for key in _lead_keys(values):
             stored[key] = values
     conflicts = []
@@ -639,7 +633,7 @@ def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, acto
 
 
 def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
-    writer = _PostgresWriter() if connection.vendor == "postgresql" else _OrmWriter()
+    writer = _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
     try:
         return _write_groups(
             rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system
@@ -661,7 +655,7 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     )
     errors: list[RowError] = []
     rejected: set[int] = set()
-    for group, group_errors in _match(groups):
+    for group, group_errors in _match(groups, store=writer):
         rejected.add(id(group))
         errors.extend(RowError(index=row.index, errors=group_errors) for row in group.rows)
     groups = [group for group in groups if id(group) not in rejected]
@@ -784,10 +778,8 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
         return {}
     domains = [a["domain"] for a in wanted.values() if a.get("domain")]
     names = [a["name_normalised"] for a in wanted.values() if not a.get("domain")]
-    columns = ("id", "name", "domain", "name_normalised", *_ACCOUNT_FILL)
     stored_by_key: dict[str, dict[str, Any]] = {}
-    condition = Q(domain__in=domains) | Q(name_normalised__in=names)
-    for values in Account.objects.filter(condition).order_by("id").values(*columns):
+    for values in writer.stored_accounts(domains=domains, names=names):
         if values["domain"] and values["domain"] in domains:
             stored_by_key[f"ad{_KEY_SEP}{values['domain']}"] = values
         stored_by_key.setdefault(f"an{_KEY_SEP}{values['name_normalised']}", values)
@@ -836,20 +828,21 @@ def advisory_xact_lock(*, keys: Iterable[str]) -> None:
         if ids:
             with connection.cursor() as cursor:
                 cursor.execute(
-                    "SELECT count(pg_advisory_xact_lock(k)) FROM unnest(%s::bigint[]) AS t(k)",
-                    [ids],
+                    "SELECT count(pg_advisory_xact_lock(%s, k)) FROM unnest(%s::int[]) AS t(k)",
+                    [_LOCK_CLASS, ids],
                 )
 
 
+# Advisory locks are taken on buckets of keys, not on every key: a 5,000-row
+# batch then holds at most LOCK_BUCKETS locks, which PostgreSQL's shared lock
+# table (max_locks_per_transaction × max_connections) holds easily even for
+# several batches at once. Writers whose keys share a bucket simply queue.
+LOCK_BUCKETS = 1024
+_LOCK_CLASS = 0x534D4B  # "SMK": the first int of the two-int advisory lock key
+
+
 def _lock_ids(keys: Iterable[str]) -> list[int]:
-    return sorted(
-        {
-            int.from_bytes(
-                hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True
-            )
-            for key in keys
-        }
-    )
+    return sorted({zlib.crc32(key.encode()) % LOCK_BUCKETS for key in keys})
 
 
 _ACCOUNT_UPDATE_COLUMNS = ("name", "name_normalised", "domain", *_ACCOUNT_FILL, "updated_at")
@@ -883,8 +876,25 @@ _EVENT_COLUMNS = (
 )
 
 
-class _OrmWriter:
-    """Any database Django supports: bulk_create / bulk_update."""
+_ACCOUNT_READ_COLUMNS = ("id", "name", "domain", "name_normalised", *_ACCOUNT_FILL)
+
+
+class _OrmStore:
+    """Any database Django supports: ORM reads, bulk_create / bulk_update."""
+
+    def stored_leads(self, *, by_source, emails, phones) -> Iterable[dict[str, Any]]:
+        condition = Q(pk__in=[])
+        for source, external_ids in by_source.items():
+            condition |= Q(source_system=source, external_id__in=external_ids)
+        if emails:
+            condition |= Q(email_normalised__in=emails)
+        if phones:
+            condition |= Q(phone__in=phones, email_normalised__isnull=True)
+        return Lead.objects.filter(condition).order_by().values("id", *_LEAD_COLUMNS)
+
+    def stored_accounts(self, *, domains, names) -> Iterable[dict[str, Any]]:
+        condition = Q(domain__in=domains) | Q(name_normalised__in=names)
+        return Account.objects.filter(condition).order_by("id").values(*_ACCOUNT_READ_COLUMNS)
 
     def close(self) -> None:
         pass
@@ -914,8 +924,9 @@ class _OrmWriter:
         )
 
 
-class _PostgresWriter:
-    """PostgreSQL: advisory locks, COPY on pre-allocated ids, UPDATE … FROM a COPY-filled table."""
+class _PostgresStore:
+    """PostgreSQL: array parameters (one bound value, not thousands), COPY on
+    pre-allocated ids, UPDATE … FROM a COPY-filled temporary table."""
 
     def __init__(self):
         self.cursor = connection.cursor()
@@ -926,6 +937,33 @@ class _PostgresWriter:
 
     def lock(self, keys: list[str]) -> None:
         advisory_xact_lock(keys=keys)
+
+    def _dicts(self, sql: str, params: list) -> list[dict[str, Any]]:
+        self.cursor.execute(sql, params)
+        names = [column.name for column in self.cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in self.cursor.fetchall()]
+
+    def stored_leads(self, *, by_source, emails, phones) -> Iterable[dict[str, Any]]:
+        # One index scan per key kind; each WHERE implies the partial index's condition.
+        select = f"SELECT {', '.join(('id', *_LEAD_COLUMNS))} FROM leads_lead WHERE "
+        parts, params = [], []
+        for source, external_ids in by_source.items():
+            parts.append(select + "source_system = %s AND external_id = ANY(%s)")
+            params += [source, external_ids]
+        if emails:
+            parts.append(select + "email_normalised = ANY(%s)")
+            params.append(emails)
+        if phones:
+            parts.append(select + "phone = ANY(%s) AND email_normalised IS NULL")
+            params.append(phones)
+        return self._dicts(" UNION ".join(parts), params) if parts else []
+
+    def stored_accounts(self, *, domains, names) -> Iterable[dict[str, Any]]:
+        select = f"SELECT {', '.join(_ACCOUNT_READ_COLUMNS)} FROM leads_account WHERE "
+        return self._dicts(
+            f"{select} domain = ANY(%s) UNION {select} name_normalised = ANY(%s) ORDER BY id",
+            [domains, names],
+        )
 
     def _next_ids(self, model, count: int) -> list[int]:
         if not count:
@@ -949,10 +987,11 @@ class _PostgresWriter:
 
     def _insert(self, model, columns: Sequence[str], rows: list[dict]) -> list[int]:
         ids = self._next_ids(model, len(rows))
+        values = operator.itemgetter(*columns)
         self._copy(
             model._meta.db_table,
             ("id", *columns),
-            ((new_id, *(row[c] for c in columns)) for new_id, row in zip(ids, rows, strict=True)),
+            ((new_id, *values(row)) for new_id, row in zip(ids, rows, strict=True)),
         )
         return ids
 
@@ -965,9 +1004,8 @@ class _PostgresWriter:
             f'"{c}" {model._meta.get_field(c).db_type(connection)}' for c in columns
         )
         self.cursor.execute(f"CREATE TEMP TABLE {stage} (id bigint, {definitions}) ON COMMIT DROP")
-        self._copy(
-            stage, ("id", *columns), ((row["id"], *(row[c] for c in columns)) for row in rows)
-        )
+        values = operator.itemgetter("id", *columns)
+        self._copy(stage, ("id", *columns), (values(row) for row in rows))
         assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
         self.cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s WHERE t.id = s.id"

@@ -1,0 +1,280 @@
+"""``python -m bench``: lead intake through the REST API vs a raw COPY, on PostgreSQL.
+
+1. Generate N intake rows (bench.generate; default 100,000, ``--smoke`` 10,000).
+2. On fresh tables, POST them to ``/api/v1/leads/bulk/`` in 5,000-row batches
+   through Django's test client with a token: the full request path —
+   authentication, throttling, JSON parsing, whole validation, matching,
+   accounts, leads and the event log, the JSON answer. Nothing is skipped.
+3. Same database, same run: truncate, then one raw ``COPY`` of the same rows
+   (already in column form) into ``leads_lead`` — the baseline.
+4. Print both rates, their ratio against the goal (0.15; stretch 0.25), the
+   baseline's SQL and the row counts. A miss says MISS and prints a cProfile
+   top-15 of the API pass.
+
+Database: ``BENCH_DATABASE_URL`` (default
+postgres://postgres@127.0.0.1:5432/smarketing_bench), created and migrated
+when missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import datetime as dt
+import io
+import json
+import os
+import pstats
+import sys
+import time
+
+DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/smarketing_bench"
+GOAL, STRETCH = 0.15, 0.25
+BATCH = 5000
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--leads", type=int, default=100_000, help="rows to ingest")
+    parser.add_argument("--smoke", action="store_true", help="a quick run of 10,000 rows")
+    parser.add_argument("--batch", type=int, default=BATCH, help="rows per API request")
+    parser.add_argument("--profile", action="store_true", help="print the API profile even on a pass")
+    args = parser.parse_args(argv)
+    count = 10_000 if args.smoke else args.leads
+
+    url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
+    _ensure_database(url)
+    os.environ["DATABASE_URL"] = url
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "smarketing.settings")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+
+    from bench.generate import lead_rows
+
+    print(f"smarketing bench — {count:,} leads, batches of {args.batch:,}, database {_safe(url)}")
+    started = time.perf_counter()
+    rows = lead_rows(count)
+    print(f"generated {count:,} rows in {time.perf_counter() - started:.1f} s")
+
+    api = _api_pass(rows, batch=args.batch)
+    baseline = _copy_pass(rows)
+
+    ratio = api["rate"] / baseline["rate"]
+    print()
+    print(f"API bulk ingestion : {api['rate']:>10,.0f} leads/s  ({api['seconds']:.2f} s)")
+    print(f"   rows after      : {api['counts']}")
+    print(f"raw COPY baseline  : {baseline['rate']:>10,.0f} leads/s  ({baseline['seconds']:.2f} s)")
+    print(f"   rows after      : {baseline['counts']}")
+    print(f"   baseline SQL    : {baseline['sql']}")
+    verdict = "MISS" if ratio < GOAL else ("PASS (stretch met)" if ratio >= STRETCH else "PASS")
+    print(f"ratio API / COPY   : {ratio:.3f}  (goal {GOAL}, stretch {STRETCH}) — {verdict}")
+    problems = api["problems"] + baseline["problems"]
+    for problem in problems:
+        print(f"ERROR: {problem}")
+    if ratio < GOAL or args.profile:
+        print(f"\n{'MISS — ' if ratio < GOAL else ''}profile of the API pass (cProfile, top 15 by internal time):")
+        print(_profile_api(rows, batch=args.batch))
+    return 1 if problems else 0
+
+
+def _safe(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port or 5432}{parts.path}"
+
+
+def _ensure_database(url: str) -> None:
+    from urllib.parse import urlsplit
+
+    import psycopg
+    from psycopg import sql
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone() is None:
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            print(f"created database {name}")
+
+
+def _truncate() -> None:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE leads_activity, leads_leadevent, leads_lead, leads_account "
+            "RESTART IDENTITY CASCADE"
+        )
+
+
+def _counts() -> dict[str, int]:
+    from leads.models import Account, Lead, LeadEvent
+
+    return {
+        "leads": Lead.objects.count(),
+        "accounts": Account.objects.count(),
+        "events": LeadEvent.objects.count(),
+    }
+
+
+def _client():
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.models import Group
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    user, _ = get_user_model().objects.get_or_create(username="bench-integration")
+    user.groups.add(Group.objects.get(name="integration"))
+    token, _ = Token.objects.get_or_create(user=user)
+    client = APIClient(HTTP_HOST="localhost")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client
+
+
+def _post_all(client, bodies: list[bytes]) -> tuple[int, list[str]]:
+    saved, problems = 0, []
+    for number, body in enumerate(bodies):
+        response = client.post("/api/v1/leads/bulk/", data=body, content_type="application/json")
+        if response.status_code != 200:
+            problems.append(
+                f"batch {number}: HTTP {response.status_code} {response.content[:300]!r}"
+            )
+            continue
+        answer = json.loads(response.content)
+        saved += answer["created"] + answer["updated"]
+        if answer["rejected"]:
+            problems.append(
+                f"batch {number}: {answer['rejected']} rows rejected: {answer['errors'][:2]}"
+            )
+    return saved, problems
+
+
+def _bodies(rows: list[dict], batch: int) -> list[bytes]:
+    return [
+        json.dumps(rows[i : i + batch], ensure_ascii=False).encode()
+        for i in range(0, len(rows), batch)
+    ]
+
+
+def _api_pass(rows: list[dict], *, batch: int) -> dict:
+    _truncate()
+    client = _client()
+    bodies = _bodies(rows, batch)  # the client's encoding is not the server's work
+    started = time.perf_counter()
+    saved, problems = _post_all(client, bodies)
+    seconds = time.perf_counter() - started
+    counts = _counts()
+    if counts["leads"] != len(rows):
+        problems.append(f"API pass: {counts['leads']} leads stored, expected {len(rows)}")
+    if saved != len(rows):
+        problems.append(f"API pass: {saved} rows saved, expected {len(rows)}")
+    return {"seconds": seconds, "rate": len(rows) / seconds, "counts": counts, "problems": problems}
+
+
+_COPY_COLUMNS = (
+    "name",
+    "email",
+    "email_normalised",
+    "phone",
+    "title",
+    "seniority",
+    "wechat_id",
+    "language",
+    "company_name",
+    "source_channel",
+    "campaign",
+    "source_system",
+    "external_id",
+    "created_at_source",
+    "received_at",
+    "stage",
+    "stage_changed_at",
+    "do_not_contact",
+    "consent_source",
+    "consent_at",
+    "created_at",
+    "updated_at",
+)
+
+
+def _copy_rows(rows: list[dict]) -> list[tuple]:
+    """The same rows in column form — no validation, no normalisation, no matching."""
+    now = dt.datetime.now(dt.UTC)
+    out = []
+    for row in rows:
+        email = row.get("email")
+        out.append(
+            (
+                row.get("name", ""),
+                email or "",
+                email,
+                row.get("phone"),
+                row.get("title", ""),
+                row.get("seniority", "unknown"),
+                row.get("wechat_id", ""),
+                "",
+                row.get("company", ""),
+                row["source_channel"],
+                row.get("campaign", ""),
+                "bench-integration",
+                row.get("external_id"),
+                row.get("created_at_source"),
+                now,
+                "inquiry",
+                now,
+                bool(row.get("do_not_contact", False)),
+                row.get("consent_source", ""),
+                row.get("consent_at"),
+                now,
+                now,
+            )
+        )
+    return out
+
+
+def _copy_pass(rows: list[dict]) -> dict:
+    from django.db import connection, transaction
+
+    _truncate()
+    prepared = _copy_rows(rows)
+    sql = f"COPY leads_lead ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    started = time.perf_counter()
+    with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for record in prepared:
+            copy.write_row(record)
+    seconds = time.perf_counter() - started
+    counts = _counts()
+    problems = []
+    if counts["leads"] != len(rows):
+        problems.append(f"COPY pass: {counts['leads']} leads stored, expected {len(rows)}")
+    return {
+        "seconds": seconds,
+        "rate": len(rows) / seconds,
+        "counts": counts,
+        "sql": sql,
+        "problems": problems,
+    }
+
+
+def _profile_api(rows: list[dict], *, batch: int) -> str:
+    _truncate()
+    client = _client()
+    bodies = _bodies(rows, batch)
+    profile = cProfile.Profile()
+    profile.enable()
+    _post_all(client, bodies)
+    profile.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profile, stream=out).strip_dirs().sort_stats("tottime")
+    stats.print_stats(15)
+    return out.getvalue()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
