@@ -220,8 +220,18 @@ def choice_cleaner(choices: Iterable[str]) -> Callable[[Any, Any], str | None]:
     return clean
 
 
+# Chinese mobile numbers typed the common ways (13800138000, +86 138 0013 8000,
+# +86-138-0013-8000): E.164 without a round through phonenumbers, which costs
+# ~40 µs a number. The result is the same as normalize_phone's (a test checks
+# it); everything else goes through normalize_phone.
+_CN_MOBILE = re.compile(r"(?:\+86[ -]?)?(1[3-9]\d)[ -]?(\d{4})[ -]?(\d{4})")
+
+
 @functools.lru_cache(maxsize=65536)
 def _phone_e164(raw: str) -> str:
+    match = _CN_MOBILE.fullmatch(raw.strip())
+    if match:
+        return "+86" + "".join(match.groups())
     return normalize.normalize_phone(raw)
 
 
@@ -706,17 +716,7 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
         (group for group in groups if group.old is None), new_ids, strict=True
     ):
         group_lead.lead_id = new_id
-    for lead, new_id in zip(creates, new_ids, strict=True):
-        events.append(
-            {
-                "lead_id": new_id,
-                "kind": LeadEvent.Kind.CREATED.value,
-                "from_stage": None,
-                "to_stage": Stage.INQUIRY.value,
-                "data": {"source_channel": lead["source_channel"], "campaign": lead["campaign"]},
-                **actor,
-            }
-        )
+    writer.insert_created_events(leads=creates, ids=new_ids, now=now, **actor)
     writer.update_leads(updates)
     writer.insert_events(events, now=now)
 
@@ -734,6 +734,10 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
             RowResult(index=row.index, id=group.lead_id, status="updated") for row in group.rows[1:]
         )
     return results, errors
+
+
+def _created_data(lead: dict[str, Any]) -> dict[str, Any]:
+    return {"source_channel": lead["source_channel"], "campaign": lead["campaign"]}
 
 
 def _jsonable(value):
@@ -923,6 +927,23 @@ class _OrmStore:
             [LeadEvent(reason="", at=now, **row) for row in rows], batch_size=500
         )
 
+    def insert_created_events(self, *, leads, ids, now, actor_user_id, actor_system) -> None:
+        self.insert_events(
+            [
+                {
+                    "lead_id": lead_id,
+                    "kind": LeadEvent.Kind.CREATED.value,
+                    "from_stage": None,
+                    "to_stage": Stage.INQUIRY.value,
+                    "data": _created_data(lead),
+                    "actor_user_id": actor_user_id,
+                    "actor_system": actor_system,
+                }
+                for lead, lead_id in zip(leads, ids, strict=True)
+            ],
+            now=now,
+        )
+
 
 class _PostgresStore:
     """PostgreSQL: array parameters (one bound value, not thousands), COPY on
@@ -1023,6 +1044,26 @@ class _PostgresStore:
 
     def update_leads(self, rows: list[dict]) -> None:
         self._update(Lead, _LEAD_UPDATE_COLUMNS, rows)
+
+    def insert_created_events(self, *, leads, ids, now, actor_user_id, actor_system) -> None:
+        """Set-based: one INSERT … SELECT over the new leads (data as in _created_data)."""
+        if not ids:
+            return
+        self.cursor.execute(
+            "INSERT INTO leads_leadevent"
+            " (lead_id, kind, from_stage, to_stage, actor_user_id, actor_system, reason, data, at)"
+            " SELECT id, %s, NULL, %s, %s, %s, '',"
+            " jsonb_build_object('source_channel', source_channel, 'campaign', campaign), %s"
+            " FROM leads_lead WHERE id = ANY(%s) ORDER BY id",
+            [
+                LeadEvent.Kind.CREATED.value,
+                Stage.INQUIRY.value,
+                actor_user_id,
+                actor_system,
+                now,
+                ids,
+            ],
+        )
 
     def insert_events(self, rows: list[dict], *, now) -> None:
         if not rows:

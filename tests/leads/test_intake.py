@@ -290,3 +290,32 @@ def test_rows_above_the_chunk_size_keep_their_indexes(settings):
     assert result.errors[0].index == 5001
     assert Lead.objects.count() == 5002
     assert Account.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "13800138000",
+        "+8613800138000",
+        "+86 13800138000",
+        "+86-138-0013-8000",
+        "+86 138 0013 8000",
+        "138 0013 8000",
+        " 19912345678 ",
+        "+86 11012345678",  # not a mobile prefix: phonenumbers decides
+        "1380013800",  # too short for the fast path
+    ],
+)
+def test_the_cn_mobile_fast_path_agrees_with_normalize_phone(raw):
+    from leads.intake import _phone_e164
+    from leads.normalize import normalize_phone
+
+    try:
+        expected = normalize_phone(raw)
+    except ValueError:
+        expected = None
+    try:
+        got = _phone_e164(raw)
+    except ValueError:
+        got = None
+    assert got == expected
