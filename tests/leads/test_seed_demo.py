@@ -1,0 +1,348 @@
+"""The demo company (``leads.demo`` and ``manage.py seed_demo`` / ``demo_logins``).
+
+Runs on whichever database DATABASE_URL names: SQLite takes the bulk-insert
+path, PostgreSQL the COPY path.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+from rest_framework.authtoken.models import Token
+
+from leads import demo, roles
+from leads.models import Account, Activity, Lead, LeadEvent, Team
+from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
+from tests.factories import LeadFactory
+
+NOW = datetime(2025, 6, 30, 2, 0, tzinfo=UTC)
+LEADS = 300
+
+# product.md, "Lifecycle": every transition the demo may write.
+ALLOWED = {
+    "inquiry": {"mql", "nurture", "disqualified", "excluded"},
+    "mql": {"sal", "returned", "nurture", "disqualified", "customer_success", "excluded"},
+    "sal": {"sql", "returned", "nurture", "disqualified", "customer_success", "excluded"},
+    "returned": {"mql", "nurture", "disqualified"},
+    "sql": {"opportunity", "nurture", "disqualified"},
+    "opportunity": {"won", "lost"},
+    "nurture": {"mql"},
+    "lost": {"nurture"},
+}
+
+
+@pytest.fixture
+def seeded(db):
+    return demo.demo_seed(leads=LEADS, seed=7, now=NOW)
+
+
+def _events_by_lead() -> dict[int, list[LeadEvent]]:
+    events = defaultdict(list)
+    for event in LeadEvent.objects.order_by("lead_id", "id"):
+        events[event.lead_id].append(event)
+    return events
+
+
+def _team_members(name: str) -> set[int]:
+    return set(Team.objects.get(name=name).members.values_list("pk", flat=True))
+
+
+def test_every_role_has_a_demo_user_and_the_teams_have_managers(seeded):
+    users = get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES)
+    for role in roles.ROLES:
+        assert users.filter(groups__name=role).exists(), role
+    admin = users.get(username="admin")
+    assert admin.is_staff
+    assert admin.check_password(demo.DEMO_PASSWORD)
+    integration = users.get(username="integration")
+    assert not integration.has_usable_password()
+    assert Token.objects.filter(user=integration).count() == 1
+    teams = {t.name: t for t in Team.objects.select_related("manager")}
+    assert {teams[n].kind for n in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST)} == {"sdr"}
+    assert teams[demo.TEAM_AE].kind == "ae"
+    assert teams[demo.TEAM_MARKETING].kind == "marketing"
+    for name in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST, demo.TEAM_AE):
+        assert roles.has_role(teams[name].manager, roles.SALES_MANAGER)
+        assert teams[name].members.count() >= 3
+
+
+def test_row_counts_are_what_was_written(seeded):
+    assert seeded.counts == {
+        "teams": 4,
+        "users": len(demo.DEMO_USERS),
+        "accounts": Account.objects.count(),
+        "leads": LEADS,
+        "activities": Activity.objects.count(),
+        "lead events": LeadEvent.objects.count(),
+    }
+    assert Lead.objects.exclude(source_system=demo.DEMO_SOURCE_SYSTEM).count() == 0
+    assert sum(seeded.stages.values()) == LEADS
+    assert seeded.counts["activities"] > 3 * LEADS
+
+
+def test_each_lead_starts_with_one_created_event(seeded):
+    events = _events_by_lead()
+    assert len(events) == LEADS
+    for lead in Lead.objects.all():
+        first = events[lead.pk][0]
+        assert (first.kind, first.from_stage, first.to_stage) == ("created", None, "inquiry")
+        assert first.at == lead.received_at
+        assert sum(e.kind == "created" for e in events[lead.pk]) == 1
+
+
+def test_stage_and_owner_agree_with_the_event_log(seeded):
+    events = _events_by_lead()
+    for lead in Lead.objects.all():
+        log = events[lead.pk]
+        stage_events = [e for e in log if e.kind in ("created", "stage_change")]
+        for before, after in zip(stage_events, stage_events[1:], strict=False):
+            assert after.from_stage == before.to_stage, lead.pk
+            assert after.to_stage in ALLOWED[before.to_stage], (before.to_stage, after.to_stage)
+        last = stage_events[-1]
+        assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
+        assignments = [e for e in log if e.kind == "assignment"]
+        expected_owner = assignments[-1].data["owner"] if assignments else None
+        assert lead.owner_id == expected_owner, lead.pk
+
+
+def test_events_are_in_time_order_and_never_in_the_future(seeded):
+    for lead_id, log in _events_by_lead().items():
+        times = [e.at for e in log]
+        assert times == sorted(times), lead_id
+        assert times[-1] <= NOW
+    assert not Activity.objects.filter(occurred_at__gt=NOW).exists()
+    assert not Lead.objects.filter(received_at__gt=NOW).exists()
+    assert not Lead.objects.filter(received_at__lt=NOW - timedelta(days=366)).exists()
+
+
+def test_the_right_actor_moves_each_stage(seeded):
+    sdrs = _team_members(demo.TEAM_SDR_EAST) | _team_members(demo.TEAM_SDR_WEST)
+    aes = _team_members(demo.TEAM_AE)
+    marketing = _team_members(demo.TEAM_MARKETING)
+    for log in _events_by_lead().values():
+        owner = None
+        for event in log:
+            if event.kind == "assignment":
+                owner = event.data["owner"]
+            if event.kind != "stage_change":
+                continue
+            step = (event.from_stage, event.to_stage)
+            if step == ("inquiry", "mql"):
+                assert (event.actor_system, event.actor_user_id) == (demo.SCORING_SYSTEM, None)
+            elif step == ("returned", "mql"):
+                assert event.actor_user_id in marketing
+            elif step in (("mql", "sal"), ("sal", "sql")):
+                assert event.actor_user_id == owner
+                assert owner in sdrs
+            elif step in (("sql", "opportunity"), ("opportunity", "won"), ("opportunity", "lost")):
+                assert event.actor_user_id == owner
+                assert owner in aes
+
+
+def test_the_funnel_mix_is_plausible(seeded):
+    reached = defaultdict(set)
+    for lead_id, to_stage in LeadEvent.objects.values_list("lead_id", "to_stage"):
+        reached[to_stage].add(lead_id)
+    share = {stage: len(reached[stage]) for stage in reached}
+    for stage in ("mql", "sal", "sql", "opportunity", "won", "lost"):
+        assert share.get(stage, 0) > 0, stage
+    for stage in ("returned", "nurture", "disqualified"):
+        assert share.get(stage, 0) > 0, stage
+    assert 0.2 <= share["mql"] / LEADS <= 0.4
+    assert share["sal"] < share["mql"]
+    assert share["sql"] < share["sal"]
+    assert share["opportunity"] < share["sql"]
+    assert share["won"] < share["opportunity"]
+
+
+def test_activities_come_before_the_first_mql(seeded):
+    first_mql = {}
+    for lead_id, at in (
+        LeadEvent.objects.filter(to_stage="mql").order_by("at").values_list("lead_id", "at")
+    ):
+        first_mql.setdefault(lead_id, at)
+    per_lead = Counter(Activity.objects.values_list("lead_id", flat=True))
+    for lead_id, occurred_at in Activity.objects.values_list("lead_id", "occurred_at"):
+        if lead_id in first_mql:
+            assert occurred_at < first_mql[lead_id]
+    assert all(5 <= per_lead[lead_id] <= 15 for lead_id in first_mql)
+    assert set(per_lead) == set(Lead.objects.values_list("pk", flat=True))
+
+
+def test_contact_data_is_what_intake_would_store(seeded):
+    leads = list(Lead.objects.select_related("account"))
+    for lead in leads:
+        assert lead.email_normalised == (normalize_email(lead.email) or None)
+        if lead.phone:
+            assert lead.phone == normalize_phone(lead.phone)
+        assert lead.created_at_source < lead.received_at
+        assert lead.source_system == demo.DEMO_SOURCE_SYSTEM
+        domain = lead.email_normalised.split("@")[1] if lead.email_normalised else None
+        if lead.account:
+            assert lead.account.domain == domain
+            assert lead.account.domain.endswith(".example")
+        if domain in DEFAULT_FREE_MAIL_DOMAINS:
+            assert lead.account is None
+    phone_only = [x for x in leads if not x.email and x.phone]
+    wechat_only = [x for x in leads if not x.email and not x.phone]
+    assert phone_only
+    assert all(x.phone.startswith("+") for x in phone_only)
+    assert wechat_only
+    assert all(x.wechat_id and x.external_id for x in wechat_only)
+    assert any(x.email.endswith(("@qq.com", "@163.com", "@126.com")) for x in leads)
+    shared = Counter(x.account_id for x in leads if x.account_id)
+    assert max(shared.values()) >= 3
+    assert {x.source_channel for x in leads} >= {
+        "website",
+        "content",
+        "event",
+        "wechat",
+        "referral",
+        "outbound",
+    }
+    assert {x.language for x in leads} == {"zh-hans", "en"}
+
+
+def _snapshot():
+    leads = list(
+        Lead.objects.order_by("external_id").values_list(
+            "external_id",
+            "name",
+            "email",
+            "phone",
+            "wechat_id",
+            "account__domain",
+            "source_channel",
+            "campaign",
+            "received_at",
+            "stage",
+            "stage_changed_at",
+            "owner__username",
+        )
+    )
+    events = list(
+        LeadEvent.objects.order_by("lead__external_id", "id").values_list(
+            "lead__external_id",
+            "kind",
+            "from_stage",
+            "to_stage",
+            "actor_user__username",
+            "actor_system",
+            "reason",
+            "at",
+        )
+    )
+    activities = list(
+        Activity.objects.order_by("lead__external_id", "occurred_at", "type").values_list(
+            "lead__external_id", "type", "occurred_at"
+        )
+    )
+    return leads, events, activities
+
+
+def test_the_same_seed_gives_the_same_company(seeded):
+    # given
+    first = _snapshot()
+    # when
+    demo.demo_seed(leads=LEADS, seed=7, now=NOW, reset=True)
+    # then
+    assert _snapshot() == first
+    demo.demo_seed(leads=LEADS, seed=8, now=NOW, reset=True)
+    assert _snapshot()[0] != first[0]
+
+
+def test_seed_demo_command_prints_the_counts(db):
+    out = StringIO()
+    call_command("seed_demo", "--leads", "120", "--seed", "3", stdout=out)
+    text = out.getvalue()
+    assert "leads" in text
+    assert "120" in text
+    assert f"activities {Activity.objects.count():>9,}".replace(" ", "") in text.replace(" ", "")
+    assert demo.DEMO_PASSWORD in text
+    assert "Done in" in text
+    now = timezone.now()
+    assert not LeadEvent.objects.filter(at__gt=now).exists()
+
+
+def test_if_empty_does_nothing_when_leads_exist(db):
+    call_command("seed_demo", "--leads", "100", "--if-empty", stdout=StringIO())
+    counts = (Lead.objects.count(), LeadEvent.objects.count(), Activity.objects.count())
+    out = StringIO()
+    call_command("seed_demo", "--leads", "100", "--if-empty", stdout=out)
+    assert "not loaded" in out.getvalue()
+    assert (Lead.objects.count(), LeadEvent.objects.count(), Activity.objects.count()) == counts
+    assert counts[0] == 100
+
+
+def test_if_empty_skips_when_a_real_lead_exists(db):
+    LeadFactory()
+    call_command("seed_demo", "--leads", "50", "--if-empty", stdout=StringIO())
+    assert Lead.objects.count() == 1
+    assert not get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES).exists()
+
+
+def test_seeding_twice_needs_reset_and_reset_keeps_other_leads(db):
+    # given
+    real = LeadFactory(source_system="hubspot")
+    call_command("seed_demo", "--leads", "80", stdout=StringIO())
+    events = LeadEvent.objects.count()
+    # when / then
+    with pytest.raises(CommandError, match="--reset"):
+        call_command("seed_demo", "--leads", "80", stdout=StringIO())
+    assert Lead.objects.count() == 81
+    call_command("seed_demo", "--leads", "80", "--reset", stdout=StringIO())
+    assert Lead.objects.count() == 81
+    assert LeadEvent.objects.count() == events
+    assert Lead.objects.filter(pk=real.pk).exists()
+    assert get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES).count() == len(
+        demo.DEMO_USERS
+    )
+
+
+def test_new_rows_after_the_seed_get_fresh_ids(seeded):
+    highest = Lead.objects.order_by("-pk").values_list("pk", flat=True).first()
+    lead = LeadFactory()
+    assert lead.pk > highest
+    event = LeadEvent.objects.create(lead=lead, kind="note", actor_system="test")
+    assert event.pk > LeadEvent.objects.exclude(pk=event.pk).order_by("-pk").first().pk
+
+
+def test_json_columns_hold_objects(seeded):
+    assignment = LeadEvent.objects.filter(kind="assignment").first()
+    assert isinstance(assignment.data, dict)
+    assert isinstance(assignment.data["owner"], int)
+    assert LeadEvent.objects.filter(kind="assignment", data__team=demo.TEAM_AE).exists()
+    assert Activity.objects.filter(type="pricing_page", properties__url="/pricing").exists()
+
+
+def test_demo_logins_on_an_empty_database_prints_a_hint(db):
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    assert "seed_demo" in out.getvalue()
+
+
+def test_demo_logins_lists_a_user_per_role(seeded):
+    out = StringIO()
+    call_command("demo_logins", stdout=out)
+    text = out.getvalue()
+    for spec in demo.DEMO_USERS:
+        assert spec.username in text
+    assert text.count(f"password: {demo.DEMO_PASSWORD}") == len(demo.DEMO_USERS) - 1
+    token = Token.objects.get(user__username="integration").key
+    assert f"API token: {token}" in text
+    assert "林晓梅" in text
+
+
+@pytest.mark.postgres
+def test_copy_path_writes_a_larger_company(db):
+    result = demo.demo_seed(leads=3000, seed=11, now=NOW)
+    assert Lead.objects.count() == 3000
+    assert LeadEvent.objects.count() == result.counts["lead events"]
+    assert Activity.objects.count() == result.counts["activities"]
+    assert Lead.objects.filter(stage="won").exists()
