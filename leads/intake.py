@@ -515,7 +515,8 @@ class _Group:
     old: dict[str, Any] | None = None  # stored values when the lead exists
 
 
-def _group_rows(rows: list[_Row]) -> list[_Group]:
+def _group_rows(rows: list[_Row], stored: dict[str, dict[str, Any]]) -> list[_Group]:
+    """Union rows sharing a key, or matching the same stored lead; merge each group in order."""
     parent = list(range(len(rows)))
 
     def find(i: int) -> int:
@@ -526,7 +527,8 @@ def _group_rows(rows: list[_Row]) -> list[_Group]:
 
     owner: dict[str, int] = {}
     for position, row in enumerate(rows):
-        for key in row.keys:
+        links = [*row.keys, *(f"L{_KEY_SEP}{stored[k]['id']}" for k in row.keys if k in stored)]
+        for key in links:
             other = owner.setdefault(key, position)
             if other != position:
                 a, b = find(other), find(position)
@@ -572,13 +574,13 @@ def _lead_keys(values: dict[str, Any]) -> list[str]:
     return keys
 
 
-def _match(groups: list[_Group], *, store) -> list[tuple[_Group, dict[str, list[str]]]]:
-    """Find each group's stored lead; return the groups whose keys point at two leads."""
+def _stored_leads(rows: list[_Row], *, store) -> dict[str, dict[str, Any]]:
+    """The stored leads any row's keys point at, by key."""
     by_source: dict[str, list[str]] = {}
     emails: list[str] = []
     phones: list[str] = []
-    for group in groups:
-        for key in group.keys:
+    for row in rows:
+        for key in row.keys:
             kind, _sep, rest = key.partition(_KEY_SEP)
             if kind == "x":
                 source, _sep, external_id = rest.partition(_KEY_SEP)
@@ -591,6 +593,13 @@ def _match(groups: list[_Group], *, store) -> list[tuple[_Group, dict[str, list[
     for values in store.stored_leads(by_source=by_source, emails=emails, phones=phones):
         for key in _lead_keys(values):
             stored[key] = values
+    return stored
+
+
+def _match(
+    groups: list[_Group], stored: dict[str, dict[str, Any]]
+) -> list[tuple[_Group, dict[str, list[str]]]]:
+    """Set each group's stored lead; return the groups whose keys point at two leads."""
     conflicts = []
     if not stored:
         return conflicts
@@ -600,19 +609,20 @@ def _match(groups: list[_Group], *, store) -> list[tuple[_Group, dict[str, list[
             group.old = next(iter(found.values()))
             group.lead_id = group.old["id"]
         elif len(found) > 1:
-            conflicts.append((group, _conflict_errors(group, stored)))
+            conflicts.append((group, _conflict_errors(group.keys, stored)))
     return conflicts
 
 
 _KEY_FIELD = {"x": "external_id", "e": "email", "p": "phone"}
 
 
-def _conflict_errors(group: _Group, stored: dict[str, dict]) -> dict[str, list[str]]:
-    ids = sorted({stored[key]["id"] for key in group.keys if key in stored})
+def _conflict_errors(keys: Iterable[str], stored: dict[str, dict]) -> dict[str, list[str]]:
+    keys = [key for key in keys if key in stored]
+    ids = sorted({stored[key]["id"] for key in keys})
     message = _("The row's keys point at different existing leads (%(ids)s).") % {
         "ids": ", ".join(f"#{i}" for i in ids)
     }
-    fields = sorted({_KEY_FIELD[key[0]] for key in group.keys if key in stored})
+    fields = sorted({_KEY_FIELD[key[0]] for key in keys})
     return {name: [message] for name in fields}
 
 
@@ -653,19 +663,25 @@ def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
 
 
 def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
-    groups = _group_rows(rows)
     free_mail = _free_mail_domains()
+    # Lock every identity key and every account key the rows may touch, then read.
+    account_keys = {_account_key(dict(row.account), free_mail) for row in rows}
+    writer.lock({key for row in rows for key in row.keys} | (account_keys - {None}))
+    stored = _stored_leads(rows, store=writer)
+    errors: list[RowError] = []
+    if stored:  # a row whose own keys point at two stored leads is rejected alone
+        kept = []
+        for row in rows:
+            if len({stored[key]["id"] for key in row.keys if key in stored}) > 1:
+                errors.append(RowError(index=row.index, errors=_conflict_errors(row.keys, stored)))
+            else:
+                kept.append(row)
+        rows = kept
+    groups = _group_rows(rows, stored)
     for group in groups:
         group.account_key = _account_key(group.account, free_mail)
-    writer.lock(
-        sorted(
-            {key for group in groups for key in group.keys}
-            | {group.account_key for group in groups if group.account_key}
-        )
-    )
-    errors: list[RowError] = []
     rejected: set[int] = set()
-    for group, group_errors in _match(groups, store=writer):
+    for group, group_errors in _match(groups, stored):
         rejected.add(id(group))
         errors.extend(RowError(index=row.index, errors=group_errors) for row in group.rows)
     groups = [group for group in groups if id(group) not in rejected]
@@ -903,7 +919,7 @@ class _OrmStore:
     def close(self) -> None:
         pass
 
-    def lock(self, keys: list[str]) -> None:
+    def lock(self, keys: Iterable[str]) -> None:
         """Nothing to do: SQLite's IMMEDIATE transactions already serialise writers."""
 
     def insert_accounts(self, rows: list[dict]) -> list[int]:
@@ -956,7 +972,7 @@ class _PostgresStore:
     def close(self) -> None:
         self.cursor.close()
 
-    def lock(self, keys: list[str]) -> None:
+    def lock(self, keys: Iterable[str]) -> None:
         advisory_xact_lock(keys=keys)
 
     def _dicts(self, sql: str, params: list) -> list[dict[str, Any]]:

@@ -319,3 +319,33 @@ def test_the_cn_mobile_fast_path_agrees_with_normalize_phone(raw):
     except ValueError:
         got = None
     assert got == expected
+
+
+def test_rows_naming_the_same_stored_lead_by_different_keys_merge_in_order():
+    lead = LeadFactory(
+        email="a@acme.com", email_normalised="a@acme.com", external_id="1", source_system="crm"
+    )
+    result = ingest(
+        {"external_id": "1", "source_channel": "website", "title": "First"},
+        {"email": "a@acme.com", "source_channel": "website", "title": "Second"},
+    )
+    assert [(r.id, r.status) for r in result.results] == [
+        (lead.pk, "updated"),
+        (lead.pk, "updated"),
+    ]
+    lead.refresh_from_db()
+    assert lead.title == "Second"
+
+
+def test_only_the_row_pointing_at_two_leads_is_rejected_not_its_neighbours():
+    one = LeadFactory(
+        external_id="1", source_system="crm", email="one@acme.com", email_normalised="one@acme.com"
+    )
+    two = LeadFactory(email="two@acme.com", email_normalised="two@acme.com")
+    result = ingest(
+        {"external_id": "1", "source_channel": "website", "title": "A"},
+        {"email": "two@acme.com", "source_channel": "website", "title": "B"},
+        {"external_id": "1", "email": "two@acme.com", "source_channel": "website"},
+    )
+    assert [e.index for e in result.errors] == [2]
+    assert [r.id for r in result.results] == [one.pk, two.pk]
