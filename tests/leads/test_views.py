@@ -229,7 +229,7 @@ def test_lead_list_shows_the_row_fields(client, marketer, sdr):
         "MQL",
         "Sam East",
         # 02:30 UTC is 10:30 in Asia/Shanghai (settings.TIME_ZONE)
-        "03/05/2024 10:30 a.m.",
+        '03/05/2024<span class="sub">10:30 a.m.</span>',
         reverse("leads:lead_detail", args=[lead.pk]),
     ]:
         assert text in html
