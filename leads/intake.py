@@ -236,6 +236,8 @@ def _phone_e164(raw: str) -> str:
 
 
 def _clean_phone(value, _tz):
+    if isinstance(value, float) and value.is_integer():  # a spreadsheet cell
+        value = int(value)
     if isinstance(value, int) and not isinstance(value, bool):
         value = str(value)
     if not isinstance(value, str):
