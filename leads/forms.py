@@ -44,7 +44,7 @@ class ColumnMappingForm(forms.Form):
 
     default_source_channel = forms.ChoiceField(
         label=_("Source channel for rows without one"),
-        choices=[("", _("— none: the file has a source column —"))] + list(SourceChannel.choices),
+        choices=[("", _("— none —"))] + list(SourceChannel.choices),
         required=False,
     )
 

@@ -22,11 +22,16 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leads import importing, roles
 from leads.forms import ColumnMappingForm, ImportUploadForm
 from leads.importing import FIELD_LABELS, ImportFileError
-from leads.models import Job
+from leads.models import Job, Seniority, SourceChannel
 
 IMPORT_ROLES = (roles.MARKETING, roles.ADMIN)
 RECENT_JOBS = 10
 MAPPING_SAMPLES = 3
+# The preview shows a choice's label, not its code.
+CHOICE_LABELS = {
+    "source_channel": dict(SourceChannel.choices),
+    "seniority": dict(Seniority.choices),
+}
 
 
 def importer_required(view):
@@ -130,6 +135,12 @@ def import_preview(request, pk: int):
         actor_user=request.user,
     )
     columns = [FIELD_LABELS[target] for target in mapping if target]
+    labels = [CHOICE_LABELS.get(target, {}) for target in mapping if target]
+    for row in rows:
+        row.cells = [
+            labels[i].get(cell, cell) if isinstance(cell, str) else cell
+            for i, cell in enumerate(row.cells)
+        ]
     return render(
         request,
         "leads/import_preview.html",

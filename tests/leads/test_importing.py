@@ -346,3 +346,96 @@ def test_report_has_row_number_reason_and_original_values():
         ["row", "reason", "邮箱", "姓名"],
         ["4", "email: Enter a valid email address.", "bad", "李娜"],
     ]
+
+
+def test_the_report_can_be_imported_again_its_row_and_reason_columns_ignored():
+    data = "邮箱,姓名\nann@acme.example,张伟\nbad,李娜\n".encode("gbk")
+    table = table_open(data=data, filename="leads.csv")
+    rejected = [RejectedRow(row=3, errors={"email": ["Enter a valid email address."]})]
+
+    again = table_open(data=report_bytes(table=table, rejected=rejected), filename="r.csv")
+
+    assert again.headers == ["row", "reason", "邮箱", "姓名"]
+    assert mapping_suggest(headers=again.headers) == ["", "", "email", "name"]
+    assert [r.values for r in again.rows()] == [
+        ("3", "email: Enter a valid email address.", "bad", "李娜")
+    ]
+
+
+# --- jobs: run, resume, run once ------------------------------------------------------
+
+
+def _job(user, text: str, **fields):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from leads.importing import import_job_create
+
+    job = import_job_create(upload=SimpleUploadedFile("leads.csv", text.encode()), user=user)
+    for name, value in fields.items():
+        setattr(job, name, value)
+    job.save()
+    return job
+
+
+@pytest.mark.django_db
+def test_a_job_interrupted_after_a_chunk_resumes_where_it_stopped(marketer):
+    from leads.importing import import_job_run
+    from leads.models import Job
+
+    text = "Email,Source\n" + "".join(f"l{n}@acme.example,website\n" for n in range(1, 6))
+    # given: a run that recorded its first chunk (rows 2-3) and then died
+    job = _job(
+        marketer,
+        text,
+        state=Job.State.RUNNING,
+        done=2,
+        result={"created": 2, "updated": 0, "rejected": 0},
+    )
+    job.params = {**job.params, "chunk_size": 2}
+    job.save()
+
+    # when: the task is delivered again
+    import_job_run(job_id=job.pk)
+
+    # then: only the remaining rows were fed to intake, and the counts add up
+    job.refresh_from_db()
+    assert (job.state, job.done, job.total) == ("done", 5, 5)
+    assert job.result == {"created": 5, "updated": 0, "rejected": 0}
+    assert sorted(Lead.objects.values_list("email_normalised", flat=True)) == [
+        "l3@acme.example",
+        "l4@acme.example",
+        "l5@acme.example",
+    ]
+
+
+@pytest.mark.django_db
+def test_a_finished_or_draft_job_is_not_run(marketer):
+    from leads.importing import import_job_run
+    from leads.models import Job
+
+    done = _job(marketer, "Email,Source\na@acme.example,website\n", state=Job.State.DONE)
+    draft = _job(marketer, "Email,Source\nb@acme.example,website\n")
+
+    assert import_job_run(job_id=done.pk) is None
+    assert import_job_run(job_id=draft.pk) is None
+    assert import_job_run(job_id=999_999) is None
+    assert Lead.objects.count() == 0
+    draft.refresh_from_db()
+    assert draft.state == Job.State.DRAFT
+
+
+@pytest.mark.django_db
+def test_a_job_whose_file_became_unreadable_fails_with_a_message(marketer):
+    from leads.importing import import_job_run
+    from leads.models import Job
+
+    job = _job(marketer, "Email,Source\na@acme.example,website\n", state=Job.State.PENDING)
+    with job.upload.open("wb") as handle:
+        handle.write(b"")
+
+    import_job_run(job_id=job.pk)
+
+    job.refresh_from_db()
+    assert job.state == Job.State.FAILED
+    assert job.result["message"] == "The file is empty."
+    assert job.finished_at is not None
