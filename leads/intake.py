@@ -800,9 +800,10 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
         return {}
     domains = [a["domain"] for a in wanted.values() if a.get("domain")]
     names = [a["name_normalised"] for a in wanted.values() if not a.get("domain")]
+    wanted_domains = set(domains)
     stored_by_key: dict[str, dict[str, Any]] = {}
     for values in writer.stored_accounts(domains=domains, names=names):
-        if values["domain"] and values["domain"] in domains:
+        if values["domain"] and values["domain"] in wanted_domains:
             stored_by_key[f"ad{_KEY_SEP}{values['domain']}"] = values
         stored_by_key.setdefault(f"an{_KEY_SEP}{values['name_normalised']}", values)
     ids: dict[str, int] = {}
