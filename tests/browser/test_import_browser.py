@@ -111,3 +111,36 @@ def test_marketer_imports_a_csv_with_one_bad_row(page, log_in, screenshot, marke
         assert email in table
     assert "not-an-email" not in table
     screenshot(page, "5-leads")
+
+
+@pytest.mark.celery_worker
+def test_a_large_file_shows_its_progress_until_the_worker_is_done(
+    celery_worker_process, page, log_in, screenshot, marketer, settings
+):
+    settings.IMPORT_INLINE_MAX_ROWS = (
+        10  # this process queues; the worker reads chunk_size from the job
+    )
+    text = "Email,Name,Source\n" + "".join(
+        f"lead{n}@acme.example,Lead {n},website\n" for n in range(1, 81)
+    )
+    log_in(marketer)
+    page.goto("/import/")
+    page.set_input_files(
+        "input[name=file]",
+        files=[{"name": "big.csv", "mimeType": "text/csv", "buffer": text.encode()}],
+    )
+    page.click("form[data-form=import-upload] button[type=submit]")
+    page.click("form[data-form=import-map] button[type=submit]")
+    page.wait_for_url("**/import/*/preview/")
+    page.click("form[data-form=import-run] button[type=submit]")
+    page.wait_for_url("**/import/*/")
+
+    # The page polls the progress endpoint and reloads itself when the job is finished.
+    page.wait_for_selector("[data-job-state=done]", timeout=90_000)
+    screenshot(page, "done")
+    assert page.inner_text("[data-count=created]") == "80"
+    assert page.inner_text("[data-count=rejected]") == "0"
+    job = Job.objects.get()
+    assert (job.state, job.done, job.total, job.params["chunk_size"]) == ("done", 80, 80, 10)
+    assert Lead.objects.count() == 80
+    assert "leads.tasks.import_leads" in celery_worker_process.log()
