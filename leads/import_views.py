@@ -149,7 +149,9 @@ def import_preview(request, pk: int):
             "table": table,
             "rows": rows,
             "columns": columns,
-            "defaults": [(FIELD_LABELS[k], v) for k, v in defaults.items()],
+            "defaults": [
+                (FIELD_LABELS[k], CHOICE_LABELS.get(k, {}).get(v, v)) for k, v in defaults.items()
+            ],
             "rejected_in_preview": sum(1 for row in rows if row.status == "rejected"),
             "time_zone": settings.TIME_ZONE,
             "time_zone_note": _time_zone_note(),

@@ -222,6 +222,8 @@ def test_a_default_source_channel_fills_rows_without_one(client, marketer):
         reverse("leads:import_map", args=[job.pk]),
         mapping_post(job, ["email", "name"], default_source_channel="event"),
     )
+    preview = client.get(reverse("leads:import_preview", args=[job.pk])).content.decode()
+    assert "Source channel for rows without one: Event" in preview
     client.post(reverse("leads:import_run", args=[job.pk]))
 
     lead = Lead.objects.get()
