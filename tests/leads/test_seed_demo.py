@@ -339,9 +339,29 @@ def test_demo_logins_lists_a_user_per_role(seeded):
     assert "林晓梅" in text
 
 
+def _foreign_keys() -> list[tuple[str, str, str]]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid)"
+            " FROM pg_constraint WHERE contype = 'f'"
+            " AND conrelid::regclass::text IN ('leads_lead', 'leads_activity', 'leads_leadevent')"
+            " ORDER BY 1, 2"
+        )
+        return cursor.fetchall()
+
+
 @pytest.mark.postgres
-def test_copy_path_writes_a_larger_company(db):
+def test_copy_path_writes_a_larger_company_and_restores_the_foreign_keys(db):
+    # given
+    keys = _foreign_keys()
+    assert len(keys) == 5
+    # when
     result = demo.demo_seed(leads=3000, seed=11, now=NOW)
+    # then
+    assert _foreign_keys() == keys
+    assert all("DEFERRABLE INITIALLY DEFERRED" in definition for _, _, definition in keys)
     assert Lead.objects.count() == 3000
     assert LeadEvent.objects.count() == result.counts["lead events"]
     assert Activity.objects.count() == result.counts["activities"]
