@@ -285,6 +285,12 @@ ENGAGEMENT_ACTIVITY = {
         ("email_click", 4), ("webinar", 3), ("event_attended", 1), ("demo_request", 1),
     ),
 }  # fmt: skip
+TOUCH_OUTCOMES = {
+    "phone": ("connected", "no_answer", "no_answer", "voicemail"),
+    "wechat": ("replied", "no_reply", "no_reply"),
+    "email": ("replied", "no_reply", "no_reply", "no_reply"),
+    "meeting": ("held",),
+}
 WEB_PAGES = ("/", "/product", "/pricing", "/customers", "/blog/lead-scoring", "/docs")
 LOST_REASONS = ("price", "competitor", "no_decision", "timing", "no_budget")
 CN_MOBILE_PREFIXES = (
@@ -1159,9 +1165,12 @@ class _Generator:
 
     def _touch(self, s: _Story, region: str, user: int) -> None:
         rng = self.rng
-        channels = ("phone", "phone", "wechat", "meeting") if region == "cn" else None
-        channel = rng.choice(channels or ("phone", "email", "email", "meeting"))
-        outcome = rng.choice(("connected", "no_answer", "voicemail", "replied"))
+        # China: phone first, then WeChat; elsewhere phone and email (product.md).
+        channels = ("phone", "phone", "wechat", "wechat") if region == "cn" else None
+        channel = rng.choice(channels or ("phone", "email", "email", "phone"))
+        if rng.random() < 0.08:
+            channel = "meeting"
+        outcome = rng.choice(TOUCH_OUTCOMES[channel])
         s.log("touch", user=user, data={"channel": channel, "outcome": outcome})
 
     def _touches(self, s: _Story, region: str, user: int, count: int) -> None:
@@ -1238,7 +1247,7 @@ class _Generator:
         rng = self.rng
         for _ in range(rng.randint(1, 3)):
             s.wait(rng.uniform(2, 20) * DAY)
-            s.log("touch", user=ae, data={"channel": "meeting", "outcome": "connected"})
+            s.log("touch", user=ae, data={"channel": "meeting", "outcome": "held"})
         s.wait(rng.uniform(5, 90) * DAY)
         r = rng.random()
         if r < 0.28:
