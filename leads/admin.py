@@ -7,16 +7,21 @@ with Django's own permissions (superusers).
 
 The event log and jobs are read-only here: a ``LeadEvent`` is immutable, and a
 lead's stage and owner change only through the services that write those
-events, so they are read-only on the lead form too.
+events, so they are read-only on the lead form too. Leads come in through
+intake (API, import), which normalises and matches them: the admin adds none
+and leaves their identity (email, phone, source system, external id) alone.
+Domains typed into the admin are normalised like intake's.
 """
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from leads import roles
 from leads.models import Account, Activity, DomainListEntry, Job, Lead, LeadEvent, Team
+from leads.normalize import normalize_company, normalize_domain
 
 
 class RoleAdminAccess:
@@ -72,20 +77,56 @@ class TeamAdmin(RoleAdminAccess, admin.ModelAdmin):
         return obj.members.count()
 
 
+class DomainListEntryForm(forms.ModelForm):
+    class Meta:
+        model = DomainListEntry
+        fields = ["domain", "kind"]
+
+    def clean_domain(self):
+        domain = normalize_domain(self.cleaned_data["domain"])
+        if "." not in domain:
+            raise forms.ValidationError(_("Enter a domain such as example.com."))
+        return domain
+
+
 @admin.register(DomainListEntry)
 class DomainListEntryAdmin(RoleAdminAccess, admin.ModelAdmin):
+    form = DomainListEntryForm
     list_display = ["domain", "kind", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["domain"]
 
 
+class AccountForm(forms.ModelForm):
+    class Meta:
+        model = Account
+        fields = [
+            "name",
+            "domain",
+            "employees",
+            "annual_revenue",
+            "industry",
+            "region",
+            "country",
+            "owner",
+        ]
+
+    def clean_domain(self):
+        return normalize_domain(self.cleaned_data.get("domain")) or None
+
+
 @admin.register(Account)
 class AccountAdmin(RoleAdminAccess, admin.ModelAdmin):
+    form = AccountForm
     list_display = ["name", "domain", "industry", "region", "country", "employees", "owner"]
     list_filter = ["industry", "region", "country"]
     search_fields = ["name", "name_normalised", "domain"]
     autocomplete_fields = ["owner"]
     list_select_related = ["owner"]
+
+    def save_model(self, request, obj, form, change):
+        obj.name_normalised = normalize_company(obj.name)
+        super().save_model(request, obj, form, change)
 
 
 class ActivityInline(ReadOnly, admin.TabularInline):
@@ -128,11 +169,26 @@ class LeadAdmin(RoleAdminAccess, admin.ModelAdmin):
         "campaign",
     ]
     autocomplete_fields = ["account"]
-    readonly_fields = ["stage", "stage_changed_at", "owner", "created_at", "updated_at"]
+    readonly_fields = [
+        "email",
+        "phone",
+        "source_system",
+        "external_id",
+        "stage",
+        "stage_changed_at",
+        "owner",
+        "received_at",
+        "created_at_source",
+        "created_at",
+        "updated_at",
+    ]
     list_select_related = ["account", "owner"]
     date_hierarchy = "received_at"
     show_full_result_count = False
     inlines = [ActivityInline, LeadEventInline]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(Activity)

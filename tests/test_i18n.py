@@ -11,6 +11,10 @@ from django.urls import reverse
 
 from tests.factories import LeadFactory
 
+# Module-wide, so pytest-django runs these with the other database tests, before the
+# transactional ones whose flush drops the role groups of the data migration.
+pytestmark = pytest.mark.django_db
+
 
 def html_lang(response) -> str:
     return re.search(r'<html lang="([^"]+)">', response.content.decode()).group(1)

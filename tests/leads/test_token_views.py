@@ -13,6 +13,10 @@ from rest_framework.authtoken.models import Token
 from leads import tokens
 from tests.factories import UserFactory
 
+# Module-wide, so pytest-django runs these with the other database tests, before the
+# transactional ones whose flush drops the role groups of the data migration.
+pytestmark = pytest.mark.django_db
+
 User = get_user_model()
 TOKENS = reverse("leads:integration_tokens")
 

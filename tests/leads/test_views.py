@@ -9,8 +9,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import reverse
 
-from leads.models import Lead, LeadEvent
+from leads.models import Account, DomainListEntry, Lead, LeadEvent
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
+
+# Module-wide, so pytest-django runs these with the other database tests, before the
+# transactional ones whose flush drops the role groups of the data migration.
+pytestmark = pytest.mark.django_db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -377,6 +381,21 @@ def test_lead_list_query_count_does_not_grow_with_rows(
     assert len(lead_ids(response)) == rows
 
 
+@pytest.mark.parametrize("rows", [2, 20])
+def test_home_query_count_does_not_grow_with_rows(
+    client, director, sdr, django_assert_num_queries, rows
+):
+    for _ in range(rows):
+        LeadFactory(owner=sdr, account=AccountFactory())
+    client.force_login(director)
+
+    # session, user, groups (roles), stage counts, latest leads, demo flag
+    with django_assert_num_queries(6):
+        response = client.get(reverse("home"))
+
+    assert len(lead_ids(response)) == min(rows, 8)
+
+
 # --- lead detail -----------------------------------------------------------------------
 
 
@@ -417,6 +436,23 @@ def test_lead_detail_shows_fields_account_and_timeline(client, marketer, sdr):
     assert "Sam East" in html
     first_event = html[html.index('data-timeline="event"') :]
     assert first_event.index("Inquiry") < first_event.index("→") < first_event.index("MQL")
+
+
+@pytest.mark.parametrize("entries", [1, 15])
+def test_lead_detail_query_count_does_not_grow_with_the_timeline(
+    client, marketer, sdr, django_assert_num_queries, entries
+):
+    lead = LeadFactory(owner=sdr, account=AccountFactory())
+    for _ in range(entries):
+        ActivityFactory(lead=lead)
+        LeadEvent.objects.create(lead=lead, kind="touch", actor_user=sdr)
+    client.force_login(marketer)
+
+    # session, user, groups (roles), the lead with account and owner, activities, events
+    with django_assert_num_queries(6):
+        response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
+
+    assert len(response.context["timeline"]) == 2 * entries
 
 
 def test_lead_detail_for_the_owner(client, sdr):
@@ -516,3 +552,44 @@ def test_admin_refuses_non_staff(client, request, user_fixture):
 
     assert response.status_code == 302
     assert response.url.startswith(reverse("admin:login"))
+
+
+def test_admin_adds_no_lead_intake_does(admin_client):
+    assert admin_client.get(reverse("admin:leads_lead_add")).status_code == 403
+
+
+def test_admin_domain_list_entry_is_normalised(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:leads_domainlistentry_add"),
+        {"domain": " https://WWW.Rival.Example/pricing ", "kind": "competitor"},
+    )
+
+    assert response.status_code == 302
+    assert DomainListEntry.objects.filter(kind="competitor").get().domain == "rival.example"
+
+
+def test_admin_domain_list_entry_rejects_a_non_domain(client, admin_user):
+    client.force_login(admin_user)
+
+    response = client.post(
+        reverse("admin:leads_domainlistentry_add"), {"domain": "nonsense", "kind": "competitor"}
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {
+        "domain": ["Enter a domain such as example.com."]
+    }
+    assert not DomainListEntry.objects.filter(kind="competitor").exists()
+
+
+def test_admin_account_gets_normalised_name_and_domain(admin_client):
+    response = admin_client.post(
+        reverse("admin:leads_account_add"),
+        {"name": "ＡＣＭＥ Robotics Ltd.", "domain": "WWW.ACME.example"},
+    )
+
+    assert response.status_code == 302
+    account = Account.objects.get()
+    assert (account.domain, account.name_normalised) == ("acme.example", "acme robotics")
