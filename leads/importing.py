@@ -337,8 +337,7 @@ def _find_header(top: list[tuple[int, tuple[Any, ...]]]) -> int:
         filled = [v for v in values if v is not None]
         if any(_looks_like_data(v) for v in filled):
             continue
-        known = sum(1 for v in filled if _suggest_one(str(v)))
-        if known >= min(2, len(filled)):
+        if any(_suggest_one(str(v)) for v in filled):
             return number
     # No row of known column names: the first row is the header if it could be one.
     number, values = top[0]

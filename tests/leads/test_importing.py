@@ -132,6 +132,14 @@ def test_title_rows_above_the_header_are_skipped_and_rows_keep_their_numbers():
     assert [r.number for r in table.rows(start=1)] == [6]
 
 
+def test_one_known_column_name_is_enough_to_pass_a_title_row():
+    data = b"Leads from the expo\nEmail,Notes\nann@acme.example,met at booth\n"
+
+    table = table_open(data=data, filename="leads.csv")
+
+    assert (table.header_row, table.headers, table.total) == (2, ["Email", "Notes"], 1)
+
+
 def test_unknown_column_names_are_a_header_when_the_row_is_not_data():
     table = table_open(data=b"Foo,Bar\nann@acme.example,1\n", filename="leads.csv")
 
