@@ -843,6 +843,19 @@ def import_preview(
     return preview
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _csv_safe(text: str) -> str:
+    """Neutralise a cell Excel would run as a formula (CSV injection): prefix a quote.
+
+    A plain number such as ``-5`` or ``+8613800138000`` stays as it is.
+    """
+    if text.startswith(_FORMULA_START) and not re.fullmatch(r"[+-]?[\d\s().]+", text):
+        return "'" + text
+    return text
+
+
 def report_write(*, table: Table, rejected: Sequence[RejectedRow], out: io.TextIOBase) -> int:
     """Write the rejected rows as CSV: row number, reason, then the row as uploaded.
 
@@ -861,7 +874,7 @@ def report_write(*, table: Table, rejected: Sequence[RejectedRow], out: io.TextI
                 [
                     row.number,
                     reasons[row.number],
-                    *("" if v is None else _text_of(v) for v in row.values),
+                    *("" if v is None else _csv_safe(_text_of(v)) for v in row.values),
                 ]
             )
             written += 1

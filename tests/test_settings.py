@@ -45,7 +45,10 @@ def test_env_list_and_required_str(monkeypatch):
 
 
 def _manage(*args, env_overrides, tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_SETTINGS_MODULE"}}
+    # Only what a deployer sets: not the test run's own switches (the browser
+    # tests' DJANGO_ALLOW_ASYNC_UNSAFE would make check --deploy report async.E001).
+    dropped = {"DJANGO_SETTINGS_MODULE", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.update(env_overrides)
     env["SMARKETING_VAR_DIR"] = str(tmp_path)
     return subprocess.run(

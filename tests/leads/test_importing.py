@@ -447,3 +447,15 @@ def test_a_job_whose_file_became_unreadable_fails_with_a_message(marketer):
     assert job.state == Job.State.FAILED
     assert job.result["message"] == "The file is empty."
     assert job.finished_at is not None
+
+
+def test_report_neutralises_cells_excel_would_run_as_formulas():
+    data = 'email,name,phone\nbad,"=HYPERLINK(""http://x.example"")",+8613800138000\n'.encode()
+    table = table_open(data=data, filename="leads.csv")
+    rejected = [RejectedRow(row=2, errors={"email": ["Enter a valid email address."]})]
+
+    rows = list(
+        csv.reader(io.StringIO(report_bytes(table=table, rejected=rejected).decode("utf-8-sig")))
+    )
+
+    assert rows[1][2:] == ["bad", '\'=HYPERLINK("http://x.example")', "+8613800138000"]
