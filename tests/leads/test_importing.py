@@ -450,7 +450,7 @@ def test_a_job_whose_file_became_unreadable_fails_with_a_message(marketer):
 
 
 def test_report_neutralises_cells_excel_would_run_as_formulas():
-    data = 'email,name,phone\nbad,"=HYPERLINK(""http://x.example"")",+8613800138000\n'.encode()
+    data = b'email,name,phone\nbad,"=HYPERLINK(""http://x.example"")",+8613800138000\n'
     table = table_open(data=data, filename="leads.csv")
     rejected = [RejectedRow(row=2, errors={"email": ["Enter a valid email address."]})]
 
