@@ -1,11 +1,21 @@
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from leads.tasks import heartbeat
 
 
+@pytest.mark.django_db
 def test_login_page_renders_in_both_languages(client):
-    assert "Log in" in client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    english = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    with translation.override("zh-hans"):
+        log_in_zh = translation.gettext("Log in")
+    chinese = client.get(reverse("login"), HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9").content.decode()
+
+    assert "Log in" in english
+    assert log_in_zh != "Log in"
+    assert log_in_zh in chinese
+    assert '<html lang="zh-hans">' in chinese
 
 
 @pytest.mark.django_db
