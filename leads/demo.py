@@ -53,6 +53,7 @@ from rest_framework.authtoken.models import Token
 from leads import roles
 from leads.models import Account, Activity, Lead, LeadEvent, Stage, Team
 from leads.normalize import normalize_company, normalize_email, normalize_phone
+from leads.people import person_name
 
 DEMO_SOURCE_SYSTEM = "demo"
 DEMO_PASSWORD = "smarketing-demo"
@@ -538,10 +539,7 @@ def demo_logins() -> list[DemoLogin]:
 
 
 def _display_name(user) -> str:
-    """ "林晓梅" for a Chinese name (family name first, no space), "Emma Clarke" otherwise."""
-    if any("\u4e00" <= ch <= "\u9fff" for ch in user.last_name + user.first_name):
-        return f"{user.last_name}{user.first_name}"
-    return user.get_full_name()
+    return person_name(user)
 
 
 # --- people and accounts in the database ----------------------------------------------

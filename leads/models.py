@@ -324,7 +324,9 @@ class LeadEvent(models.Model):
     @property
     def actor_label(self) -> str:
         if self.actor_user_id:
-            return self.actor_user.get_full_name() or self.actor_user.get_username()
+            from leads.people import person_name
+
+            return person_name(self.actor_user)
         return self.actor_system
 
 

@@ -13,6 +13,7 @@ from rest_framework import serializers
 
 from leads.models import Account, Activity, ActivityType, Job, Lead, LeadEvent, Seniority
 from leads.models import SourceChannel as Channel
+from leads.people import person_name
 
 # --- input (documentation) ----------------------------------------------------
 
@@ -133,7 +134,7 @@ class UserBrief(serializers.ModelSerializer):
         fields = ["id", "username", "name"]
 
     def get_name(self, user) -> str:
-        return user.get_full_name() or user.get_username()
+        return person_name(user)
 
 
 class AccountBrief(serializers.ModelSerializer):
