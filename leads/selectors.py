@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from leads import roles
-from leads.models import Lead, LeadEvent, Team
+from leads.models import Lead, Team
 
 
 def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
@@ -23,9 +23,9 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     if user_roles.intersection((roles.SDR, roles.AE)):
         condition |= Q(owner=viewer)
     if roles.SALES_MANAGER in user_roles:
-        managed = Team.objects.filter(manager=viewer)
-        condition |= Q(owner__teams__in=managed) | Q(owner=viewer)
-    return Lead.objects.filter(condition).distinct() if user_roles else Lead.objects.none()
+        team_members = Team.objects.filter(manager=viewer).values("members")
+        condition |= Q(owner__in=team_members) | Q(owner=viewer)
+    return Lead.objects.filter(condition) if user_roles else Lead.objects.none()
 
 
 def lead_timeline(*, lead: Lead) -> list[dict]:
@@ -37,6 +37,3 @@ def lead_timeline(*, lead: Lead) -> list[dict]:
         entries.append({"kind": "event", "at": event.at, "object": event})
     entries.sort(key=lambda entry: (entry["at"], entry["kind"]))
     return entries
-
-
-__all__ = ["leads_visible_to", "lead_timeline", "LeadEvent"]
