@@ -888,9 +888,9 @@ def default_model(version: int = 1) -> ScoringModel:
         return InterestRule(kind, points, cap=cap, half_life_days=half_life, window_days=90)
 
     interest = (
-        rule("demo_request", 40, 60),
+        rule("demo_request", 50, 75),
         rule("pricing_page", 25, 50),
-        rule("trial_signup", 30, 40),
+        rule("trial_signup", 20, 40),
         rule("webinar", 15, 30),
         rule("live_stream", 15, 30),
         rule("event_attended", 15, 30),
