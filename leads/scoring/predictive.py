@@ -19,8 +19,9 @@ Predicting (``predict``)
     - Any other field's factor = the value's smoothed count / the sum of that
       field's smoothed counts over every value seen for it.
     - A (field, value) seen fewer than ``min_count`` times in total (won + lost,
-      before smoothing; Odoo uses 50) gives no factor, nor does a value never
-      seen. The stage is not subject to ``min_count``.
+      before smoothing; Odoo uses 50) is left out, as in Odoo: it gives no
+      factor and is not part of its field's sum either. A value never seen
+      gives no factor. The stage is not subject to ``min_count``.
     - P = P(won)·Πf(won) / (P(won)·Πf(won) + P(lost)·Πf(lost)), in percent,
       clamped to 0.01–99.99.
 
@@ -236,6 +237,7 @@ def predict(
     """The probability (percent) that a lead with ``fields`` at ``stage`` is won."""
     used, counts = _counts_for(model, team)
     s = model.smoothing
+    min_count = model.min_count
     first = model.stages[0]
     won_1 = counts.stage_won.get(first, 0) + s
     lost_1 = counts.stage_lost.get(first, 0) + s
@@ -259,10 +261,11 @@ def predict(
         if not per_value:
             continue
         pair = per_value.get(str(value))
-        if pair is None or pair[0] + pair[1] < model.min_count:
+        if pair is None or pair[0] + pair[1] < min_count:
             continue
-        won_sum = sum(c[0] for c in per_value.values()) + s * len(per_value)
-        lost_sum = sum(c[1] for c in per_value.values()) + s * len(per_value)
+        kept = [c for c in per_value.values() if c[0] + c[1] >= min_count]
+        won_sum = sum(c[0] for c in kept) + s * len(kept)
+        lost_sum = sum(c[1] for c in kept) + s * len(kept)
         factors.append(Factor(name, str(value), (pair[0] + s) / won_sum, (pair[1] + s) / lost_sum))
     won_side = p_won
     lost_side = 1 - p_won

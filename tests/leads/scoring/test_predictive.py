@@ -94,14 +94,32 @@ def test_team_without_history_falls_back_to_global_counts():
 
 
 def test_values_seen_fewer_than_min_count_times_are_ignored():
-    model = train(rows=odoo_rows(), stages=STAGES, min_count=20)
+    # the Odoo vector plus two Italian leads (one won, one lost at S1): IT is seen
+    # twice, under min_count=10, so it gives no factor and is left out of the
+    # country sums; FR (12) and DE (28) count.
+    italians = [
+        TrainingRow(True, {"country": "IT"}, team="emea"),
+        TrainingRow(False, {"country": "IT"}, stage="S1", team="emea"),
+    ]
+    model = train(rows=odoo_rows() + italians, stages=STAGES, min_count=10)
 
-    fr = predict(model, fields={"country": "FR"}, stage="S1", team="emea")  # 12 leads: ignored
-    de = predict(model, fields={"country": "DE"}, stage="S1", team="emea")  # 28 leads: counts
+    it = predict(model, fields={"country": "IT"}, stage="S1", team="emea")
+    de = predict(model, fields={"country": "DE"}, stage="S1", team="emea")
 
-    assert fr.factors == ()
-    assert round(fr.probability, 2) == round(100 * 10.1 / 40.2, 2) == 25.12
-    assert round(de.probability, 2) == 14.46
+    p_won = 11.1 / 42.2  # the stage counts include the Italians
+    won, lost = p_won * 4.1 / 10.2, (1 - p_won) * 24.1 / 30.2  # the sums do not
+    assert it.factors == ()
+    assert it.probability == pytest.approx(100 * p_won)
+    assert round(de.probability, 2) == round(100 * won / (won + lost), 2) == 15.24
+
+
+def test_min_count_above_every_value_leaves_the_prior():
+    model = train(rows=odoo_rows(), stages=STAGES, min_count=50)
+
+    prediction = predict(model, fields={"country": "DE"}, stage="S1", team="emea")
+
+    assert prediction.factors == ()
+    assert round(prediction.probability, 2) == round(100 * 10.1 / 40.2, 2) == 25.12
 
 
 def test_unseen_value_and_unknown_field_give_no_factor():
