@@ -537,7 +537,7 @@ class ActivityFact:
     occurred_at: datetime
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class FitRuleResult:
     index: int
     field: str
@@ -572,7 +572,7 @@ class FitRuleResult:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class InterestTypeResult:
     activity_type: str
     count: int  # activities that counted (not future, inside the window)
@@ -597,7 +597,7 @@ class InterestTypeResult:
         return cls(d["activity_type"], d["count"], d["raw"], d["decayed"], d["points"], d["capped"])
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class ScoreResult:
     model_version: int
     computed_at: datetime
@@ -703,40 +703,43 @@ def score_lead(
                 break
 
     # interest: decay each activity, sum per type, then cap
-    now_ts = now.timestamp()
     rules = cm.interest
-    sums: dict[str, list[float]] = {}  # type -> [count, raw, decayed]
-    for activity in activities:
-        occurred = activity.occurred_at
-        if occurred.utcoffset() is None:
-            raise ValueError(f"activity occurred_at must be timezone-aware, got {occurred!r}")
-        rule = rules.get(activity.type)
-        if rule is None:
-            continue
-        age = now_ts - occurred.timestamp()
-        if age < 0:
-            continue  # in the future as of now
-        points, _cap, rate, window = rule
-        if window is not None and age > window:
-            continue
-        acc = sums.get(activity.type)
-        if acc is None:
-            acc = sums[activity.type] = [0, 0.0, 0.0]
-        acc[0] += 1
-        acc[1] += points
-        acc[2] += points * math.exp(-rate * age) if rate else points
+    counts: dict[str, int] = {}
+    decayed_sums: dict[str, float] = {}
+    try:
+        for activity in activities:
+            # aware - naive raises TypeError: that is the naive-datetime check
+            age = (now - activity.occurred_at).total_seconds()
+            rule = rules.get(activity.type)
+            if rule is None or age < 0:  # no rule, or in the future as of now
+                continue
+            points, _cap, rate, window = rule
+            if window is not None and age > window:
+                continue
+            kind = activity.type
+            value = points * math.exp(-rate * age) if rate else points
+            if kind in counts:
+                counts[kind] += 1
+                decayed_sums[kind] += value
+            else:
+                counts[kind] = 1
+                decayed_sums[kind] = value
+    except TypeError as exc:
+        raise ValueError(
+            f"activity occurred_at must be a timezone-aware datetime, got {activity.occurred_at!r}"
+        ) from exc
     interest_results = []
     interest_points = 0.0
     for name in cm.interest_order:
-        acc = sums.get(name)
-        if acc is None:
+        count = counts.get(name)
+        if count is None:
             continue
-        cap = rules[name][1]
-        decayed = round(acc[2], 4)
+        points, cap, _rate, _window = rules[name]
+        decayed = round(decayed_sums[name], 4)
         counted = decayed if cap is None or decayed <= cap else cap
         interest_points += counted
         interest_results.append(
-            InterestTypeResult(name, acc[0], round(acc[1], 4), decayed, counted, counted != decayed)
+            InterestTypeResult(name, count, count * points, decayed, counted, counted != decayed)
         )
     interest_points = round(interest_points, 2)
     total = round(fit_points + interest_points, 2)

@@ -265,7 +265,7 @@ def test_naive_datetimes_are_refused():
 
     with pytest.raises(ValueError, match="now must be timezone-aware"):
         score({}, [], model=model, now=naive)
-    with pytest.raises(ValueError, match="occurred_at must be timezone-aware"):
+    with pytest.raises(ValueError, match="occurred_at must be a timezone-aware datetime"):
         score({}, [ActivityFact("demo_request", naive)], model=model)
 
 
