@@ -545,7 +545,7 @@ class FitRuleResult:
     points: float
     must: bool
     requirement: str | None
-    value: Any  # the lead's value as compared (None when missing)
+    value: Any  # the lead's value (a number as float; None when missing)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -674,8 +674,11 @@ def score_lead(
     met: set[str] = set()
     get = lead.get
     for index, name, convert, predicate, points, requirement in cm.fit:
-        value = convert(get(name))
+        raw = get(name)
+        value = convert(raw)
         matched = value is not None and predicate(value)
+        if value is not None and raw.__class__ is str:
+            value = raw  # show the text as the lead has it, not case-folded
         if matched:
             fit_points += points
             if requirement is not None:

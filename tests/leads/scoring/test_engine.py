@@ -1,6 +1,7 @@
 """Table-driven tests of the pure scoring engine (leads.scoring.engine)."""
 
 from datetime import UTC, datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -429,7 +430,7 @@ def test_model_and_result_round_trip_through_json_dicts():
     assert again == model
 
     result = score(
-        {"employees": 80, "country": "CN", "industry": "Software"},
+        {"employees": 80, "annual_revenue": Decimal("6000000.00"), "country": "CN"},
         [act("demo_request", 2), act("pricing_page", 1)],
         model=model,
     )
@@ -463,7 +464,7 @@ def test_explain_lines():
             {
                 "index": 2,
                 "field": "country",
-                "lead_value": "us",
+                "lead_value": "US",
                 "operator": "in",
                 "value": ["CN", "US"],
                 "points": 10.0,
@@ -474,7 +475,7 @@ def test_explain_lines():
             {
                 "index": 3,
                 "field": "industry",
-                "lead_value": "software",
+                "lead_value": "Software",
                 "operator": "eq",
                 "value": "Software",
                 "points": 25.0,
