@@ -528,14 +528,26 @@ def _group_rows(rows: list[_Row], stored: dict[str, dict[str, Any]]) -> list[_Gr
         return i
 
     owner: dict[str, int] = {}
+    joined = False
     for position, row in enumerate(rows):
-        links = [*row.keys, *(f"L{_KEY_SEP}{stored[k]['id']}" for k in row.keys if k in stored)]
-        for key in links:
-            other = owner.setdefault(key, position)
-            if other != position:
-                a, b = find(other), find(position)
-                if a != b:
-                    parent[max(a, b)] = min(a, b)
+        for key in row.keys:
+            links = [key]
+            if stored:
+                hit = stored.get(key)
+                if hit is not None:
+                    links.append(f"L{_KEY_SEP}{hit['id']}")
+            for link in links:
+                other = owner.setdefault(link, position)
+                if other != position:
+                    joined = True
+                    a, b = find(other), find(position)
+                    if a != b:
+                        parent[max(a, b)] = min(a, b)
+    if not joined:  # the common case: every row is a lead of its own
+        return [
+            _Group(rows=[row], lead=dict(row.lead), account=dict(row.account), keys=set(row.keys))
+            for row in rows
+        ]
     members: dict[int, list[_Row]] = {}
     for position, row in enumerate(rows):
         members.setdefault(find(position), []).append(row)
@@ -774,6 +786,11 @@ def _free_mail_domains() -> frozenset[str]:
     )
 
 
+# Company names repeat across a batch (several leads per company) and each is
+# normalised for the lock keys, the group's account key and a new account.
+_normalize_company = functools.lru_cache(maxsize=65536)(normalize.normalize_company)
+
+
 def _account_key(account: dict[str, Any], free_mail: frozenset[str]) -> str | None:
     """``ad␟domain`` or ``an␟normalised name``; None when the row names no company."""
     domain = account.get("domain") or account.get("email_domain")
@@ -783,7 +800,7 @@ def _account_key(account: dict[str, Any], free_mail: frozenset[str]) -> str | No
     account.pop("domain", None)
     name = account.get("name")
     if name:
-        normalised = normalize.normalize_company(name)
+        normalised = _normalize_company(name)
         if normalised:
             account["name_normalised"] = normalised
             return f"an{_KEY_SEP}{normalised}"
@@ -818,7 +835,7 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
             creates.append(
                 {
                     "name": name,
-                    "name_normalised": normalize.normalize_company(name)[:200],
+                    "name_normalised": _normalize_company(name)[:200],
                     "domain": hint.get("domain"),
                     "employees": None,
                     "annual_revenue": None,
@@ -1008,8 +1025,11 @@ class _PostgresStore:
     def _next_ids(self, model, count: int) -> list[int]:
         if not count:
             return []
+        # The sequence is looked up once (an InitPlan), not once per id: the
+        # text → regclass resolution per row cost ~8x the nextval itself.
         self.cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id')::regclass))"
+            " FROM generate_series(1, %s)",
             [model._meta.db_table, count],
         )
         return [row[0] for row in self.cursor.fetchall()]
