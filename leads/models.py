@@ -134,6 +134,60 @@ class Seniority(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
+class ScoringModelVersion(TimeStamped):
+    """One version of the scoring model (ICP fit + interest + MQL threshold).
+
+    ``definition`` is the pure ``leads.scoring.engine.ScoringModel.to_dict()``.
+    Lifecycle: draft → published → retired (a retired one can be published again);
+    at most one row is published at a time (a partial unique constraint).
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PUBLISHED = "published", _("Published")
+        RETIRED = "retired", _("Retired")
+
+    number = models.PositiveIntegerField(_("version number"), unique=True)
+    name = models.CharField(_("name"), max_length=200, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.DRAFT
+    )
+    definition = models.JSONField(_("definition"), default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="scoring_model_versions",
+    )
+    published_at = models.DateTimeField(_("published"), null=True, blank=True)
+    retired_at = models.DateTimeField(_("retired"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-number"]
+        verbose_name = _("scoring model version")
+        verbose_name_plural = _("scoring model versions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status"],
+                condition=Q(status="published"),
+                name="scoringmodel_one_published",
+            ),
+            models.CheckConstraint(condition=Q(number__gte=1), name="scoringmodel_number_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"v{self.number} {self.name}".strip()
+
+
+class ScoreQuadrant(models.TextChoices):
+    HOT = "hot", _("Hot")
+    NURTURE = "nurture", _("Nurture")
+    SALES_CHECK = "sales_check", _("Sales check")
+    DROP = "drop", _("Drop")
+
+
 class Lead(TimeStamped):
     name = models.CharField(_("name"), max_length=200, blank=True)
     email = models.CharField(_("email"), max_length=254, blank=True)
@@ -177,6 +231,29 @@ class Lead(TimeStamped):
     do_not_contact = models.BooleanField(_("do not contact"), default=False)
     consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
     consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    score_fit = models.FloatField(_("fit score"), null=True, blank=True)
+    score_grade = models.CharField(_("fit grade"), max_length=1, blank=True, db_default="")
+    score_interest = models.FloatField(_("interest score"), null=True, blank=True)
+    score_total = models.FloatField(_("total score"), null=True, blank=True)
+    score_quadrant = models.CharField(
+        _("quadrant"), max_length=16, choices=ScoreQuadrant.choices, blank=True, db_default=""
+    )
+    score_breakdown = models.JSONField(
+        _("score breakdown"),
+        default=dict,
+        db_default=models.Value({}, output_field=models.JSONField()),
+        blank=True,
+    )
+    score_model = models.ForeignKey(
+        ScoringModelVersion,
+        verbose_name=_("scoring model"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    scored_at = models.DateTimeField(_("scored"), null=True, blank=True)
+    mql_at = models.DateTimeField(_("became MQL"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -210,6 +287,8 @@ class Lead(TimeStamped):
             models.Index(fields=["phone"], name="lead_phone_idx"),
             models.Index(fields=["received_at"], name="lead_received_idx"),
             models.Index(fields=["source_channel", "campaign"], name="lead_source_idx"),
+            models.Index(fields=["score_quadrant"], name="lead_score_quadrant_idx"),
+            models.Index(fields=["score_grade"], name="lead_score_grade_idx"),
         ]
 
     def __str__(self) -> str:

@@ -1,0 +1,309 @@
+"""Scoring with the database: model versions (draft → published → retired) and
+re-scoring one lead.
+
+The pure engine (``leads.scoring.engine``) decides every number; this module only
+loads what it needs, stores the result on the lead and writes the event log.
+
+MQL rule (documented choice)
+    A lead becomes an MQL when a score says ``is_mql`` and its stage is
+    ``inquiry`` or ``nurture`` (a recycled lead earns its way back). Leads in any
+    other stage (already MQL, or owned by sales: SAL, SQL, …) are never moved by
+    scoring. Falling below the threshold NEVER demotes a lead: the score fields
+    change and a ``score_change`` event is written, but the stage, ``mql_at`` and
+    ownership stay as they are — only a person (return / disqualify) moves it back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from leads.models import Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.scoring.engine import (
+    ActivityFact,
+    ModelError,
+    ScoreResult,
+    ScoringModel,
+    compile_model,
+    default_model,
+    score_lead,
+    validate_model,
+)
+from leads.scoring.selectors import scoring_model_published
+
+
+class ScoringModelInvalid(ValueError):
+    """The definition has problems; ``errors`` lists each (section, rule index, field)."""
+
+    def __init__(self, errors: list[ModelError]) -> None:
+        super().__init__(
+            "; ".join(f"{e.section}[{e.index}] {e.field}: {e.message}" for e in errors)
+        )
+        self.errors = errors
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        return [e.to_dict() for e in self.errors]
+
+
+class ScoringModelNotEditable(Exception):
+    """Only drafts can be edited (the API answers 409)."""
+
+
+class ScoringModelAlreadyPublished(Exception):
+    """The version is already the published one."""
+
+
+# ------------------------------------------------------------------ definitions
+
+
+def _parse_definition(*, definition: Any, number: int) -> ScoringModel:
+    """The pure model for ``definition`` (its version forced to ``number``), or
+    ``ScoringModelInvalid`` naming every problem."""
+    if not isinstance(definition, dict):
+        raise ScoringModelInvalid(
+            [ModelError("model", None, "definition", "malformed", "must be an object")]
+        )
+    data = {**definition, "version": number}
+    for section, key in (("fit", "fit_rules"), ("interest", "interest_rules")):
+        rules = data.get(key, [])
+        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+            raise ScoringModelInvalid(
+                [ModelError(section, None, key, "malformed", "must be a list of objects")]
+            )
+        for i, rule in enumerate(rules):
+            needed = ("field", "operator") if section == "fit" else ("activity_type", "points")
+            for name in needed:
+                if name not in rule:
+                    raise ScoringModelInvalid(
+                        [ModelError(section, i, name, "missing", f"{name} is required")]
+                    )
+    for key in ("grade_thresholds", "threshold"):
+        if data.get(key) is not None and not isinstance(data[key], dict):
+            raise ScoringModelInvalid(
+                [ModelError(key, None, key, "malformed", "must be an object")]
+            )
+    try:
+        model = ScoringModel.from_dict(data)
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise ScoringModelInvalid(
+            [ModelError("model", None, "definition", "malformed", str(exc))]
+        ) from exc
+    errors = validate_model(model)
+    if errors:
+        raise ScoringModelInvalid(errors)
+    return model
+
+
+def _next_number() -> int:
+    return (ScoringModelVersion.objects.aggregate(m=Max("number"))["m"] or 0) + 1
+
+
+def scoring_model_create_draft(
+    *, definition: dict[str, Any], user: Any, name: str = ""
+) -> ScoringModelVersion:
+    """A new draft version holding ``definition``; nothing is saved when it is invalid."""
+    with transaction.atomic():
+        number = _next_number()
+        model = _parse_definition(definition=definition, number=number)
+        return ScoringModelVersion.objects.create(
+            number=number,
+            name=name or model.label,
+            status=ScoringModelVersion.Status.DRAFT,
+            definition=model.to_dict(),
+            created_by=user,
+        )
+
+
+def scoring_model_update_draft(
+    *, version: ScoringModelVersion, definition: dict[str, Any], user: Any
+) -> ScoringModelVersion:
+    """Replace a draft's definition. Published and retired versions are frozen:
+    ``ScoringModelNotEditable`` (editing one means creating a new draft)."""
+    with transaction.atomic():
+        locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != ScoringModelVersion.Status.DRAFT:
+            raise ScoringModelNotEditable(f"version {locked.number} is {locked.status}")
+        model = _parse_definition(definition=definition, number=locked.number)
+        locked.definition = model.to_dict()
+        locked.save(update_fields=["definition", "updated_at"])
+    version.refresh_from_db()
+    return version
+
+
+def scoring_model_publish(*, version: ScoringModelVersion, user: Any) -> ScoringModelVersion:
+    """Publish a draft or a retired version (rollback); the one published before is
+    retired, in one transaction.
+
+    Re-scoring every open lead with the new version is a later slice (a chunked,
+    restartable Celery job reporting through ``Job``); it is NOT started here.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status == ScoringModelVersion.Status.PUBLISHED:
+            raise ScoringModelAlreadyPublished(f"version {locked.number} is already published")
+        _parse_definition(definition=locked.definition, number=locked.number)
+        current = list(
+            ScoringModelVersion.objects.select_for_update().filter(
+                status=ScoringModelVersion.Status.PUBLISHED
+            )
+        )
+        for old in current:  # retire first: the one-published constraint is not deferred
+            old.status = ScoringModelVersion.Status.RETIRED
+            old.retired_at = now
+            old.save(update_fields=["status", "retired_at", "updated_at"])
+        locked.status = ScoringModelVersion.Status.PUBLISHED
+        locked.published_at = now
+        locked.retired_at = None
+        locked.save(update_fields=["status", "published_at", "retired_at", "updated_at"])
+    version.refresh_from_db()
+    return version
+
+
+def ensure_default_model(*, user: Any = None) -> ScoringModelVersion | None:
+    """Create and publish the seed's ``default_model()`` as version 1 when no version
+    exists yet; otherwise do nothing and return None."""
+    with transaction.atomic():
+        if ScoringModelVersion.objects.exists():
+            return None
+        draft = scoring_model_create_draft(
+            definition=default_model(1).to_dict(), user=user, name=default_model(1).label
+        )
+        return scoring_model_publish(version=draft, user=user)
+
+
+# ---------------------------------------------------------------------- scoring
+
+# Callbacks run (in order, inside the scoring transaction) when scoring turns a lead
+# into an MQL. The routing issue appends its router here; a callback that enqueues
+# work should wrap it in ``transaction.on_commit`` itself.
+MQL_HOOKS: list[Callable[[Lead], None]] = []
+
+
+def on_lead_became_mql(lead: Lead) -> None:
+    """The single seam for "this lead just became an MQL": calls every ``MQL_HOOKS``."""
+    for hook in list(MQL_HOOKS):
+        hook(lead)
+
+
+_COMPILED: dict[tuple[int, datetime | None], Any] = {}
+
+
+def _compiled_for(version: ScoringModelVersion) -> Any:
+    key = (version.pk, version.updated_at)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        model = _parse_definition(definition=version.definition, number=version.number)
+        compiled = compile_model(model)
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
+        _COMPILED[key] = compiled
+    return compiled
+
+
+def lead_score_facts(*, lead: Lead) -> dict[str, Any]:
+    """The flat mapping the engine scores: the lead's fields and its account's."""
+    account = lead.account
+    return {
+        "employees": account.employees if account else None,
+        "annual_revenue": account.annual_revenue if account else None,
+        "industry": account.industry if account else None,
+        "region": account.region if account else None,
+        "country": account.country if account else None,
+        "company": (account.name if account else "") or lead.company_name,
+        "domain": account.domain if account else None,
+        "seniority": lead.seniority,
+        "title": lead.title,
+        "source_channel": lead.source_channel,
+        "campaign": lead.campaign,
+        "source_system": lead.source_system,
+        "language": lead.language,
+        "do_not_contact": lead.do_not_contact,
+    }
+
+
+SCORE_FIELDS = (
+    "score_fit",
+    "score_grade",
+    "score_interest",
+    "score_total",
+    "score_quadrant",
+    "score_breakdown",
+    "score_model",
+    "scored_at",
+)
+
+
+def lead_rescore(
+    *, lead: Lead, now: datetime | None = None, version: ScoringModelVersion | None = None
+) -> ScoreResult | None:
+    """Score ``lead`` with ``version`` (default: the published one) as of ``now`` and
+    store the result; None (and nothing changed) when no model is published.
+
+    Writes a ``score_change`` event only when the total, grade or quadrant changed,
+    and moves an inquiry/nurture lead to MQL when the score says so (see the module
+    docs: scoring never demotes).
+    """
+    now = now or timezone.now()
+    version = version or scoring_model_published()
+    if version is None:
+        return None
+    compiled = _compiled_for(version)
+    actor = f"scoring model v{version.number}"
+    with transaction.atomic():
+        row = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
+        activities = [
+            ActivityFact(type=kind, occurred_at=at)
+            for kind, at in row.activities.values_list("type", "occurred_at")
+        ]
+        result = score_lead(
+            lead=lead_score_facts(lead=row), activities=activities, model=compiled, now=now
+        )
+        old = {"total": row.score_total, "grade": row.score_grade, "quadrant": row.score_quadrant}
+        new = {"total": result.total, "grade": result.grade, "quadrant": result.quadrant}
+        row.score_fit = result.fit_points
+        row.score_grade = result.grade
+        row.score_interest = result.interest_points
+        row.score_total = result.total
+        row.score_quadrant = result.quadrant
+        row.score_breakdown = json.loads(json.dumps(result.to_dict(), cls=DjangoJSONEncoder))
+        row.score_model = version
+        row.scored_at = now
+        update_fields = [*SCORE_FIELDS, "updated_at"]
+        became_mql = result.is_mql and row.stage in (Stage.INQUIRY, Stage.NURTURE)
+        from_stage = row.stage
+        if became_mql:
+            row.stage = Stage.MQL
+            row.stage_changed_at = now
+            row.mql_at = now
+            update_fields += ["stage", "stage_changed_at", "mql_at"]
+        row.save(update_fields=update_fields)
+        if old != new:
+            LeadEvent.objects.create(
+                lead=row,
+                kind=LeadEvent.Kind.SCORE_CHANGE,
+                actor_system=actor,
+                data={"old": old, "new": new, "model_version": version.number},
+                at=now,
+            )
+        if became_mql:
+            LeadEvent.objects.create(
+                lead=row,
+                kind=LeadEvent.Kind.STAGE_CHANGE,
+                from_stage=from_stage,
+                to_stage=Stage.MQL,
+                actor_system=actor,
+                data={"total": result.total, "grade": result.grade},
+                at=now,
+            )
+            on_lead_became_mql(row)
+    for name in (*SCORE_FIELDS, "stage", "stage_changed_at", "mql_at", "updated_at"):
+        setattr(lead, name, getattr(row, name))
+    return result
