@@ -9,7 +9,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from rest_framework.authtoken.models import Token
 
 from leads.models import LeadEvent
@@ -72,13 +73,32 @@ def sample_leads(sdr):
     return {"sal": won, "others": others}
 
 
+def switch_language(page, language: str) -> None:
+    """Use the language switcher in the top bar, as a person would."""
+    if language != "en":
+        page.select_option(".langswitch select", language)  # submits on change
+        page.wait_for_function(f"document.documentElement.lang === '{language}'")
+    assert page.locator("html").get_attribute("lang") == language
+
+
+def t(language: str, text: str) -> str:
+    with translation.override(language):
+        return gettext(text)
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_marketer_logs_in_filters_the_list_and_reads_a_timeline(
-    page, log_in, screenshot, marketer, sample_leads
+    page, log_in, screenshot, marketer, sample_leads, language
 ):
     # log in: the navigation offers what marketing can use
     log_in(marketer)
+    switch_language(page, language)
     nav = page.locator(".mainnav a")
-    assert nav.all_inner_texts() == ["Home", "Leads", "Import", "API docs"]
+    assert nav.all_inner_texts() == [
+        t(language, w) for w in ("Home", "Leads", "Import", "API docs")
+    ]
+    if language != "en":
+        assert nav.all_inner_texts() != ["Home", "Leads", "Import", "API docs"]
     assert page.locator('[data-stage-count="mql"] .stat-value').inner_text() == "1"
     screenshot(page, "home")
 
@@ -100,15 +120,19 @@ def test_marketer_logs_in_filters_the_list_and_reads_a_timeline(
     assert page.locator("h1").inner_text().startswith("Li Wei")
     timeline = page.locator("[data-timeline]")
     assert timeline.count() == 3
-    assert "Demo request" in timeline.nth(0).inner_text()
+    assert t(language, "Demo request") in timeline.nth(0).inner_text()
     assert "scoring model v3" in timeline.nth(1).inner_text()
-    assert "Inquiry → MQL" in timeline.nth(1).inner_text()
+    assert f"{t(language, 'Inquiry')} → MQL" in timeline.nth(1).inner_text()
     assert "Sam East" in timeline.nth(2).inner_text()
     screenshot(page, "lead_detail")
 
 
-def test_admin_creates_and_revokes_an_integration_token(page, log_in, screenshot, admin_user):
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+def test_admin_creates_and_revokes_an_integration_token(
+    page, log_in, screenshot, admin_user, language
+):
     log_in(admin_user)
+    switch_language(page, language)
     page.click('.mainnav a[data-nav="leads:integration_tokens"]')
     page.wait_for_url("**/settings/tokens/")
 
@@ -129,7 +153,8 @@ def test_admin_creates_and_revokes_an_integration_token(page, log_in, screenshot
     screenshot(page, "tokens_revoke_confirm")
     page.click("[data-confirm=revoke] button[type=submit]")
     page.wait_for_url("**/settings/tokens/")
-    assert "Token of crm-sync revoked." in page.locator(".messages").inner_text()
+    revoked = t(language, "Token of %(name)s revoked.") % {"name": "crm-sync"}
+    assert revoked in page.locator(".messages").inner_text()
     assert page.locator('[data-integration="crm-sync"] [data-no-token]').count() == 1
     assert not Token.objects.filter(user__username="crm-sync").exists()
 
