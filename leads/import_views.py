@@ -49,13 +49,20 @@ def _job(request, pk: int) -> Job:
     return get_object_or_404(importing.import_jobs_visible_to(user=request.user), pk=pk)
 
 
-def _draft_table(request, job: Job):
-    """The job's file, or None (with a message) when it can no longer be read."""
+def _draft(request, pk: int):
+    """``(job, table, None)`` for a draft whose file can be read, else ``(job, None, redirect)``.
+
+    A job past the draft step goes to its result page; a draft whose file can no
+    longer be read goes back to the upload page with a message.
+    """
+    job = _job(request, pk)
+    if job.state != Job.State.DRAFT:
+        return job, None, redirect("leads:import_detail", pk=job.pk)
     try:
-        return importing.job_table(job=job)
+        return job, importing.job_table(job=job), None
     except (ImportFileError, OSError) as exc:
         messages.error(request, str(exc))
-        return None
+        return job, None, redirect("leads:import_start")
 
 
 def _time_zone_note() -> str:
@@ -89,12 +96,9 @@ def import_start(request):
 @importer_required
 @require_http_methods(["GET", "HEAD", "POST"])
 def import_map(request, pk: int):
-    job = _job(request, pk)
-    if job.state != Job.State.DRAFT:
-        return redirect("leads:import_detail", pk=job.pk)
-    table = _draft_table(request, job)
-    if table is None:
-        return redirect("leads:import_start")
+    job, table, elsewhere = _draft(request, pk)
+    if elsewhere is not None:
+        return elsewhere
     samples = []
     for row in table.rows():
         samples.append(["" if v is None else str(v) for v in row.values])
@@ -119,12 +123,9 @@ def import_map(request, pk: int):
 @importer_required
 @require_safe
 def import_preview(request, pk: int):
-    job = _job(request, pk)
-    if job.state != Job.State.DRAFT:
-        return redirect("leads:import_detail", pk=job.pk)
-    table = _draft_table(request, job)
-    if table is None:
-        return redirect("leads:import_start")
+    job, table, elsewhere = _draft(request, pk)
+    if elsewhere is not None:
+        return elsewhere
     mapping = job.params["mapping"]
     defaults = job.params.get("defaults") or {}
     rows = importing.import_preview(

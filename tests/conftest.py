@@ -84,6 +84,32 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+# --- rows of the data migrations ------------------------------------------------
+
+
+@pytest.fixture
+def migration_rows(transactional_db):
+    """The data migration's role groups and free-mail domains, back after a flush.
+
+    A transactional test (live server, Celery worker) empties every table when it
+    ends, data-migration rows included; ``serialized_rollback`` cannot restore them
+    once Playwright's event loop runs. Tests that need a transactional database
+    request this fixture.
+    """
+    from django.contrib.auth.models import Group
+
+    from leads import roles
+    from leads.models import DomainListEntry
+    from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS
+
+    for name in roles.ROLES:
+        Group.objects.get_or_create(name=name)
+    DomainListEntry.objects.bulk_create(
+        [DomainListEntry(domain=d, kind="free_mail") for d in sorted(DEFAULT_FREE_MAIL_DOMAINS)],
+        ignore_conflicts=True,
+    )
+
+
 # --- the cast ---------------------------------------------------------------
 
 

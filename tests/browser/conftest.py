@@ -12,11 +12,7 @@ import os
 from pathlib import Path
 
 import pytest
-from django.contrib.auth.models import Group
 
-from leads import roles
-from leads.models import DomainListEntry
-from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS
 from tests.conftest import CHROMIUM
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls made by
@@ -35,22 +31,8 @@ PASSWORD = "pw-for-tests-1"  # tests.factories.UserFactory's
 
 
 @pytest.fixture(autouse=True)
-def migration_rows(transactional_db):
-    """The rows of the data migration (role groups, free-mail domains), back after a flush.
-
-    Browser tests need a transactional database (live_server), and the flush after
-    an earlier transactional test empties every table; ``serialized_rollback``
-    does not help once Playwright's event loop runs.
-    """
-    for name in roles.ROLES:
-        Group.objects.get_or_create(name=name)
-    DomainListEntry.objects.bulk_create(
-        [
-            DomainListEntry(domain=d, kind=DomainListEntry.Kind.FREE_MAIL)
-            for d in sorted(DEFAULT_FREE_MAIL_DOMAINS)
-        ],
-        ignore_conflicts=True,
-    )
+def _migration_rows(migration_rows):
+    """Browser tests run on a transactional database (live_server): see tests/conftest.py."""
 
 
 # Module scope: one Playwright per module, so a module with its own fixture can start another.

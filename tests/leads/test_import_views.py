@@ -282,24 +282,6 @@ def test_a_finished_job_has_no_mapping_step_and_no_report_when_all_rows_pass(cli
     )
 
 
-@pytest.fixture
-def migration_rows(transactional_db):
-    """The data migration's role groups and free-mail domains, which an earlier
-    transactional test's flush removed."""
-    from django.contrib.auth.models import Group
-
-    from leads import roles
-    from leads.models import DomainListEntry
-    from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS
-
-    for name in roles.ROLES:
-        Group.objects.get_or_create(name=name)
-    DomainListEntry.objects.bulk_create(
-        [DomainListEntry(domain=d, kind="free_mail") for d in sorted(DEFAULT_FREE_MAIL_DOMAINS)],
-        ignore_conflicts=True,
-    )
-
-
 @pytest.mark.celery_worker
 def test_a_large_file_runs_as_a_celery_task_to_done(
     transactional_db, celery_worker_process, migration_rows, client, marketer, settings
