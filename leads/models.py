@@ -254,6 +254,9 @@ class Lead(TimeStamped):
     )
     scored_at = models.DateTimeField(_("scored"), null=True, blank=True)
     mql_at = models.DateTimeField(_("became MQL"), null=True, blank=True)
+    # The predictive score (advice beside the rule score): percent 0.01–99.99.
+    win_probability = models.FloatField(_("predicted chance of winning"), null=True, blank=True)
+    predicted_at = models.DateTimeField(_("predicted"), null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
@@ -415,6 +418,8 @@ class Job(TimeStamped):
     class Kind(models.TextChoices):
         IMPORT = "import", _("Lead import")
         RESCORE = "rescore", _("Re-score")
+        EVALUATION = "evaluation", _("Scoring model evaluation")
+        PREDICTIVE = "predictive", _("Predictive score refresh")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Waiting for column mapping")
@@ -460,3 +465,32 @@ class Job(TimeStamped):
             if self.total
             else (100 if self.state == "done" else 0)
         )
+
+
+class PredictiveSnapshot(TimeStamped):
+    """One training of the predictive score: the naive Bayes counts
+    (``leads.scoring.predictive.PredictiveModel.to_dict()``) and how well they did
+    on held-out closed leads. The newest row is the one in use."""
+
+    model = models.JSONField(_("counts"), default=dict)
+    evaluation = models.JSONField(_("accuracy on held-out leads"), default=dict, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    trained_rows = models.PositiveIntegerField(_("closed leads trained on"), default=0)
+    held_out_rows = models.PositiveIntegerField(_("closed leads held out"), default=0)
+    job = models.ForeignKey(
+        Job,
+        verbose_name=_("job"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        get_latest_by = ["created_at", "id"]
+        verbose_name = _("predictive score snapshot")
+        verbose_name_plural = _("predictive score snapshots")
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
