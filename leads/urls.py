@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import import_views, token_views, views
+from leads import import_views, predictive_views, token_views, views
 
 app_name = "leads"
 
@@ -14,6 +14,12 @@ urlpatterns = [
     path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:pk>/report.csv", import_views.import_report, name="import_report"),
+    path("scoring/predictive/", predictive_views.scoring_predictive, name="scoring_predictive"),
+    path(
+        "scoring/predictive/refresh/",
+        predictive_views.scoring_predictive_refresh,
+        name="scoring_predictive_refresh",
+    ),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",

@@ -86,17 +86,13 @@ from leads.scoring.predictive import (
     top_factors,
 )
 
-FUNNEL: tuple[str, ...] = (
-    Stage.INQUIRY,
-    Stage.MQL,
-    Stage.SAL,
-    Stage.SQL,
-    Stage.OPPORTUNITY,
+FUNNEL: tuple[str, ...] = tuple(
+    s.value for s in (Stage.INQUIRY, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 )
-WON_STAGES: tuple[str, ...] = (Stage.WON,)
-LOST_STAGES: tuple[str, ...] = (Stage.LOST, Stage.DISQUALIFIED)
+WON_STAGES: tuple[str, ...] = (Stage.WON.value,)
+LOST_STAGES: tuple[str, ...] = (Stage.LOST.value, Stage.DISQUALIFIED.value)
 CLOSED_STAGES = WON_STAGES + LOST_STAGES
-OPEN_STAGES: tuple[str, ...] = (*FUNNEL, Stage.RETURNED, Stage.NURTURE)
+OPEN_STAGES: tuple[str, ...] = (*FUNNEL, Stage.RETURNED.value, Stage.NURTURE.value)
 
 EMPLOYEE_BUCKETS = ((10, "1-10"), (50, "11-50"), (200, "51-200"), (1000, "201-1000"))
 EMPLOYEE_BUCKETS += ((5000, "1001-5000"),)
@@ -231,7 +227,8 @@ def owner_teams(*, owner_ids: Iterable[int] | None = None) -> dict[int, tuple[st
     members = Team.members.through.objects.order_by("team__name", "team_id")
     managers = Team.objects.filter(manager__isnull=False).order_by("name", "id")
     if owner_ids is not None:
-        owner_ids = list(owner_ids)
+        if not isinstance(owner_ids, QuerySet):  # a queryset stays a subquery
+            owner_ids = list(owner_ids)
         members = members.filter(user_id__in=owner_ids)
         managers = managers.filter(manager_id__in=owner_ids)
     teams: dict[int, tuple[str, str]] = {}
@@ -334,19 +331,19 @@ def predictive_open_rows(
     now: datetime | None = None,
     teams: Mapping[int, tuple[str, str]] | None = None,
 ) -> list[LeadRow]:
-    """Open leads (by id, after ``after_id``, at most ``limit``) with the
-    activities they had by ``now``. Pass ``teams`` (``owner_teams()``) when
-    reading many chunks, so the teams are read once."""
+    """Open leads with the activities they had by ``now``: those in ``lead_ids``,
+    or the next ``limit`` by id after ``after_id``. Pass ``teams``
+    (``owner_teams()``) when reading many chunks, so the teams are read once."""
     now = now or timezone.now()
-    leads = Lead.objects.filter(stage__in=OPEN_STAGES, pk__gt=after_id).order_by("id")
+    leads = Lead.objects.filter(stage__in=OPEN_STAGES).order_by("id")
     if lead_ids is not None:
-        leads = leads.filter(pk__in=list(lead_ids))
-    if limit is not None:
-        leads = leads[:limit]
-    ids = list(leads.values_list("id", flat=True))
-    if not ids:
-        return []
-    chunk = Lead.objects.filter(pk__in=ids).order_by("id")
+        ids = list(lead_ids)
+    else:
+        page = leads.filter(pk__gt=after_id)
+        ids = list((page[:limit] if limit is not None else page).values_list("id", flat=True))
+        if not ids:
+            return []
+    chunk = leads.filter(pk__in=ids)
     activities = Activity.objects.filter(lead_id__in=ids, occurred_at__lte=now)
     if teams is None:
         teams = owner_teams(owner_ids=chunk.exclude(owner=None).values_list("owner_id", flat=True))
@@ -361,19 +358,14 @@ def predictive_snapshot_current() -> PredictiveSnapshot | None:
     return PredictiveSnapshot.objects.order_by("-created_at", "-id").first()
 
 
-_MODELS: dict[tuple[int, datetime | None], PredictiveModel] = {}
+# Factors that change the odds by less than this (about 5 %) are not shown.
+MIN_SHOWN_LOG_ODDS = 0.05
 
 
 def snapshot_model(snapshot: PredictiveSnapshot) -> PredictiveModel:
-    """The snapshot's counts as a ``PredictiveModel`` (parsed once per version)."""
-    key = (snapshot.pk, snapshot.updated_at)
-    model = _MODELS.get(key)
-    if model is None:
-        model = PredictiveModel.from_dict(snapshot.model)
-        if len(_MODELS) > 8:
-            _MODELS.clear()
-        _MODELS[key] = model
-    return model
+    """The snapshot's counts as a ``PredictiveModel`` (parsing them takes well under
+    a millisecond, so there is no cache to go stale)."""
+    return PredictiveModel.from_dict(snapshot.model)
 
 
 def prediction_team(model: PredictiveModel, team: str | None) -> str | None:
@@ -472,7 +464,7 @@ def predictive_summary(*, snapshot: PredictiveSnapshot, factors: int = 8) -> dic
     model = snapshot_model(snapshot)
     counts = model.teams.get(GLOBAL)
     first = model.stages[0]
-    strongest = [f for f in field_factors(model) if abs(f.log_odds) > 1e-9][:factors]
+    strongest = [f for f in field_factors(model) if abs(f.log_odds) >= MIN_SHOWN_LOG_ODDS]
     return {
         "id": snapshot.pk,
         "created_at": snapshot.created_at,
@@ -486,7 +478,7 @@ def predictive_summary(*, snapshot: PredictiveSnapshot, factors: int = 8) -> dic
         "evaluation_trained_rows": snapshot.params.get("evaluation_trained_rows"),
         "synthetic": bool(snapshot.params.get("synthetic_rows")),
         "evaluation": evaluation_words(snapshot.evaluation),
-        "factors": [factor_words(f) for f in strongest],
+        "factors": [factor_words(f) for f in strongest[:factors]],
         "job_id": snapshot.job_id,
     }
 
@@ -497,7 +489,9 @@ def lead_prediction(*, lead: Lead, factors: int = 5) -> dict[str, Any] | None:
     excluded). Computed now from the snapshot in use (so it reflects the lead's
     latest activities); the figure stored by the last refresh is
     ``stored_probability``. A closed lead is not predicted: ``closed`` is True.
-    A constant number of queries, whatever the number of factors."""
+    ``factors``: the strongest ones, leaving out those that change the odds by
+    less than about 5 %. A constant number of queries, whatever the number of
+    factors or activities."""
     if lead.stage not in OPEN_STAGES and lead.stage not in CLOSED_STAGES:
         return None
     snapshot = predictive_snapshot_current()
@@ -514,7 +508,8 @@ def lead_prediction(*, lead: Lead, factors: int = 5) -> dict[str, Any] | None:
     }
     if lead.stage in CLOSED_STAGES:
         return {**base, "closed": True, "won": lead.stage in WON_STAGES}
-    [row] = predictive_open_rows(lead_ids=[lead.pk])
+    teams = owner_teams(owner_ids=[lead.owner_id]) if lead.owner_id else {}
+    [row] = predictive_open_rows(lead_ids=[lead.pk], teams=teams)
     prediction = predict_row(model, row)
     names = snapshot.params.get("team_names", {})
     return {
@@ -525,5 +520,9 @@ def lead_prediction(*, lead: Lead, factors: int = 5) -> dict[str, Any] | None:
         "stage": row.funnel_stage,
         "counts": "team" if prediction.team != GLOBAL else "global",
         "team": names.get(prediction.team, "") if prediction.team != GLOBAL else "",
-        "factors": [factor_words(f) for f in top_factors(prediction, n=factors)],
+        "factors": [
+            factor_words(f)
+            for f in top_factors(prediction, n=len(prediction.factors))
+            if abs(f.log_odds) >= MIN_SHOWN_LOG_ODDS
+        ][:factors],
     }

@@ -56,6 +56,7 @@ from django.utils import timezone
 from leads.models import Job, Lead, PredictiveSnapshot
 from leads.scoring.predictive import (
     Prediction,
+    PredictiveModel,
     add_closed_lead,
     evaluate,
     train,
@@ -281,7 +282,10 @@ def predictive_refresh_run(*, job_id: int) -> Job | None:
             )
 
         predictive_predict_open(
-            snapshot=snapshot, after_id=result.get("last_id", 0), on_chunk=progress
+            snapshot=snapshot,
+            after_id=result.get("last_id", 0),
+            chunk_size=int(job.params.get("chunk_size") or CHUNK_SIZE),
+            on_chunk=progress,
         )
         job.refresh_from_db()
         job.result = {
@@ -325,9 +329,8 @@ def predictive_lead_closed(*, lead: Lead) -> Prediction | None:
         [row] = rows
         params = dict(snapshot.params)
         added = list(params.get("added_lead_ids", []))
-        model = snapshot_model(snapshot)
+        model = PredictiveModel.from_dict(snapshot.model)  # our own copy, under the lock
         if lead.pk not in added:
-            model = type(model).from_dict(snapshot.model)  # a private copy to change
             add_closed_lead(model, row.training_row())
             added.append(lead.pk)
             if row.team:
