@@ -76,12 +76,6 @@ class PredictiveSnapshotOut(serializers.Serializer):
     factors = PredictiveFactorOut(many=True, help_text="What moves the odds most, overall.")
     job = serializers.IntegerField(allow_null=True, source="job_id")
 
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        if not instance["evaluation"]:
-            data["evaluation"] = None
-        return data
-
 
 class PredictiveRefreshIn(serializers.Serializer):
     min_count = serializers.IntegerField(

@@ -477,7 +477,7 @@ def predictive_summary(*, snapshot: PredictiveSnapshot, factors: int = 8) -> dic
         "held_out_percent": snapshot.params.get("held_out_percent"),
         "evaluation_trained_rows": snapshot.params.get("evaluation_trained_rows"),
         "synthetic": bool(snapshot.params.get("synthetic_rows")),
-        "evaluation": evaluation_words(snapshot.evaluation),
+        "evaluation": evaluation_words(snapshot.evaluation) or None,
         "factors": [factor_words(f) for f in strongest[:factors]],
         "job_id": snapshot.job_id,
     }

@@ -250,12 +250,13 @@ def test_a_failing_refresh_is_marked_failed_with_the_reason():
     assert not PredictiveSnapshot.objects.exists()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_refresh_start_queues_one_job_at_a_time(marketer, settings):
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    first, created = predictive_refresh_start(user=marketer, min_count=5)
-    again, created_again = predictive_refresh_start(user=marketer)
+@pytest.mark.django_db
+def test_refresh_start_queues_one_job_at_a_time(marketer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        first, created = predictive_refresh_start(user=marketer, min_count=5)
+        again, created_again = predictive_refresh_start(user=marketer)
 
+    assert len(queued) == 1  # one task, sent after commit
     assert (created, created_again) == (True, False)
     assert again.pk == first.pk
     assert (first.kind, first.state, first.params, first.created_by) == (
@@ -265,7 +266,20 @@ def test_refresh_start_queues_one_job_at_a_time(marketer, settings):
         marketer,
     )
     Job.objects.filter(pk=first.pk).update(state="done")
-    assert predictive_refresh_start(user=marketer)[1] is True
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        assert predictive_refresh_start(user=marketer)[1] is True
+    assert len(queued) == 1
+
+
+@pytest.mark.django_db
+def test_a_stale_unfinished_refresh_does_not_block_a_new_one(marketer):
+    with time_machine.travel(datetime(2026, 10, 31, 11, 0, tzinfo=UTC), tick=False):
+        stuck = Job.objects.create(kind=Job.Kind.PREDICTIVE, state="pending")
+
+    job, created = predictive_refresh_start(user=marketer)
+
+    assert created is True
+    assert job.pk != stuck.pk
 
 
 # --------------------------------------------------------------- a lead that closed
