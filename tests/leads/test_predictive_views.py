@@ -61,6 +61,7 @@ def test_the_page_explains_the_snapshot(client, director, snapshot):
     for metric in ("accuracy", "auc", "brier", "base_rate"):
         assert f'data-metric="{metric}"' in html
     assert "Answering “lost” for every lead would score" in html
+    assert "None: every value counts, however rarely it was seen." in html  # min_count 0
     assert 'data-factor="stage=sql"' in html
     assert "Furthest stage" in html
     # the director reads, but may not refresh
