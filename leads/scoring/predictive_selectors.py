@@ -21,8 +21,7 @@ The stage a lead counts on (``FUNNEL``: inquiry < mql < sal < sql < opportunity)
     the ``to_stage`` of its latest ``created`` / ``stage_change`` event into a
     funnel stage (so a lead disqualified from SAL counts as lost at SAL, one
     returned from MQL and then disqualified as lost at MQL, a nurtured lead is
-    predicted at the stage it had reached). No such event: the first stage. One
-    correlated subquery per row on the (lead, at) index, in the same query.
+    predicted at the stage it had reached). No such event: the first stage.
 
 Team (documented choice)
     The team of the lead's owner: the first team (by name) the owner is a member
@@ -42,21 +41,22 @@ Fields
     (its ``stage_changed_at``), for an open lead those up to now.
 
 Queries: gathering rows costs a constant number of queries (the leads with
-their account and last funnel stage in one, the activity counts per (lead,
-type) in one aggregate, the owners' teams in two), whatever the number of leads.
+their account in one, the activity counts per (lead, type) in one aggregate,
+the funnel-stage events of those outside the funnel in one — none when all are
+in it —, the owners' teams in two), whatever the number of leads.
 """
 
 from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, F, OuterRef, QuerySet, Subquery
+from django.db.models import Count, F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -209,16 +209,23 @@ class LeadRow:
         )
 
 
-def _last_funnel_stage() -> Subquery:
-    return Subquery(
-        LeadEvent.objects.filter(
-            lead=OuterRef("pk"),
+def _last_funnel_stages(events: QuerySet[LeadEvent]) -> dict[int, str]:
+    """``{lead id: to_stage of its latest created / stage_change event into a funnel
+    stage}`` over ``events`` (one query; the latest picked in Python, so the plan
+    does not hang on a correlated subquery)."""
+    latest: dict[int, tuple[tuple[datetime, int], str]] = {}
+    for lead_id, to_stage, at, pk in (
+        events.filter(
             kind__in=(LeadEvent.Kind.STAGE_CHANGE, LeadEvent.Kind.CREATED),
             to_stage__in=FUNNEL,
         )
-        .order_by("-at", "-id")
-        .values("to_stage")[:1]
-    )
+        .order_by()
+        .values_list("lead_id", "to_stage", "at", "id")
+    ):
+        seen = latest.get(lead_id)
+        if seen is None or (at, pk) > seen[0]:
+            latest[lead_id] = ((at, pk), to_stage)
+    return {lead_id: stage for lead_id, (_, stage) in latest.items()}
 
 
 def owner_teams(*, owner_ids: Iterable[int] | None = None) -> dict[int, tuple[str, str]]:
@@ -252,13 +259,21 @@ _ROW_COLUMNS = (
     "account__country",
     "account__employees",
     "account__annual_revenue",
-    "last_funnel_stage",
 )
 
 
 def _lead_rows(
-    leads: QuerySet[Lead], *, activities: QuerySet[Activity], teams: Mapping[int, tuple[str, str]]
+    leads: QuerySet[Lead],
+    *,
+    activities: QuerySet[Activity],
+    events: Callable[[list[int]], QuerySet[LeadEvent]],
+    teams: Mapping[int, tuple[str, str]],
 ) -> list[LeadRow]:
+    """``events(ids)``: the events of the leads ``ids`` (those outside the funnel,
+    whose funnel stage comes from their history); not queried when there are none."""
+    values = list(leads.values_list(*_ROW_COLUMNS))
+    away = [row[0] for row in values if row[1] not in FUNNEL]
+    last_funnel = _last_funnel_stages(events(away)) if away else {}
     counts: dict[int, dict[str, int]] = defaultdict(dict)
     for lead_id, kind, n in (
         activities.order_by()
@@ -281,14 +296,13 @@ def _lead_rows(
         country,
         employees,
         revenue,
-        last_funnel,
-    ) in leads.annotate(last_funnel_stage=_last_funnel_stage()).values_list(*_ROW_COLUMNS):
+    ) in values:
         team = teams.get(owner_id) if owner_id is not None else None
         rows.append(
             LeadRow(
                 id=pk,
                 stage=stage,
-                funnel_stage=stage if stage in FUNNEL else (last_funnel or FUNNEL[0]),
+                funnel_stage=stage if stage in FUNNEL else last_funnel.get(pk, FUNNEL[0]),
                 team=team[0] if team else None,
                 fields=lead_fields(
                     industry=industry,
@@ -314,13 +328,16 @@ def predictive_training_rows(*, lead_ids: Iterable[int] | None = None) -> list[L
     activities = Activity.objects.filter(
         lead__stage__in=CLOSED_STAGES, occurred_at__lte=F("lead__stage_changed_at")
     )
+    events = LeadEvent.objects.filter(lead__stage__in=CLOSED_STAGES)  # every closed lead's
     owners = None
     if lead_ids is not None:
         lead_ids = list(lead_ids)
         leads = leads.filter(pk__in=lead_ids)
         activities = activities.filter(lead_id__in=lead_ids)
+        events = events.filter(lead_id__in=lead_ids)
         owners = leads.exclude(owner=None).values_list("owner_id", flat=True)
-    return _lead_rows(leads, activities=activities, teams=owner_teams(owner_ids=owners))
+    teams = owner_teams(owner_ids=owners)
+    return _lead_rows(leads, activities=activities, events=lambda _ids: events, teams=teams)
 
 
 def predictive_open_rows(
@@ -347,7 +364,13 @@ def predictive_open_rows(
     activities = Activity.objects.filter(lead_id__in=ids, occurred_at__lte=now)
     if teams is None:
         teams = owner_teams(owner_ids=chunk.exclude(owner=None).values_list("owner_id", flat=True))
-    return _lead_rows(chunk, activities=activities, teams=teams)
+    # Only a lead outside the funnel (returned, nurture) needs its history read.
+    return _lead_rows(
+        chunk,
+        activities=activities,
+        events=lambda away: LeadEvent.objects.filter(lead_id__in=away),
+        teams=teams,
+    )
 
 
 # ---------------------------------------------------------------------- snapshot

@@ -263,12 +263,14 @@ def test_gathering_rows_costs_a_constant_number_of_queries(leads, django_assert_
         lead = lead_with_history(stage="lost" if n % 2 else "won", path=WON_PATH, owner=owner)
         ActivityFactory(lead=lead, type="webinar", occurred_at=START)
         lead_with_history(stage="sal", path=("mql",), owner=owner)
+        lead_with_history(stage="nurture", path=("mql",), owner=owner)
 
-    # leads + last funnel stage; activity counts; team members; team managers
-    with django_assert_num_queries(4):
-        closed = predictive_training_rows()
-    # ids of the chunk; leads + last funnel stage; activity counts; members; managers
+    # leads; activity counts; funnel-stage events; team members; team managers
     with django_assert_num_queries(5):
+        closed = predictive_training_rows()
+    # ids of the chunk; leads; activity counts; events of the nurtured; members; managers
+    with django_assert_num_queries(6):
         open_rows = predictive_open_rows(limit=100)
 
-    assert (len(closed), len(open_rows)) == (leads, leads)
+    assert (len(closed), len(open_rows)) == (leads, 2 * leads)
+    assert {row.funnel_stage for row in open_rows} == {"sal", "mql"}

@@ -440,7 +440,7 @@ def test_lead_prediction_costs_a_constant_number_of_queries(
         ActivityFactory(lead=lead, type=kinds[n % 4])
     lead = Lead.objects.get(pk=lead.pk)
 
-    # snapshot; the lead with its last funnel stage; activity counts; members; managers
+    # snapshot; the lead; activity counts; members; managers (an SQL needs no history)
     with django_assert_num_queries(5):
         prediction = lead_prediction(lead=lead)
 
