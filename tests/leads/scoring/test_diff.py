@@ -13,8 +13,10 @@ from leads.scoring.engine import (
     default_model,
 )
 
+DEFAULT_THRESHOLD = MqlThreshold()
 
-def model(*fit, interest=(), grades=None, threshold=MqlThreshold(), label="m") -> ScoringModel:
+
+def model(*fit, interest=(), grades=None, threshold=DEFAULT_THRESHOLD, label="m") -> ScoringModel:
     return ScoringModel(
         version=1,
         label=label,
