@@ -13,7 +13,6 @@ its row and the input kept). A published or retired version is never edited
 
 from __future__ import annotations
 
-import json
 from functools import wraps
 from typing import Any
 
@@ -128,6 +127,7 @@ def scoring_models(request):
         else:
             against = next((v for v in versions if v.number < version.number), None)
         rows.append({"version": version, "against": against})
+    compare_against = rows[0]["against"] if rows else None
     return render(
         request,
         "scoring/model_list.html",
@@ -135,6 +135,7 @@ def scoring_models(request):
             "rows": rows,
             "versions": versions,
             "published": published,
+            "compare_against": compare_against,
             "can_change": can_change_scoring(request.user),
         },
     )
@@ -181,33 +182,57 @@ def _choices_context() -> dict[str, Any]:
         "activity_choices": ActivityType.choices,
         "grade_choices": GRADES,
         "mode_choices": [(m, scoring_wording.MQL_MODE_LABELS[m]) for m in MQL_MODES],
-        "editor_config": {"operators": operators_by_type, "fieldTypes": FIELD_TYPES},
+        "editor_config": {
+            "operators": operators_by_type,
+            "fieldTypes": FIELD_TYPES,
+            "hints": {
+                "number": _("e.g. 50"),
+                "between": _("e.g. 50, 500"),
+                "list": _("e.g. CN, US, DE"),
+                "text": _("e.g. Software"),
+            },
+        },
     }
+
+
+def _value_hint(ftype: str, operator: str) -> str:
+    config = _choices_context()["editor_config"]["hints"]
+    if ftype == "number":
+        return config["between" if operator == "between" else "number"]
+    if ftype == "text":
+        return config["list" if operator in ("in", "not_in") else "text"]
+    return ""
 
 
 def _decorate_fit_rows(rows, errors: scoring_forms.EditorErrors) -> list[dict[str, Any]]:
     decorated = []
     for i, row in enumerate(rows):
         ftype = FIELD_TYPES.get(row["field"], "")
+        operators = scoring_forms.operators_fitting(row["field"])
+        is_list = ftype == "text" and row["operator"] in ("in", "not_in")
+        rule = scoring_forms.fit_rules_from_rows([row])[0]
         decorated.append(
             {
                 **row,
                 "index": i,
                 "type": ftype,
-                "is_list": ftype == "text" and row["operator"] in ("in", "not_in"),
-                "operators": [
-                    (op, scoring_wording.OPERATOR_LABELS[op])
-                    for op in scoring_forms.operators_fitting(row["field"])
-                ],
+                "field_known": bool(ftype),
+                "field_label": scoring_wording.field_label(row["field"]),
+                "operators": [(op, scoring_wording.OPERATOR_LABELS[op]) for op in operators],
+                "operator_known": row["operator"] in operators,
+                "operator_label": scoring_wording.OPERATOR_LABELS.get(
+                    row["operator"], row["operator"]
+                ),
+                "value_text": scoring_wording.format_rule_value(
+                    row["field"], row["operator"], rule["value"], limit=None
+                ),
+                "criterion": scoring_wording.criterion(
+                    row["field"], row["operator"], rule["value"]
+                ),
+                "points_text": scoring_wording.signed(rule["points"]),
+                "hint": _value_hint(ftype, row["operator"]),
                 "errors": errors.fit.get(i, {}),
-                "chips": scoring_forms.split_list(row["value"])
-                if ftype == "text" and row["operator"] in ("in", "not_in")
-                else [],
-                "sentence": scoring_wording.rule_sentence(
-                    scoring_forms.fit_rules_from_rows([row])[0]
-                )
-                if ftype
-                else "",
+                "chips": scoring_forms.split_list(row["value"]) if is_list else [],
             }
         )
     return decorated
@@ -219,6 +244,10 @@ def _decorate_interest_rows(rows, errors: scoring_forms.EditorErrors) -> list[di
             **row,
             "index": i,
             "label": scoring_wording.activity_label(row["activity_type"]),
+            "known": row["activity_type"] in ActivityType.values,
+            "sentence": scoring_wording.interest_sentence(
+                scoring_forms.interest_rules_from_rows([row])[0]
+            ),
             "errors": errors.interest.get(i, {}),
         }
         for i, row in enumerate(rows)
@@ -265,11 +294,14 @@ def _render_editor(
         },
         "errors": errors,
         "editable": editable,
+        "blank_fit_row": {"value_bool": "true", "operators": [], "errors": {}, "chips": []},
+        "blank_interest_row": {"errors": {}},
+        "next_fit_index": len(state["fit_rows"]),
+        "next_interest_index": len(state["interest_rows"]),
         "can_change": can_change_scoring(request.user),
         "published": scoring_model_published(),
         **_choices_context(),
     }
-    context["editor_config_json"] = json.dumps(context.pop("editor_config"))
     return render(request, template, context, status=status)
 
 

@@ -159,8 +159,9 @@ def format_scalar(field_name: str, value: Any) -> str:
     return str(value)
 
 
-def format_list(field_name: str, values: Sequence[Any]) -> str:
-    shown = [format_scalar(field_name, v) for v in list(values)[:_LIST_SHOWN]]
+def format_list(field_name: str, values: Sequence[Any], *, limit: int | None = _LIST_SHOWN) -> str:
+    """Values joined by commas; past ``limit`` items, "and N more"."""
+    shown = [format_scalar(field_name, v) for v in list(values)[:limit]]
     text = ", ".join(shown)
     hidden = len(values) - len(shown)
     if hidden > 0:
@@ -171,7 +172,9 @@ def format_list(field_name: str, values: Sequence[Any]) -> str:
     return text
 
 
-def format_rule_value(field_name: str, operator: str, value: Any) -> str:
+def format_rule_value(
+    field_name: str, operator: str, value: Any, *, limit: int | None = _LIST_SHOWN
+) -> str:
     """A rule's value: lists joined, ``between`` as "low and high"."""
     if operator == "between" and isinstance(value, list | tuple) and len(value) == 2:
         return _("%(low)s and %(high)s") % {
@@ -179,7 +182,7 @@ def format_rule_value(field_name: str, operator: str, value: Any) -> str:
             "high": format_scalar(field_name, value[1]),
         }
     if isinstance(value, list | tuple):
-        return format_list(field_name, value)
+        return format_list(field_name, value, limit=limit)
     return format_scalar(field_name, value)
 
 
