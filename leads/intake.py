@@ -691,8 +691,14 @@ def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, acto
     result.errors.extend(errors)
 
 
+def row_store() -> _OrmStore | _PostgresStore:
+    """The set-based reader/writer for this database (close it after use); also
+    used by set-based re-scoring."""
+    return _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
+
+
 def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
-    writer = _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
+    writer = row_store()
     try:
         return _write_groups(
             rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system
@@ -774,6 +780,11 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     writer.insert_created_events(leads=creates, ids=new_ids, now=now, **actor)
     writer.update_leads(updates)
     writer.insert_events(events, now=now)
+    # Score what arrived with the published model, in the same transaction: a lead
+    # never sits unscored, and one crossing the threshold becomes an MQL at once.
+    from leads.scoring.rescore import leads_rescore
+
+    leads_rescore(lead_ids=[group.lead_id for group in groups], now=now)
 
     results: list[RowResult] = []
     for group in groups:
@@ -981,8 +992,12 @@ class _OrmStore:
         return [obj.pk for obj in objs]
 
     def update_leads(self, rows: list[dict]) -> None:
-        objs = [Lead(**row) for row in rows]
-        Lead.objects.bulk_update(objs, _LEAD_UPDATE_COLUMNS, batch_size=500)
+        self.update_rows(Lead, _LEAD_UPDATE_COLUMNS, rows)
+
+    def update_rows(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+        """Set ``columns`` of the rows (dicts with ``id``) with bulk_update."""
+        objs = [model(**row) for row in rows]
+        model.objects.bulk_update(objs, columns, batch_size=500)
 
     def insert_events(self, rows: list[dict], *, now) -> None:
         LeadEvent.objects.bulk_create(
@@ -1103,7 +1118,9 @@ class _PostgresStore:
         )
         return ids
 
-    def _update(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+    def update_rows(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+        """Set ``columns`` of the rows (dicts with ``id``): COPY into a temporary
+        table, then one UPDATE … FROM."""
         if not rows:
             return
         table = model._meta.db_table
@@ -1124,13 +1141,13 @@ class _PostgresStore:
         return self._insert(Account, _ACCOUNT_INSERT_COLUMNS, rows)
 
     def update_accounts(self, rows: list[dict]) -> None:
-        self._update(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
+        self.update_rows(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
 
     def insert_leads(self, rows: list[dict]) -> list[int]:
         return self._insert(Lead, _LEAD_INSERT_COLUMNS, rows)
 
     def update_leads(self, rows: list[dict]) -> None:
-        self._update(Lead, _LEAD_UPDATE_COLUMNS, rows)
+        self.update_rows(Lead, _LEAD_UPDATE_COLUMNS, rows)
 
     def insert_created_events(self, *, leads, ids, now, actor_user_id, actor_system) -> None:
         """Set-based: one INSERT … SELECT over the new leads (data as in _created_data)."""

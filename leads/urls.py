@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import import_views, scoring_views, token_views, views
+from leads import import_views, job_views, scoring_views, token_views, views
 
 app_name = "leads"
 
@@ -22,6 +22,8 @@ urlpatterns = [
     path("scoring/models/<int:pk>/diff/", scoring_views.scoring_diff, name="scoring_diff"),
     path("scoring/models/<int:pk>/copy/", scoring_views.scoring_copy, name="scoring_copy"),
     path("scoring/models/<int:pk>/publish/", scoring_views.scoring_publish, name="scoring_publish"),
+    path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",
