@@ -79,16 +79,6 @@ def _get_version(pk: int) -> ScoringModelVersion:
     return get_object_or_404(scoring_model_versions(), pk=pk)
 
 
-def _publish(*, version: ScoringModelVersion, user) -> tuple[ScoringModelVersion, Any]:
-    """``scoring_model_publish`` answers ``(version, job)`` once the re-score job lands
-    on main; before that it answers the version alone. TEMPORARY: removed after
-    merging main."""
-    answer = scoring_model_publish(version=version, user=user)
-    if isinstance(answer, tuple):
-        return answer
-    return answer, None
-
-
 def _refused(request, *, title: str, message: str, version=None, status: int):
     return render(
         request,
@@ -458,7 +448,7 @@ def scoring_publish(request, pk: int):
     version = _get_version(pk)
     if request.method == "POST":
         try:
-            version, job = _publish(version=version, user=request.user)
+            version, job = scoring_model_publish(version=version, user=request.user)
         except ScoringModelAlreadyPublished:
             return _refused(
                 request,
@@ -481,9 +471,7 @@ def scoring_publish(request, pk: int):
             _("Version %(number)s is published; open leads are being re-scored.")
             % {"number": version.number},
         )
-        if job is not None:
-            return redirect("leads:job_detail", job.pk)
-        return redirect("leads:scoring_models")
+        return redirect("leads:job_detail", job.pk)
     published = scoring_model_published()
     return render(
         request,
