@@ -288,12 +288,14 @@ def _enqueue(job_id: int) -> None:
     rescore_leads.delay(job_id)
 
 
-def rescore_job_run(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> Job | None:
+def rescore_job_run(
+    *, job_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | None = None
+) -> Job | None:
     """Run (or resume) the re-score job ``job_id``; see the module docs.
 
     A job whose version is no longer the published one when a chunk starts stops
     there as done, with ``result["superseded"] = True`` (the newer publish started
-    its own job)."""
+    its own job). ``now``: score as of this time (default: each chunk's own now)."""
     job = Job.objects.filter(pk=job_id).first()
     if job is None:  # deleted (or a message from another database): nothing to do
         logger.warning("re-score job %s does not exist", job_id)
@@ -329,7 +331,7 @@ def rescore_job_run(*, job_id: int, chunk_size: int = CHUNK_SIZE) -> Job | None:
                 locked.result = {**totals.to_dict(), "became_mql": became}
                 locked.save(update_fields=["result", "updated_at"])
                 return _finish(locked, state=Job.State.DONE)
-            chunk = leads_rescore(lead_ids=ids, version=version)
+            chunk = leads_rescore(lead_ids=ids, version=version, now=now)
             totals.add(chunk)
             became += len(chunk.became_mql)
             locked.params = {**locked.params, "after_id": ids[-1]}
