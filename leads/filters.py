@@ -49,10 +49,9 @@ class LeadFilter(django_filters.FilterSet):
         choices=ScoreQuadrant.choices,
         help_text=_("Score quadrant (repeat the parameter for several)."),
     )
-    mql = django_filters.BooleanFilter(
-        field_name="mql_at",
-        lookup_expr="isnull",
-        exclude=True,
+    mql = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_mql",
         help_text=_("true: leads that became MQLs (they have an MQL date); false: the others."),
     )
 
@@ -70,6 +69,9 @@ class LeadFilter(django_filters.FilterSet):
             "quadrant",
             "mql",
         ]
+
+    def filter_mql(self, queryset, name, value):
+        return queryset.filter(mql_at__isnull=value != "true")
 
     def search(self, queryset, name, value):
         text = normalize.clean_text(value)

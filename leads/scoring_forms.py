@@ -233,9 +233,13 @@ class EditorErrors:
 
     def count(self) -> int:
         return (
-            sum(len(m) for cells in (*self.fit.values(), *self.interest.values()) for m in cells)
-            + len(self.grades)
-            + len(self.threshold)
+            sum(
+                len(messages)
+                for cells in (*self.fit.values(), *self.interest.values())
+                for messages in cells.values()
+            )
+            + sum(len(messages) for messages in self.grades.values())
+            + sum(len(messages) for messages in self.threshold.values())
             + len(self.general)
         )
 
