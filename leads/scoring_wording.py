@@ -136,6 +136,14 @@ def format_number(value: Any) -> str:
     return f"{number:,.2f}".rstrip("0").rstrip(".")
 
 
+def _plural_count(value: Any) -> int:
+    """The number ngettext picks a plural form by: 1 for exactly one, else 2."""
+    try:
+        return 1 if abs(float(value)) == 1 else 2
+    except (TypeError, ValueError):
+        return 2
+
+
 def signed(value: Any) -> str:
     """Points with their sign: ``+20``, ``-100``, ``0``."""
     text = format_number(value)
@@ -217,7 +225,11 @@ def criterion(field_name: str, operator: str, value: Any, *, left: str | None = 
 def rule_sentence(rule: Mapping[str, Any]) -> str:
     """A fit rule as one line: ``Employees > 50 · +20 points · required (group size)``."""
     parts = [criterion(rule["field"], rule["operator"], rule.get("value"))]
-    parts.append(_("%(points)s points") % {"points": signed(rule.get("points", 0))})
+    points = rule.get("points", 0)
+    parts.append(
+        ngettext("%(points)s point", "%(points)s points", _plural_count(points))
+        % {"points": signed(points)}
+    )
     if rule.get("must"):
         if rule.get("group"):
             parts.append(_("required (group %(group)s)") % {"group": rule["group"]})
@@ -494,7 +506,11 @@ CHANGE_KIND_LABELS: dict[str, Any] = {
 
 def interest_sentence(rule: Mapping[str, Any]) -> str:
     """``25 points each · cap 50 · half-life 30 days · last 90 days``."""
-    parts = [_("%(points)s points each") % {"points": format_number(rule.get("points"))}]
+    points = rule.get("points")
+    parts = [
+        ngettext("%(points)s point each", "%(points)s points each", _plural_count(points))
+        % {"points": format_number(points)}
+    ]
     cap, half_life, window = rule.get("cap"), rule.get("half_life_days"), rule.get("window_days")
     parts.append(_("cap %(cap)s") % {"cap": format_number(cap)} if cap is not None else _("no cap"))
     parts.append(

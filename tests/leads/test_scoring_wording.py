@@ -313,4 +313,5 @@ def test_rule_and_interest_sentences(english):
     assert interest_sentence(
         {"points": 25, "cap": 50, "half_life_days": 30, "window_days": 90}
     ) == ("25 points each · cap 50 · half-life 30 days · last 90 days only")
-    assert interest_sentence({"points": 1}) == "1 points each · no cap · no decay · no window"
+    assert interest_sentence({"points": 1}) == "1 point each · no cap · no decay · no window"
+    assert rule_sentence({**rule, "points": -1}) == "Employees > 50 · -1 point · required"
