@@ -25,15 +25,13 @@ message is delivered again), and no lead of a finished chunk is scored twice.
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from leads.intake import row_store
@@ -155,7 +153,6 @@ def leads_rescore(
         updates: list[dict[str, Any]] = []
         events: list[dict[str, Any]] = []
         promote: dict[int, dict[str, Any]] = {}  # lead id → the MQL event's data
-        encoder = DjangoJSONEncoder(ensure_ascii=False)
         for lead_id, stage, old_total, old_grade, old_quadrant, *fact_values in rows:
             result = score_lead(
                 lead=_facts(fact_values),
@@ -171,7 +168,7 @@ def leads_rescore(
                     "score_interest": result.interest_points,
                     "score_total": result.total,
                     "score_quadrant": result.quadrant,
-                    "score_breakdown": encoder.encode(result.to_dict()),
+                    "score_breakdown": result.to_dict(),
                     "score_model_id": version.pk,
                     "scored_at": now,
                     "updated_at": now,
@@ -197,7 +194,7 @@ def leads_rescore(
                 summary.results[lead_id] = result
         store = row_store()
         try:
-            store.update_rows(Lead, SCORE_COLUMNS, _stored_form(updates))
+            store.update_rows(Lead, SCORE_COLUMNS, updates)
             store.insert_events(events, now=now)
         finally:
             store.close()
@@ -208,16 +205,6 @@ def leads_rescore(
             for lead in Lead.objects.filter(pk__in=summary.became_mql).select_related("account"):
                 on_lead_became_mql(lead)
     return summary
-
-
-def _stored_form(updates: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """COPY (PostgreSQL) takes the breakdown as JSON text; the ORM wants plain data
-    (the encoder turned Decimals into strings on the way)."""
-    if connection.vendor == "postgresql":
-        return updates
-    for row in updates:
-        row["score_breakdown"] = json.loads(row["score_breakdown"])
-    return updates
 
 
 def _promote(candidates: dict[int, dict[str, Any]], *, now: datetime, actor: str) -> list[int]:
@@ -250,6 +237,55 @@ def _promote(candidates: dict[int, dict[str, Any]], *, now: datetime, actor: str
         ]
     )
     return promoted
+
+
+class IntakeScorer:
+    """Scores a lead intake is about to create, in memory (it has no activity yet),
+    so the score goes in with the lead's own INSERT/COPY — no second write."""
+
+    def __init__(self, version: ScoringModelVersion, now: datetime) -> None:
+        from leads.scoring.services import compiled_model
+
+        self.version = version
+        self.now = now
+        self.model = compiled_model(version)
+
+    @classmethod
+    def published(cls, *, now: datetime) -> IntakeScorer | None:
+        version = scoring_model_published()
+        return None if version is None else cls(version, now)
+
+    def fill(self, lead: dict[str, Any], account: dict[str, Any] | None) -> bool:
+        """Put the score columns into ``lead`` (a row of intake's insert); True when
+        the score alone makes it an MQL (intake then promotes it through
+        ``leads_rescore``)."""
+        account = account or {}
+        facts = {
+            "employees": account.get("employees"),
+            "annual_revenue": account.get("annual_revenue"),
+            "industry": account.get("industry"),
+            "region": account.get("region"),
+            "country": account.get("country"),
+            "company": account.get("name") or lead.get("company_name"),
+            "domain": account.get("domain"),
+            "seniority": lead.get("seniority"),
+            "title": lead.get("title"),
+            "source_channel": lead.get("source_channel"),
+            "campaign": lead.get("campaign"),
+            "source_system": lead.get("source_system"),
+            "language": lead.get("language"),
+            "do_not_contact": lead.get("do_not_contact"),
+        }
+        result = score_lead(lead=facts, activities=(), model=self.model, now=self.now)
+        lead["score_fit"] = result.fit_points
+        lead["score_grade"] = result.grade
+        lead["score_interest"] = result.interest_points
+        lead["score_total"] = result.total
+        lead["score_quadrant"] = result.quadrant
+        lead["score_breakdown"] = result.to_dict()
+        lead["score_model_id"] = self.version.pk
+        lead["scored_at"] = self.now
+        return result.is_mql
 
 
 def open_lead_ids() -> Any:

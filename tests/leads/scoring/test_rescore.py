@@ -300,3 +300,49 @@ def test_publish_runs_the_job_on_a_real_worker(celery_worker_process, migration_
     assert job.state == Job.State.DONE, celery_worker_process.log()
     assert job.done == 5
     assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], score_model=version).count() == 5
+
+
+def test_intake_new_lead_mql_by_fit_alone(db, marketer, integration, mql_hook_calls):
+    data = default_model(1).to_dict()
+    data["threshold"] = {"mode": "total", "min_grade": "B", "min_interest": 40, "min_total": 60}
+    draft = scoring_model_create_draft(definition=data, user=marketer)
+    scoring_model_publish(version=draft, user=marketer, enqueue=False)
+    leads_ingest(
+        rows=[
+            {
+                "email": "ceo@bigco.com",
+                "company": "BigCo",
+                "employees": 900,
+                "industry": "Software",
+                "country": "CN",
+                "seniority": "executive",
+                "source_channel": "event",
+            }
+        ],
+        source_system="web",
+        actor_user=integration,
+    )
+    lead = Lead.objects.get(email="ceo@bigco.com")
+    assert lead.stage == Stage.MQL
+    assert lead.score_total == 75  # size 20 + region 10 + industry 25 + role 20
+    assert LeadEvent.objects.filter(lead=lead, kind="stage_change", to_stage="mql").count() == 1
+    assert [hooked.pk for hooked in mql_hook_calls] == [lead.pk]
+
+
+def test_intake_account_change_rescores_the_accounts_other_leads(published, integration):
+    row = {"company": "Acme", "country": "US", "employees": 10, "source_channel": "website"}
+    leads_ingest(
+        rows=[{**row, "email": "a@acme.com"}, {**row, "email": "b@acme.com"}],
+        source_system="web",
+        actor_user=integration,
+    )
+    b = Lead.objects.get(email="b@acme.com")
+    assert b.score_grade == "D"  # 10 employees: the size requirement fails
+    leads_ingest(
+        rows=[{**row, "email": "a@acme.com", "employees": 400, "industry": "Software"}],
+        source_system="web",
+        actor_user=integration,
+    )
+    b.refresh_from_db()
+    assert b.account.employees == 400
+    assert b.score_grade == "B"  # size 20 + region 10 + industry 25 = 55
