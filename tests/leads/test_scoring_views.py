@@ -642,3 +642,18 @@ def test_missing_version_is_404(client, marketer):
 
     assert client.get(reverse("leads:scoring_model", args=[999])).status_code == 404
     assert client.post(reverse("leads:scoring_publish", args=[999])).status_code == 404
+
+
+@pytest.mark.parametrize("drafts", [1, 6])
+def test_list_query_count_does_not_grow_with_versions(
+    client, marketer, published, django_assert_num_queries, drafts
+):
+    for _ in range(drafts):
+        scoring_model_create_draft(definition=published.definition, user=marketer)
+    client.force_login(marketer)
+
+    # session, user, groups (roles), the versions with their authors
+    with django_assert_num_queries(4):
+        response = client.get(reverse("leads:scoring_models"))
+
+    assert len(response.context["rows"]) == drafts + 1
