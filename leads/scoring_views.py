@@ -19,7 +19,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -160,6 +159,16 @@ def scoring_copy(request, pk: int):
 # ------------------------------------------------------------------- the editors
 
 
+def _value_hints() -> dict[str, str]:
+    """Placeholders of the value input, by the kind of value the rule needs."""
+    return {
+        "number": _("e.g. 50"),
+        "between": _("e.g. 50, 500"),
+        "list": _("e.g. CN, US, DE"),
+        "text": _("e.g. Software"),
+    }
+
+
 def _choices_context() -> dict[str, Any]:
     operators_by_type = {
         ftype: [[op, str(scoring_wording.OPERATOR_LABELS[op])] for op in ops]
@@ -175,18 +184,13 @@ def _choices_context() -> dict[str, Any]:
         "editor_config": {
             "operators": operators_by_type,
             "fieldTypes": FIELD_TYPES,
-            "hints": {
-                "number": _("e.g. 50"),
-                "between": _("e.g. 50, 500"),
-                "list": _("e.g. CN, US, DE"),
-                "text": _("e.g. Software"),
-            },
+            "hints": _value_hints(),
         },
     }
 
 
 def _value_hint(ftype: str, operator: str) -> str:
-    config = _choices_context()["editor_config"]["hints"]
+    config = _value_hints()
     if ftype == "number":
         return config["between" if operator == "between" else "number"]
     if ftype == "text":
@@ -318,8 +322,12 @@ def _save(request, *, version: ScoringModelVersion, template: str, section: str)
             )
             definition["threshold"] = scoring_forms.threshold_from_raw(state["threshold"])
     except scoring_forms.TooManyRows:
-        return HttpResponseBadRequest(
-            _("At most %(count)s rules per section.") % {"count": scoring_forms.MAX_ROWS}
+        return _refused(
+            request,
+            title=_("Nothing was saved"),
+            message=_("At most %(count)s rules per section.") % {"count": scoring_forms.MAX_ROWS},
+            version=version,
+            status=400,
         )
     try:
         scoring_model_update_draft(version=version, definition=definition, user=request.user)
