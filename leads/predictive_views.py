@@ -20,18 +20,16 @@ from leads.models import Job
 from leads.scoring.predictive_selectors import predictive_snapshot_current, predictive_summary
 from leads.scoring.predictive_services import NOT_ENOUGH_HISTORY, predictive_refresh_start
 
-REFRESH_ROLES = (roles.MARKETING, roles.ADMIN)
-
 
 def _may_refresh(user) -> bool:
-    return roles.has_role(user, *REFRESH_ROLES)
+    return roles.has_role(user, *roles.SCORING_CHANGE_ROLES)
 
 
 @require_safe
 @login_required
 def scoring_predictive(request):
     user = request.user
-    if not roles.user_roles(user):
+    if not roles.has_role(user, *roles.SCORING_READ_ROLES):
         raise PermissionDenied
     snapshot = predictive_snapshot_current()
     job = Job.objects.filter(kind=Job.Kind.PREDICTIVE).order_by("-created_at", "-id").first()
@@ -43,9 +41,6 @@ def scoring_predictive(request):
             "summary": predictive_summary(snapshot=snapshot, factors=10) if snapshot else None,
             "job": job,
             "job_running": running,
-            # The job API shows a job to whoever started it and to admins.
-            "job_pollable": running
-            and (job.created_by_id == user.pk or roles.has_role(user, roles.ADMIN)),
             "not_enough_history": job is not None
             and job.state == Job.State.DONE
             and (job.result or {}).get("message") == NOT_ENOUGH_HISTORY,

@@ -127,6 +127,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": 300.0,
         "options": {"expires": 240},
     },
+    "rescore-open-leads-nightly": {
+        "task": "leads.tasks.rescore_open_leads_nightly",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 3600},
+    },
     "predictive-refresh-nightly": {
         "task": "leads.tasks.predictive_refresh",
         "schedule": crontab(hour=2, minute=30),

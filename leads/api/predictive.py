@@ -24,14 +24,12 @@ from leads.api.serializers import ErrorOut, JobOut
 from leads.scoring.predictive_selectors import predictive_snapshot_current, predictive_summary
 from leads.scoring.predictive_services import clean_min_count, predictive_refresh_start
 
-REFRESH_ROLES = (roles.MARKETING, roles.ADMIN)
-
 
 class MayRefreshPredictive(BasePermission):
     message = gettext_lazy("Only marketing managers and admins may refresh the predictive score.")
 
     def has_permission(self, request, view) -> bool:
-        return roles.has_role(request.user, *REFRESH_ROLES)
+        return roles.has_role(request.user, *roles.SCORING_CHANGE_ROLES)
 
 
 class PredictiveEvaluationOut(serializers.Serializer):
