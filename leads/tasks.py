@@ -20,3 +20,11 @@ def import_leads_task(job_id: int) -> None:
     from leads.importing import import_job_run
 
     import_job_run(job_id=job_id)
+
+
+@shared_task(name="leads.tasks.scoring_evaluation", ignore_result=True, acks_late=True)
+def scoring_evaluation(job_id: int) -> None:
+    """Evaluate a scoring model against history (job ``job_id``); see leads.scoring.analysis."""
+    from leads.scoring.analysis import evaluation_job_run
+
+    evaluation_job_run(job_id=job_id)

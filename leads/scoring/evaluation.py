@@ -79,17 +79,26 @@ Calibration (seed 003, closed-loop)
 Over the leads *closed* in the window (won, or closed without a win as above;
 ``history`` supplies the counts), for each activity type: ``leads`` that did it
 (at least once, before they closed), ``won`` among them, ``close_rate`` =
-won / leads, and ``lift`` = close_rate / the average close rate, where the
-average close rate is won / closed over ALL closed leads of the window (the
-chance of winning a lead you know nothing about). A type done by fewer than
-``min_leads`` closed leads gets no lift-based suggestion (``reason:
-too_few_leads``): its close rate is mostly noise. With no win at all there is
-nothing to learn (``reason: no_wins``).
+won / leads, and ``lift`` = close_rate / the **average close rate**.
+
+The average close rate is the seed's "average close rate for all your marketing
+activities": the close rate of the average activity, pooled over the types —
+Σ won / Σ leads over every type, a lead counted once per type it did. Lift > 1
+means "closes better than the typical activity". (The plain base rate, won /
+closed over all closed leads, is reported too as ``base_close_rate``, but it is
+not the yardstick: a lead that did many kinds of things appears in many rows,
+and leads that did many things are the ones sales worked, so against the base
+rate almost every type looks better than average.)
+
+A type done by fewer than ``min_leads`` closed leads gets no suggestion
+(``reason: too_few_leads``): its close rate is mostly noise. Without a win
+among the eligible types there is nothing to learn (``reason: no_wins``).
 
 Suggested points are proportional to lift, on the model's own scale: the type
 with the highest lift gets the model's current highest interest points
 (``reference_points``; 50 when the model has no interest rule) and every other
-eligible type ``round(reference_points * lift / highest_lift)`` — whole points.
+eligible type ``reference_points * lift / highest_lift`` rounded half up to
+whole points.
 A type whose lift is at least ``strong_lift`` (default 2: "markedly higher",
 the seed's 1 % vs 3–5 %) is flagged as an MQL trigger candidate.
 
@@ -104,7 +113,9 @@ decay of the existing rules) is kept.
 
 from __future__ import annotations
 
+import math
 from bisect import bisect_right
+from calendar import monthrange
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, tzinfo
@@ -157,6 +168,15 @@ def month_start(end: datetime) -> datetime:
     """The first instant of the month that ends at ``end``."""
     year, month = (end.year, end.month - 1) if end.month > 1 else (end.year - 1, 12)
     return end.replace(year=year, month=month)
+
+
+def months_back(at: datetime, months: int) -> datetime:
+    """The same wall-clock time ``months`` calendar months before ``at`` (the day
+    clamped to the month's length: 31 March minus one month is 28/29 February)."""
+    index = at.year * 12 + at.month - 1 - months
+    year, month = divmod(index, 12)
+    month += 1
+    return at.replace(year=year, month=month, day=min(at.day, monthrange(year, month)[1]))
 
 
 def month_label(end: datetime) -> str:
@@ -371,7 +391,7 @@ class Evaluation:
             "as_of": self.as_of.isoformat(),
             "start": self.start.isoformat(),
             "end": self.ends[-1].isoformat(),
-            "months": months,
+            "per_month": months,
             "totals": {
                 key: {**stats.to_dict(won_deals=won_deals), "won_deals": won_deals}
                 for key, stats in totals.items()
@@ -382,7 +402,7 @@ class Evaluation:
                 "won": self.won,
                 "open": self.open,
             },
-            "models": {key: cm.model.version for key, cm in self.compiled.items()},
+            "versions": {key: cm.model.version for key, cm in self.compiled.items()},
             "synthetic": self.synthetic,
         }
 
@@ -443,7 +463,8 @@ class CalibrationRow:
 class Calibration:
     closed: int
     won: int
-    average_close_rate: float | None
+    base_close_rate: float | None  # won / closed
+    average_close_rate: float | None  # the yardstick of lift (see the module docs)
     reference_type: str | None  # the type with the highest lift (it gets reference_points)
     reference_points: float
     min_leads: int
@@ -461,6 +482,7 @@ class Calibration:
         return {
             "closed": self.closed,
             "won": self.won,
+            "base_close_rate": self.base_close_rate,
             "average_close_rate": self.average_close_rate,
             "reference_type": self.reference_type,
             "reference_points": self.reference_points,
@@ -498,14 +520,20 @@ def calibrate(
         raise ValueError(f"need 0 <= won <= closed, got won={won}, closed={closed}")
     current = _rule_points(model)
     reference_points = max(current.values(), default=0.0) or REFERENCE_POINTS_FALLBACK
-    average = won / closed if closed else None
-    raw = []
+    seen = []
     for kind in activity_types:
         did, did_won = counts.get(kind, (0, 0))
-        if did_won > did:
+        if not 0 <= did_won <= did:
             raise ValueError(f"{kind}: {did_won} won of {did} leads")
+        seen.append((kind, did, did_won))
+    pooled = sum(did for _, did, _ in seen)
+    average = sum(did_won for *_, did_won in seen) / pooled if pooled else None
+    raw = []
+    for kind, did, did_won in seen:
         close_rate = did_won / did if did else None
-        lift = close_rate / average if close_rate is not None and average else None
+        # Lifts are rounded to 2 places before anything uses them: what the table
+        # shows is what decided (and 0.3 / 0.1 is 3, not 2.9999999999999996).
+        lift = round(close_rate / average, 2) if close_rate is not None and average else None
         raw.append((kind, did, did_won, close_rate, lift))
     eligible = [r for r in raw if r[1] >= min_leads and r[4] is not None]
     top = max(eligible, key=lambda r: r[4], default=None)
@@ -516,17 +544,17 @@ def calibrate(
             reason, points = "no_wins", None
         elif did < min_leads:
             reason, points = "too_few_leads", None
-        elif not best:
+        elif not best or lift is None:
             reason, points = "no_wins", None
         else:
-            reason, points = None, float(round(reference_points * lift / best))
+            reason, points = None, float(math.floor(reference_points * lift / best + 0.5))
         rows.append(
             CalibrationRow(
                 activity_type=kind,
                 leads=did,
                 won=did_won,
                 close_rate=round(close_rate, 4) if close_rate is not None else None,
-                lift=round(lift, 2) if lift is not None else None,
+                lift=lift,
                 current_points=current.get(kind),
                 suggested_points=points,
                 reason=reason,
@@ -536,6 +564,7 @@ def calibrate(
     return Calibration(
         closed=closed,
         won=won,
+        base_close_rate=round(won / closed, 4) if closed else None,
         average_close_rate=round(average, 4) if average is not None else None,
         reference_type=top[0] if top is not None and best else None,
         reference_points=reference_points,

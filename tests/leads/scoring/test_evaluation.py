@@ -27,6 +27,7 @@ from leads.scoring.evaluation import (
     calibrated_model,
     evaluate,
     month_ends,
+    months_back,
 )
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -154,19 +155,19 @@ def test_population_and_outcomes():
     result = run()
     # L5 is outside; decided: L1 L2 L3 L6 L7 L10; won: L1 L3 L7 L10; open: L4 L8 L9.
     assert result["leads"] == {"received": 9, "decided": 6, "won": 4, "open": 3}
-    assert [m["month"] for m in result["months"]] == ["2025-04", "2025-05", "2025-06"]
-    assert [m["received"] for m in result["months"]] == [3, 2, 4]
-    assert [m["received_decided"] for m in result["months"]] == [3, 1, 2]
+    assert [m["month"] for m in result["per_month"]] == ["2025-04", "2025-05", "2025-06"]
+    assert [m["received"] for m in result["per_month"]] == [3, 2, 4]
+    assert [m["received_decided"] for m in result["per_month"]] == [3, 1, 2]
     # Deals won per month: May L7; June L1 and L3 (L10's July win is after the window).
-    assert [m["won_deals"] for m in result["months"]] == [0, 1, 2]
-    assert result["models"] == {"draft": 2, "published": 1}
+    assert [m["won_deals"] for m in result["per_month"]] == [0, 1, 2]
+    assert result["versions"] == {"draft": 2, "published": 1}
     assert result["start"] == "2025-04-01T00:00:00+00:00"
     assert result["end"] == "2025-07-01T00:00:00+00:00"
     assert result["synthetic"] is False
 
 
 def test_the_published_model_month_by_month():
-    months = [m["models"]["published"] for m in run()["months"]]
+    months = [m["models"]["published"] for m in run()["per_month"]]
     # April: L1 (won). May: L2 (closed, no SQL). June: L4 and L8 (open), L10 (won).
     # Recall: May's deal L7 was never its MQL; of June's L1 and L3 it had L1.
     assert months == [
@@ -180,7 +181,7 @@ def test_the_published_model_month_by_month():
 
 
 def test_the_draft_month_by_month():
-    months = [m["models"]["draft"] for m in run()["months"]]
+    months = [m["models"]["draft"] for m in run()["per_month"]]
     # April: L1 (won), L2 (closed, no SQL), L7 (won). May: none. June: L4, L8, L10.
     # Recall: May's L7 was its MQL in April; June: L1 yes, L3 no.
     assert months == [
@@ -300,21 +301,23 @@ def test_the_shortcuts_change_nothing_against_brute_force():
 
 # ------------------------------------------------------------------ calibration
 
-# 200 closed leads, 20 won: the average close rate is 10 %.
+# 250 closed leads, 20 won: the base rate is 8 %. Over the activities, 410 (lead, type)
+# pairs of which 41 won: the average close rate of an activity is 10 %.
 COUNTS = {
     "demo_request": (40, 12),  # 30 % -> lift 3.0 (the highest eligible)
     "pricing_page": (50, 10),  # 20 % -> lift 2.0
     "webinar": (60, 6),  # 10 % -> lift 1.0
     "web_visit": (150, 9),  # 6 % -> lift 0.6
     "email_open": (100, 0),  # 0 % -> lift 0
-    "trial_signup": (10, 5),  # 50 % -> lift 5.0, but only 10 leads (< 30)
+    "trial_signup": (10, 4),  # 40 % -> lift 4.0, but only 10 leads (< 30)
 }
 
 
 def test_calibration_table():
-    calibration = calibrate(counts=COUNTS, closed=200, won=20, model=default_model(1))
+    calibration = calibrate(counts=COUNTS, closed=250, won=20, model=default_model(1))
     rows = {r.activity_type: r for r in calibration.rows}
-    assert (calibration.average_close_rate, calibration.reference_type) == (0.1, "demo_request")
+    assert (calibration.base_close_rate, calibration.average_close_rate) == (0.08, 0.1)
+    assert calibration.reference_type == "demo_request"
     # The default model's highest interest points are 50 (demo request): the scale.
     assert calibration.reference_points == 50
     table = {
@@ -328,7 +331,7 @@ def test_calibration_table():
         "webinar": (60, 6, 0.1, 1.0, 15.0, 17.0),  # 50 / 3 = 16.7
         "web_visit": (150, 9, 0.06, 0.6, 2.0, 10.0),  # 50 * 0.6 / 3
         "email_open": (100, 0, 0.0, 0.0, 1.0, 0.0),
-        "trial_signup": (10, 5, 0.5, 5.0, 20.0, None),
+        "trial_signup": (10, 4, 0.4, 4.0, 20.0, None),
     }
     assert rows["trial_signup"].reason == "too_few_leads"
     assert (rows["live_stream"].leads, rows["live_stream"].reason) == (0, "too_few_leads")
@@ -344,11 +347,17 @@ def test_calibration_table():
 
 
 def test_calibration_min_leads_is_a_parameter():
-    calibration = calibrate(counts=COUNTS, closed=200, won=20, model=default_model(1), min_leads=10)
-    # Now the trial sign-up (lift 5) is eligible and sets the scale.
+    calibration = calibrate(counts=COUNTS, closed=250, won=20, model=default_model(1), min_leads=10)
+    # Now the trial sign-up (lift 4) is eligible and sets the scale; halves round up.
     assert calibration.reference_type == "trial_signup"
-    assert calibration.suggestion["trial_signup"] == 50
-    assert calibration.suggestion["demo_request"] == 30  # 50 * 3 / 5
+    assert calibration.suggestion == {
+        "demo_request": 38.0,  # 50 * 3 / 4 = 37.5
+        "pricing_page": 25.0,
+        "webinar": 13.0,  # 12.5
+        "email_open": 0.0,
+        "web_visit": 8.0,  # 7.5
+        "trial_signup": 50.0,
+    }
 
 
 def test_calibration_without_wins_suggests_nothing():
@@ -377,7 +386,7 @@ def test_calibration_refuses_impossible_counts():
 
 def test_calibrated_model_replaces_points_and_scales_caps():
     model = default_model(4)
-    suggestion = calibrate(counts=COUNTS, closed=200, won=20, model=model).suggestion
+    suggestion = calibrate(counts=COUNTS, closed=250, won=20, model=model).suggestion
     new = calibrated_model(model=model, suggestion=suggestion, label="Calibrated")
     rules = {r.activity_type: r for r in new.interest_rules}
     assert (rules["demo_request"].points, rules["demo_request"].cap) == (50.0, 75.0)
@@ -428,3 +437,16 @@ def test_calibrated_model_keeps_the_cap_of_a_type_that_had_no_points():
 def test_calibrated_model_needs_a_suggestion():
     with pytest.raises(ValueError, match="empty"):
         calibrated_model(model=default_model(1), suggestion={})
+
+
+@pytest.mark.parametrize(
+    ("at_", "months", "expected"),
+    [
+        (datetime(2025, 7, 10, 9, tzinfo=UTC), 12, datetime(2024, 7, 10, 9, tzinfo=UTC)),
+        (datetime(2025, 3, 31, tzinfo=UTC), 1, datetime(2025, 2, 28, tzinfo=UTC)),
+        (datetime(2024, 3, 31, tzinfo=UTC), 1, datetime(2024, 2, 29, tzinfo=UTC)),
+        (datetime(2025, 1, 15, tzinfo=UTC), 13, datetime(2023, 12, 15, tzinfo=UTC)),
+    ],
+)
+def test_months_back(at_, months, expected):
+    assert months_back(at_, months) == expected
