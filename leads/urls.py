@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import import_views, token_views, views
+from leads import import_views, scoring_analysis_views, token_views, views
 
 app_name = "leads"
 
@@ -24,5 +24,20 @@ urlpatterns = [
         "settings/tokens/<int:user_id>/revoke/",
         token_views.integration_token_revoke,
         name="integration_token_revoke",
+    ),
+    path(
+        "scoring/models/<int:pk>/evaluation/",
+        scoring_analysis_views.scoring_evaluation,
+        name="scoring_evaluation",
+    ),
+    path(
+        "scoring/evaluation/jobs/<int:pk>/progress/",
+        scoring_analysis_views.scoring_evaluation_progress,
+        name="scoring_evaluation_progress",
+    ),
+    path(
+        "scoring/calibration/",
+        scoring_analysis_views.scoring_calibration,
+        name="scoring_calibration",
     ),
 ]
