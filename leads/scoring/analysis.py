@@ -8,9 +8,9 @@ Evaluation runs as a ``Job`` (kind ``evaluation``; a Celery task, it is heavy on
 100,000 leads). ``evaluation_get_or_start`` returns the job for a request,
 reusing one when it can:
 
-- its key is (model id + updated_at, baseline id + updated_at, months, the
-  window's last month end): editing either model, a new month or another
-  window is another key;
+- its key is (model id + updated_at + a digest of its definition, the same for
+  the baseline, months, the window's last month end): editing either model, a
+  new month or another window is another key;
 - a pending or running job with the key is returned as is (no second job);
 - a finished one is reused while it is fresh: finished less than
   ``EVALUATION_FRESH_FOR`` (24 h) ago — outcomes move every day, so a day-old
@@ -25,6 +25,8 @@ progress (``done`` / ``total``) counts the leads of the window read so far.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -121,13 +123,18 @@ def evaluation_window(*, months: int, now: datetime | None = None) -> tuple[date
     return month_ends(as_of=now, months=months, tz=timezone.get_default_timezone())
 
 
+def _fingerprint(version: ScoringModelVersion) -> str:
+    """The version's id, last change and a digest of its definition (an edit within
+    the same microsecond still changes the digest)."""
+    canonical = json.dumps(version.definition, sort_keys=True, separators=(",", ":"))
+    digest = hashlib.sha256(canonical.encode()).hexdigest()[:16]
+    return f"{version.pk}@{version.updated_at.isoformat()}#{digest}"
+
+
 def _key(
     version: ScoringModelVersion, against: ScoringModelVersion, months: int, end: datetime
 ) -> str:
-    return (
-        f"{version.pk}@{version.updated_at.isoformat()}|{against.pk}@"
-        f"{against.updated_at.isoformat()}|{months}|{end.isoformat()}"
-    )
+    return f"{_fingerprint(version)}|{_fingerprint(against)}|{months}|{end.isoformat()}"
 
 
 def evaluation_get_or_start(
