@@ -9,6 +9,7 @@ name as the source system unless a row names its own.
 from __future__ import annotations
 
 from django.conf import settings
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -218,11 +219,13 @@ class LeadDetail(APIView):
 class JobDetail(APIView):
     """A long job (file import, re-score): state, progress and errors.
 
-    Users see their own jobs; admins see every job. Others get 404."""
+    Users see their own jobs and every evaluation (everyone may read those, and
+    one evaluation serves everyone who asks for it); admins see every job.
+    Others get 404."""
 
     @extend_schema(responses={200: s.JobOut, 404: s.ErrorOut})
     def get(self, request: Request, pk: int) -> Response:
         jobs = Job.objects.all()
         if not roles.has_role(request.user, roles.ADMIN):
-            jobs = jobs.filter(created_by=request.user)
+            jobs = jobs.filter(Q(created_by=request.user) | Q(kind=Job.Kind.EVALUATION))
         return Response(s.JobOut(get_object_or_404(jobs, pk=pk)).data)

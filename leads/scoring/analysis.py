@@ -171,6 +171,7 @@ def evaluation_get_or_start(
         job = Job.objects.create(
             kind=Job.Kind.EVALUATION,
             state=Job.State.PENDING,
+            total=history_count(ends=ends),  # known now, so the progress reads "0 / N"
             created_by=user if getattr(user, "is_authenticated", False) else None,
             params={
                 "key": key,

@@ -47,7 +47,7 @@ def test_evaluation_starts_a_job_then_answers_with_the_result(api_as, versions, 
         "status_url": f"/api/v1/jobs/{job_id}/",
         "state": "pending",
         "done": 0,
-        "total": 0,
+        "total": 3,  # the leads received in the window
         "percent": 0,
     }
     assert (again.status_code, again.json()["job"]) == (202, job_id)
@@ -75,6 +75,13 @@ def test_everyone_may_read_an_evaluation(api_as, versions, marketer, sdr, direct
     for user in (sdr, director, integration):
         response = api_as(user).get(url(draft, months=3))
         assert (response.status_code, response.json()["job"]) == (200, job_id)
+        # ... and its status_url, although someone else started it.
+        assert api_as(user).get(f"/api/v1/jobs/{job_id}/").json()["state"] == "done"
+
+
+def test_other_peoples_jobs_of_other_kinds_stay_hidden(api_as, marketer, director):
+    job = Job.objects.create(kind="import", created_by=marketer)
+    assert api_as(director).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
 
 
 def test_against_names_the_baseline(api_as, versions, marketer):
