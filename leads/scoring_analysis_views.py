@@ -140,10 +140,7 @@ def _mql_chart(months: list[dict], keys: list[str]) -> dict[str, Any]:
                     "color": COLORS[key],
                 }
             )
-    ticks = [
-        {"value": round(top * f, 2), "y": round(_y(top * f, top), 1)}
-        for f in (0, 0.25, 0.5, 0.75, 1)
-    ]
+    ticks = [{"value": v, "y": round(_y(v, top), 1)} for v in tick_values]
     labels = [
         {"text": m["month"], "x": round(c, 1), "y": HEIGHT - BOTTOM + 18}
         for m, c in zip(months, centers, strict=True)
@@ -307,8 +304,8 @@ class CalibrationForm(forms.Form):
 
 
 REASONS = {
-    "too_few_leads": gettext_lazy("too few closed leads did it (fewer than %(min)d)"),
-    "no_wins": gettext_lazy("no closed lead that did it won"),
+    "too_few_leads": gettext_lazy("fewer than %(min)d leads"),
+    "no_wins": gettext_lazy("none of them won"),
 }
 
 

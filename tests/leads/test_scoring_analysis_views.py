@@ -11,6 +11,7 @@ from django.utils import translation
 
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.analysis import evaluation_job_run
+from leads.scoring_analysis_views import _axis
 from tests.leads.scoring.history_data import NOW, make_lead, models, sh, small_history
 
 pytestmark = pytest.mark.django_db
@@ -255,3 +256,18 @@ def test_the_pages_speak_chinese(client, versions, marketer):
         assert translation.gettext("Closed-loop calibration") in calibration
         assert translation.gettext("Create draft from this suggestion") in calibration
         assert translation.gettext("Months of history") in evaluation
+
+
+@pytest.mark.parametrize(
+    ("largest", "top", "ticks"),
+    [
+        (0, 1, [0, 1]),
+        (1, 1, [0, 1]),
+        (3, 3, [0, 1, 2, 3]),
+        (7, 8, [0, 2, 4, 6, 8]),
+        (326, 400, [0, 100, 200, 300, 400]),
+        (1234, 1500, [0, 500, 1000, 1500]),
+    ],
+)
+def test_the_mql_axis_has_whole_round_ticks(largest, top, ticks):
+    assert _axis(largest) == (top, ticks)

@@ -21,7 +21,7 @@ both (their April MQL) → recall 100 % each.
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from leads.models import LeadEvent
@@ -91,3 +91,52 @@ def small_history(**fields):
         "march": make_lead(sh(3, 2), acts=[("demo_request", sh(3, 2))], **good_fit(**fields)),
     }  # fmt: skip
     return leads
+
+
+# --- the same story relative to the real clock (for a Celery worker or a browser,
+# where time cannot be frozen) ---------------------------------------------------
+
+
+def recent_history(*, now, tz, **fields):
+    """Over the 3 months before ``now`` (month ends e0 < e1 < e2): "won" makes an MQL
+    in month 0 for both models (demo request 2 days before e0: 47.7 points) and is
+    won in month 1; "closed" makes an MQL in month 1 for v2 only (pricing page a day
+    before e1: 24.4 points) and is disqualified. v2: 2 MQLs, 1 won; v1: 1 MQL, 1 won;
+    the deal won in month 1 is caught by both."""
+    from leads.scoring.evaluation import month_ends
+
+    e0, e1, _e2 = month_ends(as_of=now, months=3, tz=tz)
+    day = timedelta(days=1)
+    return {
+        "won": make_lead(
+            e0 - 5 * day,
+            path=[("mql", e0 - 4 * day), ("sal", e0 - 3 * day), ("sql", e1 - 10 * day),
+                  ("opportunity", e1 - 9 * day), ("won", e1 - 3 * day)],
+            acts=[("demo_request", e0 - 2 * day)],
+            **good_fit(**fields),
+        ),
+        "closed": make_lead(
+            e1 - 5 * day,
+            path=[("disqualified", e1 - day / 2)],
+            acts=[("pricing_page", e1 - day)],
+            **good_fit(**fields),
+        ),
+    }  # fmt: skip
+
+
+def recent_closed(*, now, count):
+    """``count`` won leads (demo request + web visit) and ``count`` lost ones (web visit),
+    closed in the last 3 months: demo request lift 1.5 → 50 points, web visit 0.75 → 25."""
+    day = timedelta(days=1)
+    for _ in range(count):
+        make_lead(
+            now - 60 * day,
+            path=[("mql", now - 59 * day), ("sal", now - 58 * day), ("sql", now - 50 * day),
+                  ("won", now - 30 * day)],
+            acts=[("demo_request", now - 60 * day), ("web_visit", now - 59 * day)],
+        )  # fmt: skip
+        make_lead(
+            now - 40 * day,
+            path=[("mql", now - 39 * day), ("disqualified", now - 20 * day)],
+            acts=[("web_visit", now - 40 * day)],
+        )
