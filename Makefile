@@ -53,9 +53,13 @@ test-sqlite: $(STAMP)
 ## Benchmarks against PostgreSQL (BENCH_DATABASE_URL, default a local smarketing_bench database).
 bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
+	$(PY) -m bench.scoring
+	$(PY) -m bench.rescore
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
+	$(PY) -m bench.scoring --leads 20000
+	$(PY) -m bench.rescore --smoke
 
 ## Re-extract and compile the en / zh-hans catalogs.
 messages: $(STAMP)

@@ -46,7 +46,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
 from django.db import connection, models, transaction
-from django.db.models import signals
+from django.db.models import Count, signals
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
@@ -58,7 +58,7 @@ from leads.people import person_name
 DEMO_SOURCE_SYSTEM = "demo"
 DEMO_PASSWORD = "smarketing-demo"
 DEMO_EMAIL_DOMAIN = "demo-company.example"
-SCORING_SYSTEM = "scoring-model v1"
+SCORING_SYSTEM = "scoring model v1"  # as leads.scoring.rescore names version 1
 ROUTER_SYSTEM = "router v1"
 INTAKE_SYSTEM = "demo intake"
 
@@ -467,18 +467,52 @@ def demo_seed(
             _write(Lead, LEAD_COLUMNS, batch.leads, json_index=None)
             _write(Activity, ACTIVITY_COLUMNS, batch.activities, json_index=2)
             _write(LeadEvent, EVENT_COLUMNS, batch.events, json_index=7)
+    scoring = _score_demo(people, now=now)
     counts = {
         "teams": Team.objects.filter(name__in=[name for name, _ in DEMO_TEAMS]).count(),
         "users": get_user_model().objects.filter(username__in=DEMO_USERNAMES).count(),
         "accounts": len(accounts),
         "leads": len(batch.leads),
         "activities": len(batch.activities),
-        "lead events": len(batch.events),
+        # the seed's events + scoring's (a score_change per changed score, an MQL event each)
+        "lead events": len(batch.events) + scoring.get("changed", 0) + scoring.get("became_mql", 0),
+        "leads scored": scoring.get("scored", 0),
+        "leads made MQL by the model": scoring.get("became_mql", 0),
     }
-    stages: dict[str, int] = {}
-    for row in batch.leads:
-        stages[row[LEAD_STAGE]] = stages.get(row[LEAD_STAGE], 0) + 1
+    stages: dict[str, int] = scoring.get("stages") or {}  # after scoring moved some
+    if not stages:
+        for row in batch.leads:
+            stages[row[LEAD_STAGE]] = stages.get(row[LEAD_STAGE], 0) + 1
     return SeedResult(counts=counts, stages=stages, elapsed=time.monotonic() - started)
+
+
+def _score_demo(people: _People, *, now: datetime) -> dict:
+    """Publish the default scoring model when none exists (version 1, by the demo
+    marketing manager) and re-score every open lead with the published model, here
+    and now (not through the worker): the demo opens with real scores. Leads the
+    model makes MQLs move today, with their events, as they would in production."""
+    from leads.scoring.rescore import rescore_job_run, rescore_job_start
+    from leads.scoring.selectors import scoring_model_published
+    from leads.scoring.services import ensure_default_model
+
+    author = get_user_model().objects.filter(pk__in=people.marketing[:1]).first()
+    created = ensure_default_model(user=author, enqueue=False)
+    if created is not None:
+        job = created[1]
+    else:
+        version = scoring_model_published()
+        if version is None:
+            return {}
+        with transaction.atomic():
+            job = rescore_job_start(version=version, user=author, reason="demo", enqueue=False)
+    job = rescore_job_run(job_id=job.pk, now=now)
+    stages = dict(
+        Lead.objects.filter(source_system=DEMO_SOURCE_SYSTEM)
+        .values_list("stage")
+        .annotate(n=Count("id"))
+        .values_list("stage", "n")
+    )
+    return {**job.result, "stages": stages}
 
 
 @dataclass(frozen=True)

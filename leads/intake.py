@@ -63,7 +63,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
+from django.db.models import JSONField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -691,8 +691,14 @@ def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, acto
     result.errors.extend(errors)
 
 
+def row_store() -> _OrmStore | _PostgresStore:
+    """The set-based reader/writer for this database (close it after use); also
+    used by set-based re-scoring."""
+    return _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
+
+
 def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
-    writer = _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
+    writer = row_store()
     try:
         return _write_groups(
             rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system
@@ -725,11 +731,15 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
         errors.extend(RowError(index=row.index, errors=group_errors) for row in group.rows)
     groups = [group for group in groups if id(group) not in rejected]
     now = timezone.now()
-    account_ids = _write_accounts(groups, writer=writer, now=now)
+    account_ids, account_values, changed_accounts = _write_accounts(groups, writer=writer, now=now)
+    from leads.scoring.rescore import IntakeScorer, leads_rescore, open_lead_ids
+
+    scorer = IntakeScorer.published(now=now)
 
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
+    mql_at_birth: list[_Group] = []  # new leads whose fit alone makes them MQLs
     actor = {"actor_user_id": actor_user_id, "actor_system": actor_system}
     for group in groups:
         values = group.lead
@@ -741,6 +751,10 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
                 received_at=now, stage=Stage.INQUIRY.value, stage_changed_at=now, created_at=now
             )
             lead["updated_at"] = now
+            if scorer is None:
+                lead.update(_UNSCORED)
+            elif scorer.fill(lead, account_values.get(group.account_key)):
+                mql_at_birth.append(group)
             creates.append(lead)
             continue
         old = group.old
@@ -774,6 +788,15 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     writer.insert_created_events(leads=creates, ids=new_ids, now=now, **actor)
     writer.update_leads(updates)
     writer.insert_events(events, now=now)
+    # Scores, in the same transaction: new leads were scored before the insert; a
+    # changed lead, the open leads of an account whose fields changed, and a new lead
+    # whose fit alone is enough for MQL (its promotion, event and hooks) go through
+    # the set-based re-score.
+    if scorer is not None:
+        rescore = {row["id"] for row in updates} | {group.lead_id for group in mql_at_birth}
+        if changed_accounts:
+            rescore.update(open_lead_ids().filter(account_id__in=changed_accounts))
+        leads_rescore(lead_ids=rescore, version=scorer.version, now=now)
 
     results: list[RowResult] = []
     for group in groups:
@@ -832,14 +855,19 @@ def _account_key(account: dict[str, Any], free_mail: frozenset[str]) -> str | No
     return None
 
 
-def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
-    """Find or create the account of every group; fill its fields from the rows."""
+def _write_accounts(
+    groups: list[_Group], *, writer, now
+) -> tuple[dict[str, int], dict[str, dict[str, Any]], list[int]]:
+    """Find or create the account of every group; fill its fields from the rows.
+
+    Returns the account id per account key, the account's values (as stored now)
+    per key, and the ids of stored accounts whose fields changed."""
     wanted: dict[str, dict[str, Any]] = {}
     for group in groups:
         if group.account_key:
             wanted.setdefault(group.account_key, {}).update(group.account)
     if not wanted:
-        return {}
+        return {}, {}, []
     domains = [a["domain"] for a in wanted.values() if a.get("domain")]
     names = [a["name_normalised"] for a in wanted.values() if not a.get("domain")]
     wanted_domains = set(domains)
@@ -849,6 +877,7 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
             stored_by_key[f"ad{_KEY_SEP}{values['domain']}"] = values
         stored_by_key.setdefault(f"an{_KEY_SEP}{values['name_normalised']}", values)
     ids: dict[str, int] = {}
+    values_by_key: dict[str, dict[str, Any]] = {}
     creates: list[dict[str, Any]] = []
     create_keys: list[str] = []
     updates: list[dict[str, Any]] = []
@@ -873,13 +902,16 @@ def _write_accounts(groups: list[_Group], *, writer, now) -> dict[str, int]:
                 }
             )
             create_keys.append(key)
+            values_by_key[key] = creates[-1]
             continue
         ids[key] = stored["id"]
+        values_by_key[key] = stored
         if any(stored[name] != value for name, value in fill.items()):
             updates.append({**stored, **fill, "updated_at": now})
+            values_by_key[key] = updates[-1]
     ids.update(zip(create_keys, writer.insert_accounts(creates), strict=True))
     writer.update_accounts(updates)
-    return ids
+    return ids, values_by_key, [row["id"] for row in updates]
 
 
 def advisory_xact_lock(*, keys: Iterable[str]) -> None:
@@ -920,7 +952,26 @@ _LEAD_INSERT_COLUMNS = (
     "stage_changed_at",
     "created_at",
     "updated_at",
+    # a new lead is scored before it is written (leads.scoring.rescore.IntakeScorer)
+    "score_fit",
+    "score_grade",
+    "score_interest",
+    "score_total",
+    "score_quadrant",
+    "score_breakdown",
+    "score_model_id",
+    "scored_at",
 )
+_UNSCORED = {
+    "score_fit": None,
+    "score_grade": "",
+    "score_interest": None,
+    "score_total": None,
+    "score_quadrant": "",
+    "score_breakdown": {},
+    "score_model_id": None,
+    "scored_at": None,
+}
 _ACCOUNT_INSERT_COLUMNS = (
     "name",
     "name_normalised",
@@ -981,8 +1032,12 @@ class _OrmStore:
         return [obj.pk for obj in objs]
 
     def update_leads(self, rows: list[dict]) -> None:
-        objs = [Lead(**row) for row in rows]
-        Lead.objects.bulk_update(objs, _LEAD_UPDATE_COLUMNS, batch_size=500)
+        self.update_rows(Lead, _LEAD_UPDATE_COLUMNS, rows)
+
+    def update_rows(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+        """Set ``columns`` of the rows (dicts with ``id``) with bulk_update."""
+        objs = [model(**row) for row in rows]
+        model.objects.bulk_update(objs, columns, batch_size=500)
 
     def insert_events(self, rows: list[dict], *, now) -> None:
         LeadEvent.objects.bulk_create(
@@ -1093,9 +1148,33 @@ class _PostgresStore:
             for row in rows:
                 copy.write_row(row)
 
+    @staticmethod
+    def _values(model, columns: Sequence[str]) -> Callable[[dict], tuple]:
+        """The row's values for ``columns``; JSON columns go to COPY as JSON text
+        (rows carry Python data, as the ORM path wants)."""
+        get = operator.itemgetter(*columns)
+        if len(columns) == 1:
+            get = (lambda g: lambda row: (g(row),))(get)
+        json_at = [
+            i
+            for i, name in enumerate(columns)
+            if isinstance(model._meta.get_field(name), JSONField)
+        ]
+        if not json_at:
+            return get
+        dumps = json.dumps
+
+        def values(row: dict) -> tuple:
+            out = list(get(row))
+            for i in json_at:
+                out[i] = dumps(out[i], ensure_ascii=False)
+            return tuple(out)
+
+        return values
+
     def _insert(self, model, columns: Sequence[str], rows: list[dict]) -> list[int]:
         ids = self._next_ids(model, len(rows))
-        values = operator.itemgetter(*columns)
+        values = self._values(model, columns)
         self._copy(
             model._meta.db_table,
             ("id", *columns),
@@ -1103,7 +1182,9 @@ class _PostgresStore:
         )
         return ids
 
-    def _update(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+    def update_rows(self, model, columns: Sequence[str], rows: list[dict]) -> None:
+        """Set ``columns`` of the rows (dicts with ``id``): COPY into a temporary
+        table, then one UPDATE … FROM."""
         if not rows:
             return
         table = model._meta.db_table
@@ -1112,8 +1193,8 @@ class _PostgresStore:
             f'"{c}" {model._meta.get_field(c).db_type(connection)}' for c in columns
         )
         self.cursor.execute(f"CREATE TEMP TABLE {stage} (id bigint, {definitions}) ON COMMIT DROP")
-        values = operator.itemgetter("id", *columns)
-        self._copy(stage, ("id", *columns), (values(row) for row in rows))
+        values = self._values(model, columns)
+        self._copy(stage, ("id", *columns), ((row["id"], *values(row)) for row in rows))
         assignments = ", ".join(f'"{c}" = s."{c}"' for c in columns)
         self.cursor.execute(
             f"UPDATE {table} AS t SET {assignments} FROM {stage} AS s WHERE t.id = s.id"
@@ -1124,13 +1205,13 @@ class _PostgresStore:
         return self._insert(Account, _ACCOUNT_INSERT_COLUMNS, rows)
 
     def update_accounts(self, rows: list[dict]) -> None:
-        self._update(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
+        self.update_rows(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
 
     def insert_leads(self, rows: list[dict]) -> list[int]:
         return self._insert(Lead, _LEAD_INSERT_COLUMNS, rows)
 
     def update_leads(self, rows: list[dict]) -> None:
-        self._update(Lead, _LEAD_UPDATE_COLUMNS, rows)
+        self.update_rows(Lead, _LEAD_UPDATE_COLUMNS, rows)
 
     def insert_created_events(self, *, leads, ids, now, actor_user_id, actor_system) -> None:
         """Set-based: one INSERT … SELECT over the new leads (data as in _created_data)."""

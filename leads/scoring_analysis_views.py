@@ -17,7 +17,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
@@ -34,6 +33,7 @@ from leads.scoring.analysis import (
 )
 from leads.scoring.evaluation import CALIBRATION_MONTHS_DEFAULT, MONTHS_DEFAULT, MONTHS_MAX
 
+# Who changes scoring models (the same roles as the scoring API's MODEL_EDITORS).
 MODEL_EDITOR_ROLES = (roles.MARKETING, roles.ADMIN)
 MONTH_CHOICES = [(n, n) for n in range(1, MONTHS_MAX + 1)]
 VERSIONS_OFFERED = 50
@@ -253,9 +253,15 @@ def scoring_evaluation(request, pk: int):
     months = data.get("months") or MONTHS_DEFAULT
     against = data.get("against")
     context["months"] = months
+    retry = request.GET.get("retry", "")
     try:
         job = evaluation_get_or_start(
-            version=version, against=against, months=months, user=request.user
+            version=version,
+            against=against,
+            months=months,
+            user=request.user,
+            keep_failed=True,
+            retry=int(retry) if retry.isdigit() else None,
         )
     except AnalysisInputError as exc:
         context["problem"] = exc.message
@@ -264,29 +270,15 @@ def scoring_evaluation(request, pk: int):
         return render(request, "scoring/evaluation.html", context, status=status)
     context["job"] = job
     context["running"] = job.state in (Job.State.PENDING, Job.State.RUNNING)
+    if job.state == Job.State.FAILED:
+        query = request.GET.copy()
+        query["retry"] = str(job.pk)
+        context["retry_query"] = query.urlencode()
     if job.state == Job.State.DONE:
         context.update(_evaluation_context(job.result))
         context["result"] = job.result
         context["as_of"] = datetime.fromisoformat(job.result["as_of"])
     return render(request, "scoring/evaluation.html", context, status=status)
-
-
-@require_safe
-@login_required
-def scoring_evaluation_progress(request, pk: int):
-    """The progress of an evaluation job as JSON (everyone may read evaluations)."""
-    job = get_object_or_404(Job, pk=pk, kind=Job.Kind.EVALUATION)
-    return JsonResponse(
-        {
-            "id": job.pk,
-            "state": job.state,
-            "state_label": job.get_state_display(),
-            "done": job.done,
-            "total": job.total,
-            "percent": job.percent,
-            "finished": job.state in (Job.State.DONE, Job.State.FAILED),
-        }
-    )
 
 
 # ----------------------------------------------------------------- calibration

@@ -25,6 +25,7 @@ from leads.intake import (
     identifier_cleaner,
 )
 from leads.models import Activity, ActivityType, Lead
+from leads.scoring.rescore import leads_rescore
 
 ACTIVITY_FIELDS = (
     "type",
@@ -216,6 +217,8 @@ def _write(items: list[_Item], *, result: ActivityIngestResult) -> None:
             pending[key] = activity
         to_create.append((item, activity))
     Activity.objects.bulk_create([activity for _item, activity in to_create], batch_size=1000)
+    # A new activity re-scores its lead at once (same transaction; set-based).
+    leads_rescore(lead_ids={activity.lead_id for _item, activity in to_create})
     for item, activity in to_create:
         result.results.append(ActivityResult(index=item.index, id=activity.pk, status="created"))
     for item, activity in later:

@@ -22,6 +22,22 @@ def import_leads_task(job_id: int) -> None:
     import_job_run(job_id=job_id)
 
 
+@shared_task(name="leads.tasks.rescore_leads", ignore_result=True, acks_late=True)
+def rescore_leads(job_id: int) -> None:
+    """Run (or resume) the re-score job ``job_id``; see leads.scoring.rescore."""
+    from leads.scoring.rescore import rescore_job_run
+
+    rescore_job_run(job_id=job_id)
+
+
+@shared_task(name="leads.tasks.rescore_open_leads_nightly", ignore_result=True)
+def rescore_open_leads_nightly() -> None:
+    """Re-score every open lead with the published model: decay moves scores with time."""
+    from leads.scoring.rescore import rescore_nightly
+
+    rescore_nightly()
+
+
 @shared_task(name="leads.tasks.scoring_evaluation", ignore_result=True, acks_late=True)
 def scoring_evaluation(job_id: int) -> None:
     """Evaluate a scoring model against history (job ``job_id``); see leads.scoring.analysis."""

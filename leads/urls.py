@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads import import_views, scoring_analysis_views, token_views, views
+from leads import import_views, job_views, scoring_analysis_views, token_views, views
 
 app_name = "leads"
 
@@ -14,6 +14,8 @@ urlpatterns = [
     path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:pk>/report.csv", import_views.import_report, name="import_report"),
+    path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
+    path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",
@@ -29,11 +31,6 @@ urlpatterns = [
         "scoring/models/<int:pk>/evaluation/",
         scoring_analysis_views.scoring_evaluation,
         name="scoring_evaluation",
-    ),
-    path(
-        "scoring/evaluation/jobs/<int:pk>/progress/",
-        scoring_analysis_views.scoring_evaluation_progress,
-        name="scoring_evaluation_progress",
     ),
     path(
         "scoring/calibration/",

@@ -41,11 +41,12 @@ def main(paths: list[str]) -> int:
             filled += 1
     po.save(str(CATALOG))
     missing = [e.msgid for e in po if not e.obsolete and (not e.translated() or e.fuzzy)]
-    print(f"filled {filled}; not in the catalog: {len(unused)}; still untranslated: {len(missing)}")
+    out = sys.stdout.write
+    out(f"filled {filled}; not in the catalog: {len(unused)}; still untranslated: {len(missing)}\n")
     for msgid in unused:
-        print(f"  not in the catalog: {msgid!r}")
+        out(f"  not in the catalog: {msgid!r}\n")
     for msgid in missing:
-        print(f"  untranslated: {msgid!r}")
+        out(f"  untranslated: {msgid!r}\n")
     return 1 if missing else 0
 
 

@@ -8,6 +8,7 @@ SQLite file and kombu's ``filesystem://`` broker under ``var/``. Set
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from smarketing.env import env_bool, env_int, env_list, env_path, env_str
@@ -125,6 +126,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "task": "leads.tasks.heartbeat",
         "schedule": 300.0,
         "options": {"expires": 240},
+    },
+    "rescore-open-leads-nightly": {
+        "task": "leads.tasks.rescore_open_leads_nightly",
+        "schedule": crontab(hour=2, minute=15),
+        "options": {"expires": 6 * 3600},
     },
 }
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import BasePermission, IsAuthenticated
+from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leads import roles
+from leads.api.scoring import MayEditScoring, ScoringModelOut
 from leads.api.serializers import ErrorOut
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.analysis import (
@@ -35,15 +34,7 @@ from leads.scoring.evaluation import (
     MONTHS_MAX,
 )
 
-MODEL_EDITOR_ROLES = (roles.MARKETING, roles.ADMIN)
 MIN_LEADS_MAX = 1_000_000
-
-
-class MayChangeScoringModels(BasePermission):
-    message = gettext_lazy("Only marketing managers and admins change scoring models.")
-
-    def has_permission(self, request, view) -> bool:
-        return roles.has_role(request.user, *MODEL_EDITOR_ROLES)
 
 
 def _int(raw, *, name: str, default: int, low: int, high: int) -> int:
@@ -176,11 +167,6 @@ class CalibrationDraftIn(serializers.Serializer):
     min_leads = serializers.IntegerField(required=False, min_value=1)
 
 
-class DraftOut(VersionBriefOut):
-    definition = serializers.DictField()
-    created_at = serializers.DateTimeField()
-
-
 _MONTHS_HELP = "Months of history (1 to 24)."
 _ERRORS = {
     400: OpenApiResponse(ErrorOut, description="A bad parameter; `errors` names it."),
@@ -304,12 +290,12 @@ class ScoringCalibrationDraft(APIView):
     with the suggested interest points (caps scaled in proportion; everything else
     kept). Marketing managers and admins only."""
 
-    permission_classes = [IsAuthenticated, MayChangeScoringModels]
+    permission_classes = [IsAuthenticated, MayEditScoring]
 
     @extend_schema(
         request=CalibrationDraftIn,
         responses={
-            201: DraftOut,
+            201: ScoringModelOut,
             403: OpenApiResponse(ErrorOut, description="Only marketing managers and admins."),
             **_ERRORS,
         },
@@ -336,14 +322,4 @@ class ScoringCalibrationDraft(APIView):
             draft = calibration_draft_create(user=request.user, months=months, min_leads=min_leads)
         except AnalysisInputError as exc:
             raise _input_error(exc) from None
-        return Response(
-            {
-                "id": draft.pk,
-                "number": draft.number,
-                "name": draft.name,
-                "status": draft.status,
-                "definition": draft.definition,
-                "created_at": draft.created_at,
-            },
-            status=status.HTTP_201_CREATED,
-        )
+        return Response(ScoringModelOut(draft).data, status=status.HTTP_201_CREATED)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import scoring_analysis, views
+from leads.api import scoring, scoring_analysis, views
 
 app_name = "api"
 
@@ -9,7 +9,15 @@ urlpatterns = [
     path("leads/bulk/", views.LeadBulk.as_view(), name="lead_bulk"),
     path("leads/<int:pk>/", views.LeadDetail.as_view(), name="lead_detail"),
     path("activities/", views.ActivityCreate.as_view(), name="activities"),
+    path("leads/<int:pk>/score/", scoring.LeadScore.as_view(), name="lead_score"),
     path("jobs/<int:pk>/", views.JobDetail.as_view(), name="job_detail"),
+    path("scoring/models/", scoring.ScoringModelListCreate.as_view(), name="scoring_models"),
+    path("scoring/models/<int:pk>/", scoring.ScoringModelDetail.as_view(), name="scoring_model"),
+    path(
+        "scoring/models/<int:pk>/publish/",
+        scoring.ScoringModelPublish.as_view(),
+        name="scoring_model_publish",
+    ),
     path(
         "scoring/models/<int:pk>/evaluation/",
         scoring_analysis.ScoringEvaluation.as_view(),

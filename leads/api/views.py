@@ -9,7 +9,6 @@ name as the source system unless a row names its own.
 from __future__ import annotations
 
 from django.conf import settings
-from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -25,8 +24,8 @@ from leads import roles
 from leads.api import serializers as s
 from leads.filters import LeadFilter
 from leads.intake import IngestResult, leads_ingest
-from leads.models import Activity, Job, Lead
-from leads.selectors import lead_timeline, leads_visible_to
+from leads.models import Activity, Lead
+from leads.selectors import jobs_visible_to, lead_timeline, leads_visible_to
 from leads.services import activities_ingest
 
 
@@ -217,15 +216,13 @@ class LeadDetail(APIView):
 
 
 class JobDetail(APIView):
-    """A long job (file import, re-score): state, progress and errors.
+    """A long job (file import, re-score, evaluation, predictive refresh): state,
+    progress, result and errors.
 
-    Users see their own jobs and every evaluation (everyone may read those, and
-    one evaluation serves everyone who asks for it); admins see every job.
-    Others get 404."""
+    Admins see every job; others their own jobs and the scoring jobs (re-score,
+    evaluation, predictive refresh). Any other job answers 404."""
 
     @extend_schema(responses={200: s.JobOut, 404: s.ErrorOut})
     def get(self, request: Request, pk: int) -> Response:
-        jobs = Job.objects.all()
-        if not roles.has_role(request.user, roles.ADMIN):
-            jobs = jobs.filter(Q(created_by=request.user) | Q(kind=Job.Kind.EVALUATION))
+        jobs = jobs_visible_to(viewer=request.user)
         return Response(s.JobOut(get_object_or_404(jobs, pk=pk)).data)

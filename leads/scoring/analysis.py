@@ -15,7 +15,8 @@ reusing one when it can:
 - a finished one is reused while it is fresh: finished less than
   ``EVALUATION_FRESH_FOR`` (24 h) ago — outcomes move every day, so a day-old
   answer is recomputed;
-- a failed one is never reused: the next request starts a new job.
+- a failed one is not reused: the next request starts a new job (the page
+  first shows a recent failure, see ``keep_failed``).
 Concurrent requests for the same model are serialised on the model's row, so
 they share one job.
 
@@ -61,6 +62,7 @@ from leads.scoring.services import (
 logger = logging.getLogger(__name__)
 
 EVALUATION_FRESH_FOR = timedelta(hours=24)
+FAILED_SHOWN_FOR = timedelta(minutes=10)
 OPEN_STATES = (Job.State.PENDING, Job.State.RUNNING)
 
 
@@ -144,9 +146,18 @@ def evaluation_get_or_start(
     months: int = MONTHS_DEFAULT,
     user: Any = None,
     now: datetime | None = None,
+    keep_failed: bool = False,
+    retry: int | None = None,
 ) -> Job:
     """The evaluation job for these parameters: a running or fresh one, else a new
-    job queued for the Celery task (on commit). See the module docs."""
+    job queued for the Celery task (on commit). See the module docs.
+
+    ``keep_failed`` (the page): when the newest job for these parameters failed in
+    the last ``FAILED_SHOWN_FOR``, return it (the page shows the error) instead of
+    starting again — unless its id is ``retry`` (the user asked to try again).
+    Without it a page that reloads when its job finishes would restart a failing
+    evaluation forever.
+    """
     now = now or timezone.now()
     ends = evaluation_window(months=months, now=now)
     baseline = evaluation_baseline(version=version, against=against)
@@ -159,13 +170,22 @@ def evaluation_get_or_start(
         jobs = Job.objects.filter(kind=Job.Kind.EVALUATION, params__key=key).order_by(
             "-created_at", "-id"
         )
-        for job in jobs:
+        for position, job in enumerate(jobs):
             if job.state in OPEN_STATES:
                 return job
             if (
                 job.state == Job.State.DONE
                 and job.finished_at is not None
                 and job.finished_at >= now - EVALUATION_FRESH_FOR
+            ):
+                return job
+            if (
+                position == 0
+                and keep_failed
+                and job.state == Job.State.FAILED
+                and job.pk != retry
+                and job.finished_at is not None
+                and job.finished_at >= now - FAILED_SHOWN_FOR
             ):
                 return job
         job = Job.objects.create(
@@ -239,6 +259,7 @@ def evaluation_job_run(*, job_id: int, chunk_size: int | None = None) -> Job | N
         job.refresh_from_db()
         job.state = Job.State.FAILED
         job.result = {"message": str(exc)[:500]}
+        job.errors = [str(exc)[:500]]
         job.finished_at = timezone.now()
         job.save()
     return job

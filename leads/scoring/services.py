@@ -20,23 +20,20 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.models import Job, Lead, ScoringModelVersion
 from leads.scoring.engine import (
-    ActivityFact,
     ModelError,
     ScoreResult,
     ScoringModel,
     compile_model,
     default_model,
-    score_lead,
     validate_model,
 )
-from leads.scoring.selectors import scoring_model_published
+from leads.scoring.rescore import leads_rescore, rescore_job_start
 
 
 class ScoringModelInvalid(ValueError):
@@ -137,13 +134,13 @@ def scoring_model_update_draft(
     return version
 
 
-def scoring_model_publish(*, version: ScoringModelVersion, user: Any) -> ScoringModelVersion:
+def scoring_model_publish(
+    *, version: ScoringModelVersion, user: Any, enqueue: bool = True
+) -> tuple[ScoringModelVersion, Job]:
     """Publish a draft or a retired version (rollback); the one published before is
-    retired, in one transaction.
-
-    Re-scoring every open lead with the new version is a later slice (a chunked,
-    restartable Celery job reporting through ``Job``); it is NOT started here.
-    """
+    retired, in one transaction, and a re-score job of every open lead starts when
+    it commits (``leads.scoring.rescore``). Returns the version and that job.
+    ``ScoringModelAlreadyPublished`` when it is the published one already."""
     now = timezone.now()
     with transaction.atomic():
         locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
@@ -163,20 +160,24 @@ def scoring_model_publish(*, version: ScoringModelVersion, user: Any) -> Scoring
         locked.published_at = now
         locked.retired_at = None
         locked.save(update_fields=["status", "published_at", "retired_at", "updated_at"])
+        job = rescore_job_start(version=locked, user=user, reason="publish", enqueue=enqueue)
     version.refresh_from_db()
-    return version
+    return version, job
 
 
-def ensure_default_model(*, user: Any = None) -> ScoringModelVersion | None:
+def ensure_default_model(
+    *, user: Any = None, enqueue: bool = True
+) -> tuple[ScoringModelVersion, Job] | None:
     """Create and publish the seed's ``default_model()`` as version 1 when no version
-    exists yet; otherwise do nothing and return None."""
+    exists yet (returns it and its re-score job; ``enqueue=False``: the caller runs
+    the job); otherwise do nothing, None."""
     with transaction.atomic():
         if ScoringModelVersion.objects.exists():
             return None
         draft = scoring_model_create_draft(
             definition=default_model(1).to_dict(), user=user, name=default_model(1).label
         )
-        return scoring_model_publish(version=draft, user=user)
+        return scoring_model_publish(version=draft, user=user, enqueue=enqueue)
 
 
 # ---------------------------------------------------------------------- scoring
@@ -193,11 +194,13 @@ def on_lead_became_mql(lead: Lead) -> None:
         hook(lead)
 
 
-_COMPILED: dict[tuple[int, datetime | None], Any] = {}
+_COMPILED: dict[tuple[int, str], Any] = {}
 
 
-def _compiled_for(version: ScoringModelVersion) -> Any:
-    key = (version.pk, version.updated_at)
+def compiled_model(version: ScoringModelVersion) -> Any:
+    """The compiled engine model of ``version``, cached by its number and definition
+    (not by id and time: ids are reused after a rollback, and clocks can stand still)."""
+    key = (version.number, json.dumps(version.definition, sort_keys=True))
     compiled = _COMPILED.get(key)
     if compiled is None:
         model = _parse_definition(definition=version.definition, number=version.number)
@@ -244,66 +247,13 @@ SCORE_FIELDS = (
 def lead_rescore(
     *, lead: Lead, now: datetime | None = None, version: ScoringModelVersion | None = None
 ) -> ScoreResult | None:
-    """Score ``lead`` with ``version`` (default: the published one) as of ``now`` and
-    store the result; None (and nothing changed) when no model is published.
-
-    Writes a ``score_change`` event only when the total, grade or quadrant changed,
-    and moves an inquiry/nurture lead to MQL when the score says so (see the module
-    docs: scoring never demotes).
-    """
-    now = now or timezone.now()
-    version = version or scoring_model_published()
-    if version is None:
-        return None
-    compiled = _compiled_for(version)
-    actor = f"scoring model v{version.number}"
-    with transaction.atomic():
-        row = Lead.objects.select_for_update(of=("self",)).select_related("account").get(pk=lead.pk)
-        activities = [
-            ActivityFact(type=kind, occurred_at=at)
-            for kind, at in row.activities.values_list("type", "occurred_at")
-        ]
-        result = score_lead(
-            lead=lead_score_facts(lead=row), activities=activities, model=compiled, now=now
-        )
-        old = {"total": row.score_total, "grade": row.score_grade, "quadrant": row.score_quadrant}
-        new = {"total": result.total, "grade": result.grade, "quadrant": result.quadrant}
-        row.score_fit = result.fit_points
-        row.score_grade = result.grade
-        row.score_interest = result.interest_points
-        row.score_total = result.total
-        row.score_quadrant = result.quadrant
-        row.score_breakdown = json.loads(json.dumps(result.to_dict(), cls=DjangoJSONEncoder))
-        row.score_model = version
-        row.scored_at = now
-        update_fields = [*SCORE_FIELDS, "updated_at"]
-        became_mql = result.is_mql and row.stage in (Stage.INQUIRY, Stage.NURTURE)
-        from_stage = row.stage
-        if became_mql:
-            row.stage = Stage.MQL
-            row.stage_changed_at = now
-            row.mql_at = now
-            update_fields += ["stage", "stage_changed_at", "mql_at"]
-        row.save(update_fields=update_fields)
-        if old != new:
-            LeadEvent.objects.create(
-                lead=row,
-                kind=LeadEvent.Kind.SCORE_CHANGE,
-                actor_system=actor,
-                data={"old": old, "new": new, "model_version": version.number},
-                at=now,
-            )
-        if became_mql:
-            LeadEvent.objects.create(
-                lead=row,
-                kind=LeadEvent.Kind.STAGE_CHANGE,
-                from_stage=from_stage,
-                to_stage=Stage.MQL,
-                actor_system=actor,
-                data={"total": result.total, "grade": result.grade},
-                at=now,
-            )
-            on_lead_became_mql(row)
-    for name in (*SCORE_FIELDS, "stage", "stage_changed_at", "mql_at", "updated_at"):
-        setattr(lead, name, getattr(row, name))
+    """Score one lead with ``version`` (default: the published one) as of ``now``, store
+    the result and refresh ``lead``'s score and stage fields; None (and nothing
+    changed) when no model is published. ``leads.scoring.rescore.leads_rescore`` does
+    the work (a ``score_change`` event when the total, grade or quadrant changed;
+    inquiry/nurture → MQL when the score says so — scoring never demotes)."""
+    summary = leads_rescore(lead_ids=[lead.pk], version=version, now=now, keep_results=True)
+    result = summary.results.get(lead.pk)
+    if result is not None:
+        lead.refresh_from_db(fields=[*SCORE_FIELDS, "stage", "stage_changed_at", "mql_at"])
     return result

@@ -47,7 +47,6 @@ def bars(html: str) -> dict[tuple[str, str], int]:
     [
         lambda: reverse("leads:scoring_evaluation", args=[1]),
         lambda: reverse("leads:scoring_calibration"),
-        lambda: reverse("leads:scoring_evaluation_progress", args=[1]),
     ],
 )
 def test_the_pages_require_login(client, path):
@@ -64,16 +63,18 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
     running = client.get(evaluation_url(draft, "?months=3"))
 
     assert running.status_code == 200
-    job = Job.objects.get()
+    job = Job.objects.get(kind="evaluation")
     html = running.content.decode()
     assert "data-progress" in html
-    assert reverse("leads:scoring_evaluation_progress", args=[job.pk]) in html
+    assert reverse("leads:job_progress", args=[job.pk]) in html  # the generic progress bar
+    assert "3 leads to score as of each month end." in html
     assert "data-chart" not in html
-    progress = client.get(reverse("leads:scoring_evaluation_progress", args=[job.pk])).json()
-    assert (progress["state"], progress["finished"]) == ("pending", False)
+    # The progress JSON is the generic one; an SDR may follow an evaluation job.
+    progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
+    assert (progress["state"], progress["total"], progress["finished"]) == ("pending", 3, False)
 
     evaluation_job_run(job_id=job.pk)
-    progress = client.get(reverse("leads:scoring_evaluation_progress", args=[job.pk])).json()
+    progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
     assert (progress["state"], progress["percent"], progress["finished"]) == ("done", 100, True)
     done = client.get(evaluation_url(draft, "?months=3"))
 
@@ -95,7 +96,7 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
     assert re.search(r'<span class="kpi-value" data-kpi="precision">100.0 %</span>', html)
     assert html.count('<tr data-month="') == 3
     assert "Synthetic demo data" not in html
-    assert Job.objects.count() == 1  # the finished job was reused
+    assert Job.objects.filter(kind="evaluation").count() == 1  # the finished job was reused
 
 
 def test_the_evaluation_page_labels_synthetic_data(client, versions, marketer):
@@ -103,7 +104,7 @@ def test_the_evaluation_page_labels_synthetic_data(client, versions, marketer):
     small_history(source_system="demo")
     client.force_login(marketer)
     client.get(evaluation_url(draft, "?months=3"))
-    evaluation_job_run(job_id=Job.objects.get().pk)
+    evaluation_job_run(job_id=Job.objects.get(kind="evaluation").pk)
 
     html = client.get(evaluation_url(draft, "?months=3")).content.decode()
 
@@ -121,7 +122,7 @@ def test_the_against_selector_offers_the_other_versions(client, versions, market
     select = re.search(r'<select name="against".*?</select>', html, re.S).group(0)
     assert f'<option value="{draft.pk}" selected>v2 Looser (Draft)</option>' in select
     assert f'<option value="{published.pk}"' not in select  # not itself
-    job = Job.objects.get()
+    job = Job.objects.get(kind="evaluation")
     assert (job.params["model"], job.params["against"]) == (published.pk, draft.pk)
 
 
@@ -133,7 +134,7 @@ def test_the_published_model_asks_what_to_compare_with(client, versions, markete
 
     assert response.status_code == 200
     assert "choose another version to compare it with" in response.content.decode()
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 @pytest.mark.parametrize("query", ["?months=0", "?months=25", "?months=x", "?against=999"])
@@ -144,7 +145,7 @@ def test_bad_parameters_are_400(client, versions, marketer, query):
 
     assert response.status_code == 400
     assert 'class="field-error"' in response.content.decode()
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_an_unknown_version_is_404(client, marketer):
@@ -152,11 +153,34 @@ def test_an_unknown_version_is_404(client, marketer):
     assert client.get(reverse("leads:scoring_evaluation", args=[4242])).status_code == 404
 
 
-def test_only_evaluation_jobs_have_an_evaluation_progress(client, marketer):
-    job = Job.objects.create(kind="import", created_by=marketer)
+def test_a_failed_evaluation_is_shown_until_the_user_retries(client, versions, marketer):
+    _published, draft = versions
     client.force_login(marketer)
-    url = reverse("leads:scoring_evaluation_progress", args=[job.pk])
-    assert client.get(url).status_code == 404
+    client.get(evaluation_url(draft, "?months=3"))
+    job = Job.objects.get(kind="evaluation")
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.FAILED, result={"message": "disk full"}, finished_at=NOW
+    )
+
+    # The page reloads when its job ends: a failure is shown, not restarted.
+    shown = client.get(evaluation_url(draft, "?months=3")).content.decode()
+
+    assert 'data-job-state="failed"' in shown
+    assert "disk full" in shown
+    assert Job.objects.filter(kind="evaluation").count() == 1
+    retry = re.search(r'href="\?([^"]*)" data-retry', shown).group(1).replace("&amp;", "&")
+    assert f"retry={job.pk}" in retry
+
+    again = client.get(evaluation_url(draft, f"?{retry}")).content.decode()
+
+    assert Job.objects.filter(kind="evaluation").count() == 2
+    assert 'data-job-state="pending"' in again
+    # Once the retry fails as well, reloading the retry URL shows that failure.
+    Job.objects.filter(kind="evaluation").exclude(pk=job.pk).update(
+        state=Job.State.FAILED, finished_at=NOW
+    )
+    client.get(evaluation_url(draft, f"?{retry}"))
+    assert Job.objects.filter(kind="evaluation").count() == 2
 
 
 # ----------------------------------------------------------------- calibration

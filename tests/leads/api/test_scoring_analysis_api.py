@@ -114,7 +114,7 @@ def test_bad_parameters_are_400_naming_the_parameter(
 
     assert response.status_code == 400
     assert response.json()["errors"] == {field: [message]}
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_against_itself_is_400(api_as, versions, marketer):
@@ -125,7 +125,7 @@ def test_against_itself_is_400(api_as, versions, marketer):
     response = api_as(marketer).get(url(published))
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["against"]
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_an_unknown_model_is_404(api_as, marketer):
@@ -138,7 +138,7 @@ def test_the_endpoints_need_authentication(api_client, versions):
     assert api_client.get(url(versions[1])).status_code == 401
     assert api_client.get("/api/v1/scoring/calibration/").status_code == 401
     assert api_client.post("/api/v1/scoring/calibration/draft/").status_code == 401
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 # ----------------------------------------------------------------- calibration

@@ -62,7 +62,7 @@ def good_fit(**fields):
 
 def models(user=None):
     """(published v1, draft v2)."""
-    published = ensure_default_model(user=user)
+    published, _rescore = ensure_default_model(user=user, enqueue=False)
     looser = default_model(2).to_dict()
     looser["threshold"]["min_interest"] = 20
     draft = scoring_model_create_draft(definition=looser, user=user, name="Looser")

@@ -50,7 +50,7 @@ def test_starting_an_evaluation_queues_one_job(
     assert job.params["months"] == 3
     assert len(callbacks) == 1  # the Celery task, sent on commit
     assert again.pk == job.pk
-    assert Job.objects.count() == 1
+    assert Job.objects.filter(kind="evaluation").count() == 1
 
 
 def test_the_job_evaluates_the_worked_example(versions, marketer):
@@ -95,7 +95,7 @@ def test_a_small_chunk_size_gives_the_same_answer(versions, marketer):
     whole = evaluation_job_run(
         job_id=evaluation_get_or_start(version=draft, months=3, user=marketer).pk
     )
-    Job.objects.all().delete()
+    Job.objects.filter(kind="evaluation").delete()
 
     chunked = evaluation_job_run(
         job_id=evaluation_get_or_start(version=draft, months=3, user=marketer).pk, chunk_size=1
@@ -171,7 +171,7 @@ def test_months_out_of_range(versions, marketer, months):
     with pytest.raises(AnalysisInputError) as caught:
         evaluation_get_or_start(version=versions[1], months=months, user=marketer)
     assert caught.value.field == "months"
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_comparing_a_version_with_itself(versions, marketer):
@@ -182,7 +182,7 @@ def test_comparing_a_version_with_itself(versions, marketer):
     with pytest.raises(AnalysisInputError, match="published model") as caught:
         evaluation_get_or_start(version=published, months=3, user=marketer)
     assert caught.value.field == "against"
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_without_a_published_model_a_baseline_must_be_named(marketer):
@@ -198,7 +198,7 @@ def test_an_invalid_definition_is_refused_before_a_job_exists(versions, marketer
     with pytest.raises(AnalysisInputError, match="cannot be scored") as caught:
         evaluation_get_or_start(version=broken, against=published, months=3, user=marketer)
     assert caught.value.field == "model"
-    assert Job.objects.count() == 0
+    assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 # ----------------------------------------------------------------- calibration

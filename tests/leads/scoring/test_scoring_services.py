@@ -6,7 +6,7 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
-from leads.models import LeadEvent, ScoringModelVersion, Stage
+from leads.models import Job, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.engine import default_model
 from leads.scoring.selectors import scoring_model_published, scoring_model_versions
 from leads.scoring.services import (
@@ -153,7 +153,9 @@ def test_rollback_publishes_a_retired_version(marketer):
 
 
 def test_ensure_default_model_once(db):
-    version = ensure_default_model()
+    version, job = ensure_default_model()
+    assert job.kind == Job.Kind.RESCORE
+    assert job.params["version"] == version.pk
     assert (version.number, version.status) == (1, Status.PUBLISHED)
     assert ensure_default_model() is None
     assert ScoringModelVersion.objects.count() == 1
@@ -174,7 +176,7 @@ def test_no_published_model_returns_none(db):
 
 
 def test_rescore_stores_fields_and_version(db):
-    version = ensure_default_model()
+    version, _job = ensure_default_model()
     lead = good_lead()
     ActivityFactory(lead=lead, type="pricing_page", occurred_at=NOW - timedelta(days=1))
     result = lead_rescore(lead=lead)

@@ -1,0 +1,407 @@
+"""Set-based re-scoring: many leads, one read, one write.
+
+``leads_rescore(lead_ids=...)`` is what every path uses — one lead after an edit,
+the leads of an intake batch, the activities' leads, a chunk of the re-score job
+after a publish and the nightly run:
+
+1. one query reads the leads with their account's fields, one reads their
+   activities (type, time);
+2. the pure engine scores each lead (``leads.scoring.engine``);
+3. one set-based write stores the scores (PostgreSQL: COPY into a temporary table
+   and one ``UPDATE … FROM``; elsewhere ``bulk_update``), and the ``score_change``
+   events go in with one COPY / ``bulk_create``;
+4. leads the score makes MQLs move inquiry/nurture → mql with a guarded UPDATE
+   (``WHERE stage IN (inquiry, nurture)``, rows locked first) so two concurrent
+   re-scores never promote a lead twice; each gets its stage event and the
+   ``MQL_HOOKS`` seam is called (see ``leads.scoring.services`` for the rule:
+   scoring never demotes).
+
+The re-score job (``rescore_job_start`` / ``rescore_job_run``) walks the open
+leads in id order, one chunk per transaction, recording the last id done in
+``Job.params["after_id"]`` in the same transaction as the chunk: a run that dies
+is resumed by running the job again (the Celery task acks late, so a lost worker's
+message is delivered again), and no lead of a finished chunk is scored twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from leads.intake import row_store
+from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
+from leads.scoring.selectors import scoring_model_published
+
+logger = logging.getLogger(__name__)
+
+# Stages whose leads are re-scored after a publish and nightly. Closed leads keep the
+# score they had when they closed (the evaluation and the predictive score read history).
+OPEN_STAGES = (
+    Stage.INQUIRY,
+    Stage.MQL,
+    Stage.SAL,
+    Stage.SQL,
+    Stage.OPPORTUNITY,
+    Stage.RETURNED,
+    Stage.NURTURE,
+)
+PROMOTABLE_STAGES = (Stage.INQUIRY, Stage.NURTURE)
+CHUNK_SIZE = 2000
+
+# (facts key, values_list path) — what ``lead_score_facts`` flattens, read in one query.
+_FACT_COLUMNS = (
+    ("employees", "account__employees"),
+    ("annual_revenue", "account__annual_revenue"),
+    ("industry", "account__industry"),
+    ("region", "account__region"),
+    ("country", "account__country"),
+    ("account_name", "account__name"),
+    ("domain", "account__domain"),
+    ("company_name", "company_name"),
+    ("seniority", "seniority"),
+    ("title", "title"),
+    ("source_channel", "source_channel"),
+    ("campaign", "campaign"),
+    ("source_system", "source_system"),
+    ("language", "language"),
+    ("do_not_contact", "do_not_contact"),
+)
+SCORE_COLUMNS = (
+    "score_fit",
+    "score_grade",
+    "score_interest",
+    "score_total",
+    "score_quadrant",
+    "score_breakdown",
+    "score_model_id",
+    "scored_at",
+    "updated_at",
+)
+
+
+@dataclass
+class RescoreSummary:
+    scored: int = 0
+    changed: int = 0  # total, grade or quadrant changed (a score_change event each)
+    became_mql: list[int] = field(default_factory=list)
+    results: dict[int, ScoreResult] = field(default_factory=dict)  # with keep_results
+
+    def add(self, other: RescoreSummary) -> None:
+        self.scored += other.scored
+        self.changed += other.changed
+        self.became_mql.extend(other.became_mql)
+
+    def to_dict(self) -> dict[str, int]:
+        return {"scored": self.scored, "changed": self.changed, "became_mql": len(self.became_mql)}
+
+
+def _facts(row: tuple) -> dict[str, Any]:
+    facts = dict(zip((name for name, _path in _FACT_COLUMNS), row, strict=True))
+    account_name = facts.pop("account_name")
+    company_name = facts.pop("company_name")
+    facts["company"] = account_name or company_name
+    return facts
+
+
+def leads_rescore(
+    *,
+    lead_ids: Iterable[int],
+    version: ScoringModelVersion | None = None,
+    now: datetime | None = None,
+    keep_results: bool = False,
+) -> RescoreSummary:
+    """Score the leads ``lead_ids`` with ``version`` (default: the published one) as of
+    ``now`` and store the results; see the module docs. Nothing happens (an empty
+    summary) when no model is published. Runs in one transaction (joins the caller's)."""
+    from leads.scoring.services import compiled_model, on_lead_became_mql
+
+    ids = sorted(set(lead_ids))
+    summary = RescoreSummary()
+    version = version or scoring_model_published()
+    if version is None or not ids:
+        return summary
+    now = now or timezone.now()
+    compiled = compiled_model(version)
+    actor = f"scoring model v{version.number}"
+    with transaction.atomic():
+        rows = (
+            Lead.objects.filter(pk__in=ids)
+            .order_by()
+            .values_list(
+                "id",
+                "stage",
+                "score_total",
+                "score_grade",
+                "score_quadrant",
+                *(path for _name, path in _FACT_COLUMNS),
+            )
+        )
+        activities: dict[int, list[ActivityFact]] = {}
+        for lead_id, kind, at in (
+            Activity.objects.filter(lead_id__in=ids)
+            .order_by()
+            .values_list("lead_id", "type", "occurred_at")
+        ):
+            activities.setdefault(lead_id, []).append(ActivityFact(type=kind, occurred_at=at))
+        updates: list[dict[str, Any]] = []
+        events: list[dict[str, Any]] = []
+        promote: dict[int, dict[str, Any]] = {}  # lead id → the MQL event's data
+        for lead_id, stage, old_total, old_grade, old_quadrant, *fact_values in rows:
+            result = score_lead(
+                lead=_facts(fact_values),
+                activities=activities.get(lead_id, ()),
+                model=compiled,
+                now=now,
+            )
+            updates.append(
+                {
+                    "id": lead_id,
+                    "score_fit": result.fit_points,
+                    "score_grade": result.grade,
+                    "score_interest": result.interest_points,
+                    "score_total": result.total,
+                    "score_quadrant": result.quadrant,
+                    "score_breakdown": result.to_dict(),
+                    "score_model_id": version.pk,
+                    "scored_at": now,
+                    "updated_at": now,
+                }
+            )
+            old = {"total": old_total, "grade": old_grade, "quadrant": old_quadrant}
+            new = {"total": result.total, "grade": result.grade, "quadrant": result.quadrant}
+            if old != new:
+                events.append(
+                    {
+                        "lead_id": lead_id,
+                        "kind": LeadEvent.Kind.SCORE_CHANGE.value,
+                        "from_stage": None,
+                        "to_stage": None,
+                        "actor_user_id": None,
+                        "actor_system": actor,
+                        "data": {"old": old, "new": new, "model_version": version.number},
+                    }
+                )
+            if result.is_mql and stage in PROMOTABLE_STAGES:
+                promote[lead_id] = {"total": result.total, "grade": result.grade}
+            if keep_results:
+                summary.results[lead_id] = result
+        store = row_store()
+        try:
+            store.update_rows(Lead, SCORE_COLUMNS, updates)
+            store.insert_events(events, now=now)
+        finally:
+            store.close()
+        summary.scored = len(updates)
+        summary.changed = len(events)
+        if promote:
+            summary.became_mql = _promote(promote, now=now, actor=actor)
+            for lead in Lead.objects.filter(pk__in=summary.became_mql).select_related("account"):
+                on_lead_became_mql(lead)
+    return summary
+
+
+def _promote(candidates: dict[int, dict[str, Any]], *, now: datetime, actor: str) -> list[int]:
+    """inquiry/nurture → mql for the candidates still in those stages (rows locked,
+    so a concurrent re-score finds them promoted already and does nothing)."""
+    locked = list(
+        Lead.objects.select_for_update()
+        .filter(pk__in=candidates, stage__in=PROMOTABLE_STAGES)
+        .order_by("pk")
+        .values_list("pk", "stage")
+    )
+    if not locked:
+        return []
+    promoted = [pk for pk, _stage in locked]
+    Lead.objects.filter(pk__in=promoted).update(
+        stage=Stage.MQL, stage_changed_at=now, mql_at=now, updated_at=now
+    )
+    LeadEvent.objects.bulk_create(
+        [
+            LeadEvent(
+                lead_id=pk,
+                kind=LeadEvent.Kind.STAGE_CHANGE,
+                from_stage=stage,
+                to_stage=Stage.MQL,
+                actor_system=actor,
+                data=candidates[pk],
+                at=now,
+            )
+            for pk, stage in locked
+        ]
+    )
+    return promoted
+
+
+class IntakeScorer:
+    """Scores a lead intake is about to create, in memory (it has no activity yet),
+    so the score goes in with the lead's own INSERT/COPY — no second write."""
+
+    def __init__(self, version: ScoringModelVersion, now: datetime) -> None:
+        from leads.scoring.services import compiled_model
+
+        self.version = version
+        self.now = now
+        self.model = compiled_model(version)
+
+    @classmethod
+    def published(cls, *, now: datetime) -> IntakeScorer | None:
+        version = scoring_model_published()
+        return None if version is None else cls(version, now)
+
+    def fill(self, lead: dict[str, Any], account: dict[str, Any] | None) -> bool:
+        """Put the score columns into ``lead`` (a row of intake's insert); True when
+        the score alone makes it an MQL (intake then promotes it through
+        ``leads_rescore``)."""
+        account = account or {}
+        facts = {
+            "employees": account.get("employees"),
+            "annual_revenue": account.get("annual_revenue"),
+            "industry": account.get("industry"),
+            "region": account.get("region"),
+            "country": account.get("country"),
+            "company": account.get("name") or lead.get("company_name"),
+            "domain": account.get("domain"),
+            "seniority": lead.get("seniority"),
+            "title": lead.get("title"),
+            "source_channel": lead.get("source_channel"),
+            "campaign": lead.get("campaign"),
+            "source_system": lead.get("source_system"),
+            "language": lead.get("language"),
+            "do_not_contact": lead.get("do_not_contact"),
+        }
+        result = score_lead(lead=facts, activities=(), model=self.model, now=self.now)
+        lead["score_fit"] = result.fit_points
+        lead["score_grade"] = result.grade
+        lead["score_interest"] = result.interest_points
+        lead["score_total"] = result.total
+        lead["score_quadrant"] = result.quadrant
+        lead["score_breakdown"] = result.to_dict()
+        lead["score_model_id"] = self.version.pk
+        lead["scored_at"] = self.now
+        return result.is_mql
+
+
+def open_lead_ids() -> Any:
+    """The open leads (``OPEN_STAGES``), a queryset of ids."""
+    return Lead.objects.filter(stage__in=OPEN_STAGES).order_by().values_list("pk", flat=True)
+
+
+# -------------------------------------------------------------------------- the job
+
+
+def rescore_job_start(
+    *, version: ScoringModelVersion, user: Any, reason: str, enqueue: bool = True
+) -> Job:
+    """A re-score job of every open lead with ``version``; the Celery task is queued
+    when the caller's transaction commits (``enqueue=False``: the caller runs it,
+    e.g. the demo seed, with ``rescore_job_run``)."""
+    job = Job.objects.create(
+        kind=Job.Kind.RESCORE,
+        state=Job.State.PENDING,
+        created_by=user if getattr(user, "pk", None) else None,
+        params={
+            "version": version.pk,
+            "number": version.number,
+            "reason": reason,
+            "after_id": 0,
+        },
+    )
+    if enqueue:
+        transaction.on_commit(lambda: _enqueue(job.pk))
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from leads.tasks import rescore_leads
+
+    rescore_leads.delay(job_id)
+
+
+def rescore_job_run(
+    *, job_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | None = None
+) -> Job | None:
+    """Run (or resume) the re-score job ``job_id``; see the module docs.
+
+    A job whose version is no longer the published one when a chunk starts stops
+    there as done, with ``result["superseded"] = True`` (the newer publish started
+    its own job). ``now``: score as of this time (default: each chunk's own now)."""
+    job = Job.objects.filter(pk=job_id).first()
+    if job is None:  # deleted (or a message from another database): nothing to do
+        logger.warning("re-score job %s does not exist", job_id)
+        return None
+    if job.state in (Job.State.DONE, Job.State.FAILED):
+        return job
+    version = ScoringModelVersion.objects.filter(pk=job.params.get("version")).first()
+    if version is None:
+        return _finish(job, state=Job.State.FAILED, errors=["the model version is gone"])
+    if job.state == Job.State.PENDING or not job.total:
+        job.state = Job.State.RUNNING
+        job.started_at = job.started_at or timezone.now()
+        job.total = open_lead_ids().count()
+        job.save(update_fields=["state", "started_at", "total", "updated_at"])
+    totals = RescoreSummary(
+        scored=int(job.result.get("scored", 0)), changed=int(job.result.get("changed", 0))
+    )
+    became = int(job.result.get("became_mql", 0))
+    while True:
+        with transaction.atomic():
+            locked = Job.objects.select_for_update().get(pk=job.pk)
+            if locked.state != Job.State.RUNNING:
+                return locked
+            if version.status != ScoringModelVersion.Status.PUBLISHED:
+                version.refresh_from_db(fields=["status"])
+                if version.status != ScoringModelVersion.Status.PUBLISHED:
+                    locked.result = {**totals.to_dict(), "became_mql": became, "superseded": True}
+                    locked.save(update_fields=["result", "updated_at"])
+                    return _finish(locked, state=Job.State.DONE)
+            after = int(locked.params.get("after_id", 0))
+            ids = list(open_lead_ids().filter(pk__gt=after).order_by("pk")[:chunk_size])
+            if not ids:
+                locked.result = {**totals.to_dict(), "became_mql": became}
+                locked.save(update_fields=["result", "updated_at"])
+                return _finish(locked, state=Job.State.DONE)
+            chunk = leads_rescore(lead_ids=ids, version=version, now=now)
+            totals.add(chunk)
+            became += len(chunk.became_mql)
+            locked.params = {**locked.params, "after_id": ids[-1]}
+            locked.done += len(ids)
+            locked.total = max(locked.total, locked.done)  # leads opened since the count
+            locked.result = {**totals.to_dict(), "became_mql": became}
+            locked.save(update_fields=["params", "done", "total", "result", "updated_at"])
+
+
+def _finish(job: Job, *, state: str, errors: list[str] | None = None) -> Job:
+    job.state = state
+    job.finished_at = timezone.now()
+    if errors:
+        job.errors = [*job.errors, *errors]
+    job.save(update_fields=["state", "finished_at", "errors", "updated_at"])
+    logger.info("re-score job %s %s: %s", job.pk, state, job.result)
+    return job
+
+
+def rescore_nightly() -> Job | None:
+    """Re-score every open lead with the published model (decay moves scores with
+    time); None when nothing is published."""
+    version = scoring_model_published()
+    if version is None:
+        return None
+    with transaction.atomic():
+        job = Job.objects.create(
+            kind=Job.Kind.RESCORE,
+            state=Job.State.PENDING,
+            params={
+                "version": version.pk,
+                "number": version.number,
+                "reason": "nightly",
+                "after_id": 0,
+            },
+        )
+    return rescore_job_run(job_id=job.pk)
