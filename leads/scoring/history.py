@@ -24,11 +24,12 @@ what makes the count cheap (calibration is always "as of now").
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from datetime import datetime
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from django.db.models import Count, F, Q
+from django.db import connection
+from django.db.models import Count, F, FloatField, Func, Q
 
 from leads.models import Activity, Lead, LeadEvent, Stage
 from leads.scoring.engine import ActivityFact
@@ -135,36 +136,72 @@ def _outcomes(
     return sql_at, won_at, closed_at
 
 
+class _Epoch(Func):
+    """A timestamp as float seconds since 1970, on PostgreSQL.
+
+    Decoding timestamps from text is most of the time spent reading history
+    (Django reads psycopg's text protocol); a float8 and ``datetime.fromtimestamp``
+    cost about a third, and a float8 holds today's epoch to a fraction of a
+    microsecond, so the datetimes come back exact."""
+
+    template = "EXTRACT(EPOCH FROM %(expressions)s)::float8"
+    output_field = FloatField()
+
+
+def _from_epoch(value: float) -> datetime:
+    return datetime.fromtimestamp(value, UTC)
+
+
+def _same(value: datetime) -> datetime:
+    return value
+
+
+def _time_columns() -> tuple[Any, Any, Callable[[Any], datetime]]:
+    """(activity time column, event time column, to datetime) for this database."""
+    if connection.vendor == "postgresql":
+        return _Epoch("occurred_at"), _Epoch("at"), _from_epoch
+    return "occurred_at", "at", _same
+
+
 def history_leads(
     *, ends: Sequence[datetime], as_of: datetime, chunk_size: int = CHUNK_SIZE
 ) -> Iterator[list[HistoryLead]]:
     """The leads received in the window, ``chunk_size`` at a time (id order), with
     their activities before the window's end and outcomes as of ``as_of``."""
-    window_end = ends[-1]
+    start, window_end = month_start(ends[0]), ends[-1]
     leads = window_leads(ends=ends).order_by("id")
+    occurred, event_at, to_datetime = _time_columns()
     last_id = 0
     while True:
         rows = list(leads.filter(id__gt=last_id).values_list(*_LEAD_COLUMNS)[:chunk_size])
         if not rows:
             return
-        ids = [row[0] for row in rows]
-        last_id = ids[-1]
+        first_id, last_id = rows[0][0], rows[-1][0]
+        # The window's leads with ids in [first_id, last_id] are exactly this chunk:
+        # a range and a join instead of an IN list of 2,000 ids (cheaper to build,
+        # send and plan).
+        chunk_filter = {
+            "lead_id__gte": first_id,
+            "lead_id__lte": last_id,
+            "lead__received_at__gte": start,
+            "lead__received_at__lt": window_end,
+        }
         activities: dict[int, list[ActivityFact]] = {}
         for lead_id, kind, occurred_at in (
-            Activity.objects.filter(lead_id__in=ids, occurred_at__lt=window_end)
+            Activity.objects.filter(**chunk_filter, occurred_at__lt=window_end)
             .order_by("lead_id", "occurred_at", "id")
-            .values_list("lead_id", "type", "occurred_at")
+            .values_list("lead_id", "type", occurred)
         ):
-            activities.setdefault(lead_id, []).append(ActivityFact(kind, occurred_at))
+            activities.setdefault(lead_id, []).append(ActivityFact(kind, to_datetime(occurred_at)))
         events: dict[int, list[tuple[str, datetime]]] = {}
         for lead_id, to_stage, at in (
             LeadEvent.objects.filter(
-                lead_id__in=ids, kind=LeadEvent.Kind.STAGE_CHANGE, at__lte=as_of
+                **chunk_filter, kind=LeadEvent.Kind.STAGE_CHANGE, at__lte=as_of
             )
             .order_by("lead_id", "at", "id")
-            .values_list("lead_id", "to_stage", "at")
+            .values_list("lead_id", "to_stage", event_at)
         ):
-            events.setdefault(lead_id, []).append((to_stage, at))
+            events.setdefault(lead_id, []).append((to_stage, to_datetime(at)))
         chunk = []
         for row in rows:
             lead_id = row[0]
