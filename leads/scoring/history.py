@@ -47,6 +47,9 @@ CLOSED_STAGES = (
     Stage.CUSTOMER_SUCCESS.value,
 )
 CHUNK_SIZE = 2000
+# A chunk's activities and events are read by id range while the range holds at
+# most this many times the chunk's leads (see history_leads).
+RANGE_SLACK = 4
 
 _LEAD_COLUMNS = (
     "id",
@@ -168,7 +171,7 @@ def history_leads(
 ) -> Iterator[list[HistoryLead]]:
     """The leads received in the window, ``chunk_size`` at a time (id order), with
     their activities before the window's end and outcomes as of ``as_of``."""
-    start, window_end = month_start(ends[0]), ends[-1]
+    window_end = ends[-1]
     leads = window_leads(ends=ends).order_by("id")
     occurred, event_at, to_datetime = _time_columns()
     last_id = 0
@@ -177,40 +180,41 @@ def history_leads(
         if not rows:
             return
         first_id, last_id = rows[0][0], rows[-1][0]
-        # The window's leads with ids in [first_id, last_id] are exactly this chunk:
-        # a range and a join instead of an IN list of 2,000 ids (cheaper to build,
-        # send and plan).
-        chunk_filter = {
-            "lead_id__gte": first_id,
-            "lead_id__lte": last_id,
-            "lead__received_at__gte": start,
-            "lead__received_at__lt": window_end,
-        }
-        activities: dict[int, list[ActivityFact]] = {}
+        activities: dict[int, list[ActivityFact]] = {row[0]: [] for row in rows}
+        events: dict[int, list[tuple[str, datetime]]] = {row[0]: [] for row in rows}
+        # Select the chunk's rows by the id range when the window's leads are most of
+        # it (ids grow with time, so usually): two index range scans, and the rows of
+        # other leads in the range are skipped here. Otherwise by the ids themselves.
+        # (A join to the lead's received_at made PostgreSQL scan every lead.)
+        if last_id - first_id < RANGE_SLACK * len(rows):
+            by_chunk: dict[str, Any] = {"lead_id__gte": first_id, "lead_id__lte": last_id}
+        else:
+            by_chunk = {"lead_id__in": list(activities)}
         for lead_id, kind, occurred_at in (
-            Activity.objects.filter(**chunk_filter, occurred_at__lt=window_end)
+            Activity.objects.filter(**by_chunk, occurred_at__lt=window_end)
             .order_by("lead_id", "occurred_at", "id")
             .values_list("lead_id", "type", occurred)
         ):
-            activities.setdefault(lead_id, []).append(ActivityFact(kind, to_datetime(occurred_at)))
-        events: dict[int, list[tuple[str, datetime]]] = {}
+            facts = activities.get(lead_id)
+            if facts is not None:
+                facts.append(ActivityFact(kind, to_datetime(occurred_at)))
         for lead_id, to_stage, at in (
-            LeadEvent.objects.filter(
-                **chunk_filter, kind=LeadEvent.Kind.STAGE_CHANGE, at__lte=as_of
-            )
+            LeadEvent.objects.filter(**by_chunk, kind=LeadEvent.Kind.STAGE_CHANGE, at__lte=as_of)
             .order_by("lead_id", "at", "id")
             .values_list("lead_id", "to_stage", event_at)
         ):
-            events.setdefault(lead_id, []).append((to_stage, to_datetime(at)))
+            stages = events.get(lead_id)
+            if stages is not None:
+                stages.append((to_stage, to_datetime(at)))
         chunk = []
         for row in rows:
             lead_id = row[0]
-            sql_at, won_at, closed_at = _outcomes(events.get(lead_id, ()))
+            sql_at, won_at, closed_at = _outcomes(events[lead_id])
             chunk.append(
                 HistoryLead(
                     id=lead_id,
                     facts=_facts(row),
-                    activities=activities.get(lead_id, ()),
+                    activities=activities[lead_id],
                     received_at=row[1],
                     sql_at=sql_at,
                     won_at=won_at,

@@ -176,3 +176,19 @@ def test_calibration_counts_closed_leads_and_what_they_did_before_closing(
 
     assert (closed, won, synthetic) == (3, 1, True)
     assert counts == {"demo_request": (1, 1), "web_visit": (3, 1)}
+
+
+@pytest.mark.parametrize("outsiders", [1, 12])  # by id range / by the ids themselves
+def test_leads_outside_the_window_between_the_chunks_leads_are_skipped(outsiders):
+    first = make_lead(sh(5, 1), acts=[("demo_request", sh(5, 2))], path=[("mql", sh(5, 2))])
+    for n in range(outsiders):
+        make_lead(sh(2, 1 + n), acts=[("webinar", sh(5, 3))], path=[("lost", sh(5, 4))])
+    last = make_lead(sh(5, 5), acts=[("web_visit", sh(5, 6))])
+
+    chunks = list(history_leads(ends=ENDS, as_of=AS_OF, chunk_size=2))
+
+    assert [[h.id for h in chunk] for chunk in chunks] == [[first.pk, last.pk]]
+    by_id = {h.id: h for h in chunks[0]}
+    assert list(by_id[first.pk].activities) == [ActivityFact("demo_request", sh(5, 2))]
+    assert list(by_id[last.pk].activities) == [ActivityFact("web_visit", sh(5, 6))]
+    assert (by_id[first.pk].closed_at, by_id[last.pk].closed_at) == (None, None)
