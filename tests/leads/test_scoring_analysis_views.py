@@ -267,7 +267,13 @@ def test_calibration_bad_months_is_400(client, versions, marketer):
     assert 'class="field-error"' in response.content.decode()
 
 
-def test_the_pages_speak_chinese(client, versions, marketer):
+@pytest.fixture
+def restore_language():
+    yield
+    translation.deactivate()  # LocaleMiddleware leaves the request's language active
+
+
+def test_the_pages_speak_chinese(client, versions, marketer, restore_language):
     closed_leads(30)
     client.force_login(marketer)
     client.cookies["django_language"] = "zh-hans"
