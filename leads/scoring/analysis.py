@@ -11,7 +11,9 @@ reusing one when it can:
 - its key is (model id + updated_at + a digest of its definition, the same for
   the baseline, months, the window's last month end): editing either model, a
   new month or another window is another key;
-- a pending or running job with the key is returned as is (no second job);
+- a pending or running job with the key is returned as is (no second job),
+  unless it has not moved for ``STALLED_AFTER`` (30 min: its worker died and the
+  message is gone; a running job records progress every chunk of leads);
 - a finished one is reused while it is fresh: finished less than
   ``EVALUATION_FRESH_FOR`` (24 h) ago — outcomes move every day, so a day-old
   answer is recomputed;
@@ -20,8 +22,9 @@ reusing one when it can:
 Concurrent requests for the same model are serialised on the model's row, so
 they share one job.
 
-The job's ``result`` holds the evaluation (see ``evaluation_payload``); its
-progress (``done`` / ``total``) counts the leads of the window read so far.
+The job's ``result`` holds ``Evaluation.result()`` plus the two versions and the
+months (the API's ``EvaluationOut`` documents it); its progress (``done`` /
+``total``) counts the leads of the window read so far.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ logger = logging.getLogger(__name__)
 
 EVALUATION_FRESH_FOR = timedelta(hours=24)
 FAILED_SHOWN_FOR = timedelta(minutes=10)
+STALLED_AFTER = timedelta(minutes=30)
 OPEN_STATES = (Job.State.PENDING, Job.State.RUNNING)
 
 
@@ -171,7 +175,7 @@ def evaluation_get_or_start(
             "-created_at", "-id"
         )
         for position, job in enumerate(jobs):
-            if job.state in OPEN_STATES:
+            if job.state in OPEN_STATES and job.updated_at >= now - STALLED_AFTER:
                 return job
             if (
                 job.state == Job.State.DONE

@@ -146,6 +146,16 @@ def test_other_parameters_or_an_edited_model_start_another_job(versions, markete
     assert len({job.pk, six.pk, other_way.pk, after_edit.pk}) == 4
 
 
+def test_a_job_that_stopped_moving_is_replaced(versions, marketer, frozen):
+    _published, draft = versions
+    job = evaluation_get_or_start(version=draft, months=3, user=marketer)
+
+    frozen.shift(timedelta(minutes=29))
+    assert evaluation_get_or_start(version=draft, months=3, user=marketer).pk == job.pk
+    frozen.shift(timedelta(minutes=2))  # 31 minutes without progress: its worker is gone
+    assert evaluation_get_or_start(version=draft, months=3, user=marketer).pk != job.pk
+
+
 def test_a_failed_job_is_not_reused(versions, marketer):
     _published, draft = versions
     job = evaluation_get_or_start(version=draft, months=3, user=marketer)
