@@ -67,7 +67,6 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
     html = running.content.decode()
     assert "data-progress" in html
     assert reverse("leads:job_progress", args=[job.pk]) in html  # the generic progress bar
-    assert "3 leads to score as of each month end." in html
     assert "data-chart" not in html
     # The progress JSON is the generic one; an SDR may follow an evaluation job.
     progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
