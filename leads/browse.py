@@ -15,7 +15,8 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Lead, SourceChannel, Stage
+from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
+from leads.scoring.engine import GRADES
 from leads.selectors import leads_visible_to
 
 # Leads from ``manage.py seed_demo`` carry this source system; pages that show
@@ -54,6 +55,21 @@ class LeadFilterForm(forms.Form):
     received_to = forms.DateField(
         label=_("Received to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
+    grade = forms.ChoiceField(
+        label=_("Grade"),
+        required=False,
+        choices=[("", _("All grades")), *((g, g) for g in GRADES)],
+    )
+    quadrant = forms.ChoiceField(
+        label=_("Quadrant"),
+        required=False,
+        choices=[("", _("All quadrants")), *ScoreQuadrant.choices],
+    )
+    mql = forms.ChoiceField(
+        label=_("MQL"),
+        required=False,
+        choices=[("", _("MQL or not")), ("yes", _("MQLs only")), ("no", _("Not MQLs"))],
+    )
 
     def clean(self):
         cleaned = super().clean()
@@ -71,6 +87,9 @@ class LeadFilters:
     campaign: str = ""
     received_from: dt.date | None = None
     received_to: dt.date | None = None
+    grade: str = ""
+    quadrant: str = ""
+    mql: str = ""  # "yes" (mql_at set), "no", or "" (both)
 
     @classmethod
     def from_form(cls, form: LeadFilterForm) -> LeadFilters:
@@ -83,6 +102,9 @@ class LeadFilters:
             campaign=(data.get("campaign") or "").strip(),
             received_from=data.get("received_from"),
             received_to=data.get("received_to"),
+            grade=data.get("grade") or "",
+            quadrant=data.get("quadrant") or "",
+            mql=data.get("mql") or "",
         )
 
 
@@ -105,6 +127,12 @@ def lead_list(*, viewer: AbstractBaseUser, filters: LeadFilters) -> QuerySet[Lea
     if filters.received_to:
         next_day = filters.received_to + dt.timedelta(days=1)
         leads = leads.filter(received_at__lt=_start_of_day(next_day))
+    if filters.grade:
+        leads = leads.filter(score_grade=filters.grade)
+    if filters.quadrant:
+        leads = leads.filter(score_quadrant=filters.quadrant)
+    if filters.mql:
+        leads = leads.filter(mql_at__isnull=filters.mql != "yes")
     if filters.q:
         term = filters.q
         leads = leads.filter(

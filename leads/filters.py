@@ -1,4 +1,5 @@
-"""Filters of the lead list (API and pages): stage, owner, source, campaign, received range, q."""
+"""Filters of the lead list (API): stage, owner, source, campaign, received range, q,
+score grade, quadrant and MQL. (The HTML list has the same filters in ``leads.browse``.)"""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from leads import normalize
-from leads.models import Lead, SourceChannel, Stage
+from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
+from leads.scoring.engine import GRADES
 
 
 class LeadFilter(django_filters.FilterSet):
@@ -37,10 +39,39 @@ class LeadFilter(django_filters.FilterSet):
     q = django_filters.CharFilter(
         method="search", help_text=_("Text in the name, email, phone or company name.")
     )
+    grade = django_filters.MultipleChoiceFilter(
+        field_name="score_grade",
+        choices=[(g, g) for g in GRADES],
+        help_text=_("Fit grade A–D of the rule score (repeat the parameter for several)."),
+    )
+    quadrant = django_filters.MultipleChoiceFilter(
+        field_name="score_quadrant",
+        choices=ScoreQuadrant.choices,
+        help_text=_("Score quadrant (repeat the parameter for several)."),
+    )
+    mql = django_filters.ChoiceFilter(
+        choices=[("true", "true"), ("false", "false")],
+        method="filter_mql",
+        help_text=_("true: leads that became MQLs (they have an MQL date); false: the others."),
+    )
 
     class Meta:
         model = Lead
-        fields = ["stage", "owner", "source", "campaign", "created_after", "created_before", "q"]
+        fields = [
+            "stage",
+            "owner",
+            "source",
+            "campaign",
+            "created_after",
+            "created_before",
+            "q",
+            "grade",
+            "quadrant",
+            "mql",
+        ]
+
+    def filter_mql(self, queryset, name, value):
+        return queryset.filter(mql_at__isnull=value != "true")
 
     def search(self, queryset, name, value):
         text = normalize.clean_text(value)

@@ -31,6 +31,9 @@ ROLES = {
 INTAKE_ROLES = (MARKETING, ADMIN, INTEGRATION)
 # Who may read every lead.
 READ_ALL_ROLES = (MARKETING, DIRECTOR, ADMIN, INTEGRATION)
+# Scoring models: every role reads them; only marketing managers and admins change them.
+SCORING_READ_ROLES = tuple(ROLES)
+SCORING_CHANGE_ROLES = (MARKETING, ADMIN)
 
 
 def user_roles(user) -> frozenset[str]:

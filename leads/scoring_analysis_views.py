@@ -243,7 +243,6 @@ def scoring_evaluation(request, pk: int):
     context: dict[str, Any] = {
         "version": version,
         "form": form,
-        "model_url": _url_or_none("leads:scoring_model", version.pk),
         "can_change": _may_change_models(request.user),
     }
     status = 200

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from leads import import_views, job_views, scoring_analysis_views, token_views, views
+from leads import (
+    import_views,
+    job_views,
+    scoring_analysis_views,
+    scoring_views,
+    token_views,
+    views,
+)
 
 app_name = "leads"
 
@@ -14,6 +21,24 @@ urlpatterns = [
     path("import/<int:pk>/run/", import_views.import_run, name="import_run"),
     path("import/<int:pk>/progress/", import_views.import_progress, name="import_progress"),
     path("import/<int:pk>/report.csv", import_views.import_report, name="import_report"),
+    path("scoring/", scoring_views.scoring_models, name="scoring_models"),
+    path("scoring/new/", scoring_views.scoring_new, name="scoring_new"),
+    path("scoring/compare/", scoring_views.scoring_compare, name="scoring_compare"),
+    path("scoring/models/<int:pk>/", scoring_views.scoring_model, name="scoring_model"),
+    path("scoring/models/<int:pk>/icp/", scoring_views.scoring_icp, name="scoring_icp"),
+    path("scoring/models/<int:pk>/diff/", scoring_views.scoring_diff, name="scoring_diff"),
+    path("scoring/models/<int:pk>/copy/", scoring_views.scoring_copy, name="scoring_copy"),
+    path("scoring/models/<int:pk>/publish/", scoring_views.scoring_publish, name="scoring_publish"),
+    path(
+        "scoring/models/<int:pk>/evaluation/",
+        scoring_analysis_views.scoring_evaluation,
+        name="scoring_evaluation",
+    ),
+    path(
+        "scoring/calibration/",
+        scoring_analysis_views.scoring_calibration,
+        name="scoring_calibration",
+    ),
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
@@ -26,15 +51,5 @@ urlpatterns = [
         "settings/tokens/<int:user_id>/revoke/",
         token_views.integration_token_revoke,
         name="integration_token_revoke",
-    ),
-    path(
-        "scoring/models/<int:pk>/evaluation/",
-        scoring_analysis_views.scoring_evaluation,
-        name="scoring_evaluation",
-    ),
-    path(
-        "scoring/calibration/",
-        scoring_analysis_views.scoring_calibration,
-        name="scoring_calibration",
     ),
 ]

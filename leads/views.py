@@ -86,7 +86,8 @@ def lead_list(request):
 @login_required
 def lead_detail(request, pk: int):
     lead = get_object_or_404(
-        leads_visible_to(viewer=request.user).select_related("account", "owner"), pk=pk
+        leads_visible_to(viewer=request.user).select_related("account", "owner", "score_model"),
+        pk=pk,
     )
     return render(
         request,

@@ -175,6 +175,15 @@ class LeadOut(serializers.ModelSerializer):
             "consent_source",
             "consent_at",
             "updated_at",
+            # the score (the breakdown: GET /api/v1/leads/{id}/score/)
+            "score_grade",
+            "score_quadrant",
+            "score_fit",
+            "score_interest",
+            "score_total",
+            "scored_at",
+            "mql_at",
+            "win_probability",
         ]
 
 

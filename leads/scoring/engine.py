@@ -382,11 +382,11 @@ def validate_model(
         err("threshold", None, "min_interest", "missing", "min_interest is required")
     elif not _is_number(t.min_interest) or float(t.min_interest) < 0:
         err("threshold", None, "min_interest", "out_of_range", "min_interest must be >= 0")
-    if t.mode == "total":
-        if t.min_total is None:
-            err("threshold", None, "min_total", "missing", "mode total needs min_total")
-        elif not _is_number(t.min_total) or float(t.min_total) < 0:
-            err("threshold", None, "min_total", "out_of_range", "min_total must be >= 0")
+    if t.mode == "total" and t.min_total is None:
+        err("threshold", None, "min_total", "missing", "mode total needs min_total")
+    elif t.min_total is not None and (not _is_number(t.min_total) or float(t.min_total) < 0):
+        # checked in every mode: the compiled model reads it whatever the mode
+        err("threshold", None, "min_total", "out_of_range", "min_total must be >= 0")
     return errors
 
 

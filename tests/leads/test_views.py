@@ -75,23 +75,27 @@ def nav_names(response) -> list[str]:
 @pytest.mark.parametrize(
     ("user_fixture", "expected"),
     [
-        ("marketer", ["home", "leads:lead_list", "leads:import_start", "swagger-ui"]),
-        ("sdr", ["home", "leads:lead_list"]),
-        ("ae", ["home", "leads:lead_list"]),
-        ("sales_manager", ["home", "leads:lead_list"]),
-        ("director", ["home", "leads:lead_list", "swagger-ui"]),
+        (
+            "marketer",
+            ["home", "leads:lead_list", "leads:scoring_models", "leads:import_start", "swagger-ui"],
+        ),
+        ("sdr", ["home", "leads:lead_list", "leads:scoring_models"]),
+        ("ae", ["home", "leads:lead_list", "leads:scoring_models"]),
+        ("sales_manager", ["home", "leads:lead_list", "leads:scoring_models"]),
+        ("director", ["home", "leads:lead_list", "leads:scoring_models", "swagger-ui"]),
         (
             "admin_user",
             [
                 "home",
                 "leads:lead_list",
+                "leads:scoring_models",
                 "leads:import_start",
                 "leads:integration_tokens",
                 "swagger-ui",
                 "admin",
             ],
         ),
-        ("integration", ["home", "leads:lead_list", "swagger-ui"]),
+        ("integration", ["home", "leads:lead_list", "leads:scoring_models", "swagger-ui"]),
         ("outsider", ["home"]),
     ],
 )

@@ -235,3 +235,13 @@ def test_unscored_lead(api_as, marketer, db):
     assert body["scored"] is False
     assert body["explanation"] == []
     assert body["model_version"] is None
+
+
+def test_lead_list_carries_the_score(api_as, marketer, published):
+    account = AccountFactory(employees=500, industry="Software", country="US")
+    lead = LeadFactory(account=account, seniority="vp")
+    leads_rescore(lead_ids=[lead.pk])
+    [row] = api_as(marketer).get("/api/v1/leads/?grade=A").json()["results"]
+    assert (row["id"], row["score_grade"], row["score_quadrant"]) == (lead.pk, "A", "nurture")
+    assert row["score_total"] == row["score_fit"] + row["score_interest"]
+    assert row["mql_at"] is None

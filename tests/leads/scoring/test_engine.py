@@ -535,3 +535,12 @@ def test_default_model_is_valid_and_follows_the_seed():
         ("group:size",),
         False,
     )
+
+
+def test_min_total_is_checked_in_every_mode():
+    model = default_model(1)
+    bad = ScoringModel.from_dict(
+        {**model.to_dict(), "threshold": {**model.threshold.to_dict(), "min_total": "lots"}}
+    )
+    [error] = validate_model(bad)
+    assert (error.section, error.field, error.code) == ("threshold", "min_total", "out_of_range")
