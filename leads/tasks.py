@@ -36,3 +36,11 @@ def rescore_open_leads_nightly() -> None:
     from leads.scoring.rescore import rescore_nightly
 
     rescore_nightly()
+
+
+@shared_task(name="leads.tasks.scoring_evaluation", ignore_result=True, acks_late=True)
+def scoring_evaluation(job_id: int) -> None:
+    """Evaluate a scoring model against history (job ``job_id``); see leads.scoring.analysis."""
+    from leads.scoring.analysis import evaluation_job_run
+
+    evaluation_job_run(job_id=job_id)
