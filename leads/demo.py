@@ -801,6 +801,10 @@ class _Batch:
     events: list[tuple]
 
 
+INTENT_TYPES = ("demo_request", "pricing_page", "pricing_page", "trial_signup", "webinar")
+INTENT_BY_OUTCOME = {"won": 0.35, "opportunity": 0.25, "sql": 0.2, "lost": 0.1}
+
+
 class _Story:
     """One lead's event log, written as it happens; time only moves forward."""
 
@@ -1317,8 +1321,12 @@ class _Generator:
         span = max(0.0, (end - begin).total_seconds())
         times = sorted(begin + timedelta(seconds=rng.random() * span) for _ in range(count))
         engagement = self.engagement[region]
+        # Buying intent shows in behaviour: leads that went on to win (or got far)
+        # requested demos and read pricing more often — the signal the calibration
+        # and the predictive score are meant to find.
+        intent = INTENT_BY_OUTCOME.get(story.stage, 0.0)
         for at in times:
-            kind = self.pick(engagement)
+            kind = rng.choice(INTENT_TYPES) if rng.random() < intent else self.pick(engagement)
             rows.append((lead_id, kind, self._properties(kind, channel), "demo", at, at))
 
     def _properties(self, kind: str, channel: str) -> dict:

@@ -38,6 +38,14 @@ def rescore_open_leads_nightly() -> None:
     rescore_nightly()
 
 
+@shared_task(name="leads.tasks.scoring_evaluation", ignore_result=True, acks_late=True)
+def scoring_evaluation(job_id: int) -> None:
+    """Evaluate a scoring model against history (job ``job_id``); see leads.scoring.analysis."""
+    from leads.scoring.analysis import evaluation_job_run
+
+    evaluation_job_run(job_id=job_id)
+
+
 @shared_task(name="leads.tasks.predictive_refresh", ignore_result=True, acks_late=True)
 def predictive_refresh(job_id: int | None = None) -> None:
     """Retrain the predictive score and re-predict every open lead (job ``job_id``;

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from leads import import_views, job_views, predictive_views, scoring_views, token_views, views
+from leads import (
+    import_views,
+    job_views,
+    predictive_views,
+    scoring_analysis_views,
+    scoring_views,
+    token_views,
+    views,
+)
 
 app_name = "leads"
 
@@ -22,6 +30,16 @@ urlpatterns = [
     path("scoring/models/<int:pk>/diff/", scoring_views.scoring_diff, name="scoring_diff"),
     path("scoring/models/<int:pk>/copy/", scoring_views.scoring_copy, name="scoring_copy"),
     path("scoring/models/<int:pk>/publish/", scoring_views.scoring_publish, name="scoring_publish"),
+    path(
+        "scoring/models/<int:pk>/evaluation/",
+        scoring_analysis_views.scoring_evaluation,
+        name="scoring_evaluation",
+    ),
+    path(
+        "scoring/calibration/",
+        scoring_analysis_views.scoring_calibration,
+        name="scoring_calibration",
+    ),
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
     path("scoring/predictive/", predictive_views.scoring_predictive, name="scoring_predictive"),

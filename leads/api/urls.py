@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import predictive, scoring, views
+from leads.api import predictive, scoring, scoring_analysis, views
 
 app_name = "api"
 
@@ -17,6 +17,21 @@ urlpatterns = [
         "scoring/models/<int:pk>/publish/",
         scoring.ScoringModelPublish.as_view(),
         name="scoring_model_publish",
+    ),
+    path(
+        "scoring/models/<int:pk>/evaluation/",
+        scoring_analysis.ScoringEvaluation.as_view(),
+        name="scoring_evaluation",
+    ),
+    path(
+        "scoring/calibration/",
+        scoring_analysis.ScoringCalibration.as_view(),
+        name="scoring_calibration",
+    ),
+    path(
+        "scoring/calibration/draft/",
+        scoring_analysis.ScoringCalibrationDraft.as_view(),
+        name="scoring_calibration_draft",
     ),
     path(
         "scoring/predictive/",

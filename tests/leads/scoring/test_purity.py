@@ -11,7 +11,8 @@ def test_scoring_modules_import_without_django():
     code = (
         "import sys\n"
         "assert 'django' not in sys.modules\n"
-        "import leads.scoring.engine, leads.scoring.predictive, leads.scoring.diff, bench.scoring\n"
+        "import leads.scoring.engine, leads.scoring.predictive, leads.scoring.diff\n"
+        "import leads.scoring.evaluation, bench.scoring\n"
         "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(','.join(loaded) or 'none')\n"
     )

@@ -1,0 +1,306 @@
+"""The evaluation and calibration pages (leads.scoring_analysis_views)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import time_machine
+from django.urls import NoReverseMatch, reverse
+from django.utils import translation
+
+from leads.models import Job, ScoringModelVersion
+from leads.scoring.analysis import evaluation_job_run
+from leads.scoring_analysis_views import _axis
+from tests.leads.scoring.history_data import NOW, make_lead, models, sh, small_history
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def frozen():
+    with time_machine.travel(NOW, tick=False):
+        yield
+
+
+@pytest.fixture
+def versions(marketer):
+    return models(user=marketer)
+
+
+def evaluation_url(version, query=""):
+    return reverse("leads:scoring_evaluation", args=[version.pk]) + query
+
+
+def bars(html: str) -> dict[tuple[str, str], int]:
+    found = re.findall(
+        r'data-bar data-model="(\w+)" data-month="([\d-]+)" data-value="(\d+)"', html
+    )
+    return {(model, month): int(value) for model, month, value in found}
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        lambda: reverse("leads:scoring_evaluation", args=[1]),
+        lambda: reverse("leads:scoring_calibration"),
+    ],
+)
+def test_the_pages_require_login(client, path):
+    response = client.get(path())
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("login"))
+
+
+def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions, marketer, sdr):
+    _published, draft = versions
+    small_history()
+    client.force_login(sdr)  # everyone logged in may read
+
+    running = client.get(evaluation_url(draft, "?months=3"))
+
+    assert running.status_code == 200
+    job = Job.objects.get(kind="evaluation")
+    html = running.content.decode()
+    assert "data-progress" in html
+    assert reverse("leads:job_progress", args=[job.pk]) in html  # the generic progress bar
+    assert "data-chart" not in html
+    # The progress JSON is the generic one; an SDR may follow an evaluation job.
+    progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
+    assert (progress["state"], progress["total"], progress["finished"]) == ("pending", 3, False)
+
+    evaluation_job_run(job_id=job.pk)
+    progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
+    assert (progress["state"], progress["percent"], progress["finished"]) == ("done", 100, True)
+    done = client.get(evaluation_url(draft, "?months=3"))
+
+    html = done.content.decode()
+    assert done.status_code == 200
+    assert "data-progress-url" not in html
+    assert bars(html) == {
+        ("model", "2026-04"): 1,
+        ("against", "2026-04"): 1,
+        ("model", "2026-05"): 1,
+        ("against", "2026-05"): 0,
+        ("model", "2026-06"): 1,
+        ("against", "2026-06"): 1,
+    }
+    assert 'data-chart="rates"' in html
+    assert 'data-point="model-precision" data-month="2026-04" data-value="100.0"' in html
+    assert 'data-point="model-precision" data-month="2026-05" data-value="0.0"' in html
+    assert re.search(r'<span class="kpi-value" data-kpi="precision">50.0 %</span>', html)
+    assert re.search(r'<span class="kpi-value" data-kpi="precision">100.0 %</span>', html)
+    assert html.count('<tr data-month="') == 3
+    assert "Synthetic demo data" not in html
+    assert Job.objects.filter(kind="evaluation").count() == 1  # the finished job was reused
+
+
+def test_the_evaluation_page_labels_synthetic_data(client, versions, marketer):
+    _published, draft = versions
+    small_history(source_system="demo")
+    client.force_login(marketer)
+    client.get(evaluation_url(draft, "?months=3"))
+    evaluation_job_run(job_id=Job.objects.get(kind="evaluation").pk)
+
+    html = client.get(evaluation_url(draft, "?months=3")).content.decode()
+
+    assert "data-demo-badge" in html
+
+
+def test_the_against_selector_offers_the_other_versions(client, versions, marketer):
+    published, draft = versions
+    client.force_login(marketer)
+
+    response = client.get(evaluation_url(published, f"?months=3&against={draft.pk}"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    select = re.search(r'<select name="against".*?</select>', html, re.S).group(0)
+    assert f'<option value="{draft.pk}" selected>v2 Looser (Draft)</option>' in select
+    assert f'<option value="{published.pk}"' not in select  # not itself
+    job = Job.objects.get(kind="evaluation")
+    assert (job.params["model"], job.params["against"]) == (published.pk, draft.pk)
+
+
+def test_the_published_model_asks_what_to_compare_with(client, versions, marketer):
+    published, _draft = versions
+    client.force_login(marketer)
+
+    response = client.get(evaluation_url(published))
+
+    assert response.status_code == 200
+    assert "choose another version to compare it with" in response.content.decode()
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
+@pytest.mark.parametrize("query", ["?months=0", "?months=25", "?months=x", "?against=999"])
+def test_bad_parameters_are_400(client, versions, marketer, query):
+    client.force_login(marketer)
+
+    response = client.get(evaluation_url(versions[1], query))
+
+    assert response.status_code == 400
+    assert 'class="field-error"' in response.content.decode()
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
+def test_an_unknown_version_is_404(client, marketer):
+    client.force_login(marketer)
+    assert client.get(reverse("leads:scoring_evaluation", args=[4242])).status_code == 404
+
+
+def test_a_failed_evaluation_is_shown_until_the_user_retries(client, versions, marketer):
+    _published, draft = versions
+    client.force_login(marketer)
+    client.get(evaluation_url(draft, "?months=3"))
+    job = Job.objects.get(kind="evaluation")
+    Job.objects.filter(pk=job.pk).update(
+        state=Job.State.FAILED, result={"message": "disk full"}, finished_at=NOW
+    )
+
+    # The page reloads when its job ends: a failure is shown, not restarted.
+    shown = client.get(evaluation_url(draft, "?months=3")).content.decode()
+
+    assert 'data-job-state="failed"' in shown
+    assert "disk full" in shown
+    assert Job.objects.filter(kind="evaluation").count() == 1
+    retry = re.search(r'href="\?([^"]*)" data-retry', shown).group(1).replace("&amp;", "&")
+    assert f"retry={job.pk}" in retry
+
+    again = client.get(evaluation_url(draft, f"?{retry}")).content.decode()
+
+    assert Job.objects.filter(kind="evaluation").count() == 2
+    assert 'data-job-state="pending"' in again
+    # Once the retry fails as well, reloading the retry URL shows that failure.
+    Job.objects.filter(kind="evaluation").exclude(pk=job.pk).update(
+        state=Job.State.FAILED, finished_at=NOW
+    )
+    client.get(evaluation_url(draft, f"?{retry}"))
+    assert Job.objects.filter(kind="evaluation").count() == 2
+
+
+# ----------------------------------------------------------------- calibration
+
+
+def closed_leads(count: int = 1):
+    """``count`` won leads (demo request + web visit) and as many lost (web visit)."""
+    for n in range(count):
+        make_lead(
+            sh(3, 1 + n % 20),
+            path=[("mql", sh(3, 2)), ("sal", sh(3, 3)), ("sql", sh(3, 5)), ("won", sh(5, 1))],
+            acts=[("demo_request", sh(3, 1)), ("web_visit", sh(3, 1, 13))],
+        )
+        make_lead(
+            sh(3, 4),
+            path=[("mql", sh(3, 5)), ("disqualified", sh(3, 20))],
+            acts=[("web_visit", sh(3, 4))],
+        )
+
+
+def test_the_calibration_table_is_for_everyone_the_button_for_marketing(
+    client, versions, sdr, marketer, django_assert_max_num_queries
+):
+    closed_leads(30)
+    client.force_login(sdr)
+
+    with django_assert_max_num_queries(8):
+        response = client.get(reverse("leads:scoring_calibration"))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    row = re.search(r'<tr data-type="demo_request".*?</tr>', html, re.S).group(0)
+    assert ">30<" in row  # leads that did it, won
+    assert "100.0 %" in row and "1.50×" in row  # noqa: PT018
+    assert 'data-suggested="50.0"' in row
+    web = re.search(r'<tr data-type="web_visit".*?</tr>', html, re.S).group(0)
+    assert ">60<" in web
+    assert 'data-suggested="25.0"' in web
+    assert "data-create-draft" not in html
+
+    client.force_login(marketer)
+    assert "data-create-draft" in client.get(reverse("leads:scoring_calibration")).content.decode()
+
+
+def test_create_draft_from_the_suggestion(client, versions, marketer):
+    closed_leads(30)
+    client.force_login(marketer)
+
+    response = client.post(reverse("leads:scoring_calibration"), {"months": 12}, follow=True)
+
+    draft = ScoringModelVersion.objects.get(number=3)
+    assert draft.status == "draft"
+    rules = {r["activity_type"]: r["points"] for r in draft.definition["interest_rules"]}
+    assert (rules["demo_request"], rules["web_visit"]) == (50.0, 25.0)
+    try:  # the model page, once it exists; until then back to the calibration
+        expected = reverse("leads:scoring_model", args=[draft.pk])
+    except NoReverseMatch:
+        expected = reverse("leads:scoring_calibration") + "?months=12"
+    assert response.redirect_chain[0][0] == expected
+    assert "Draft v3 created from the suggestion" in response.content.decode()
+
+
+@pytest.mark.parametrize("who", ["sdr", "director", "ae"])
+def test_others_cannot_create_a_draft(client, versions, who, request):
+    closed_leads(30)
+    client.force_login(request.getfixturevalue(who))
+
+    response = client.post(reverse("leads:scoring_calibration"), {"months": 12})
+
+    assert response.status_code == 403
+    assert ScoringModelVersion.objects.count() == 2
+
+
+def test_a_draft_without_a_suggestion_says_why(client, versions, marketer):
+    closed_leads(2)  # fewer than 30 leads per type
+    client.force_login(marketer)
+
+    response = client.post(reverse("leads:scoring_calibration"), {"months": 12}, follow=True)
+
+    assert "No suggestion" in response.content.decode()
+    assert ScoringModelVersion.objects.count() == 2
+
+
+def test_calibration_bad_months_is_400(client, versions, marketer):
+    client.force_login(marketer)
+    response = client.get(reverse("leads:scoring_calibration") + "?months=99")
+    assert response.status_code == 400
+    assert 'class="field-error"' in response.content.decode()
+
+
+@pytest.fixture
+def restore_language():
+    yield
+    translation.deactivate()  # LocaleMiddleware leaves the request's language active
+
+
+def test_the_pages_speak_chinese(client, versions, marketer, restore_language):
+    closed_leads(30)
+    client.force_login(marketer)
+    client.cookies["django_language"] = "zh-hans"
+
+    calibration = client.get(reverse("leads:scoring_calibration")).content.decode()
+    evaluation = client.get(evaluation_url(versions[1], "?months=3")).content.decode()
+
+    with translation.override("zh-hans"):
+        assert translation.gettext("Closed-loop calibration") != "Closed-loop calibration"
+        assert translation.gettext("Closed-loop calibration") in calibration
+        assert translation.gettext("Create draft from this suggestion") in calibration
+        assert translation.gettext("Months of history") in evaluation
+
+
+@pytest.mark.parametrize(
+    ("largest", "top", "ticks"),
+    [
+        (0, 1, [0, 1]),
+        (1, 1, [0, 1]),
+        (3, 3, [0, 1, 2, 3]),
+        (7, 8, [0, 2, 4, 6, 8]),
+        (326, 400, [0, 100, 200, 300, 400]),
+        (1234, 1500, [0, 500, 1000, 1500]),
+    ],
+)
+def test_the_mql_axis_has_whole_round_ticks(largest, top, ticks):
+    assert _axis(largest) == (top, ticks)
