@@ -44,3 +44,15 @@ def scoring_evaluation(job_id: int) -> None:
     from leads.scoring.analysis import evaluation_job_run
 
     evaluation_job_run(job_id=job_id)
+
+
+@shared_task(name="leads.tasks.predictive_refresh", ignore_result=True, acks_late=True)
+def predictive_refresh(job_id: int | None = None) -> None:
+    """Retrain the predictive score and re-predict every open lead (job ``job_id``;
+    beat's nightly run passes none and gets a job of its own)."""
+    from leads.models import Job
+    from leads.scoring.predictive_services import predictive_refresh_run
+
+    if job_id is None:
+        job_id = Job.objects.create(kind=Job.Kind.PREDICTIVE, state=Job.State.PENDING).pk
+    predictive_refresh_run(job_id=job_id)

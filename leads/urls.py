@@ -3,6 +3,7 @@ from django.urls import path
 from leads import (
     import_views,
     job_views,
+    predictive_views,
     scoring_analysis_views,
     scoring_views,
     token_views,
@@ -41,6 +42,12 @@ urlpatterns = [
     ),
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
+    path("scoring/predictive/", predictive_views.scoring_predictive, name="scoring_predictive"),
+    path(
+        "scoring/predictive/refresh/",
+        predictive_views.scoring_predictive_refresh,
+        name="scoring_predictive_refresh",
+    ),
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",

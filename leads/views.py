@@ -11,6 +11,7 @@ from rest_framework.authtoken.models import Token
 
 from leads import browse, roles
 from leads.models import Stage
+from leads.scoring.predictive_selectors import lead_prediction
 from leads.selectors import lead_timeline, leads_visible_to
 
 LEADS_PER_PAGE = 50
@@ -92,5 +93,9 @@ def lead_detail(request, pk: int):
     return render(
         request,
         "leads/lead_detail.html",
-        {"lead": lead, "timeline": lead_timeline(lead=lead)},
+        {
+            "lead": lead,
+            "timeline": lead_timeline(lead=lead),
+            "prediction": lead_prediction(lead=lead),
+        },
     )

@@ -132,6 +132,11 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=2, minute=15),
         "options": {"expires": 6 * 3600},
     },
+    "predictive-refresh-nightly": {
+        "task": "leads.tasks.predictive_refresh",
+        "schedule": crontab(hour=2, minute=30),
+        "options": {"expires": 6 * 3600},
+    },
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -229,6 +234,9 @@ INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
 # Until sla/ exists: first-step deadline = assignment + N hours (leads.selectors).
 LEAD_FIRST_STEP_HOURS = env_int("LEAD_FIRST_STEP_HOURS", 24)
+# Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
+# see leads.scoring.predictive_services for why 20).
+PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import scoring, scoring_analysis, views
+from leads.api import predictive, scoring, scoring_analysis, views
 
 app_name = "api"
 
@@ -32,5 +32,15 @@ urlpatterns = [
         "scoring/calibration/draft/",
         scoring_analysis.ScoringCalibrationDraft.as_view(),
         name="scoring_calibration_draft",
+    ),
+    path(
+        "scoring/predictive/",
+        predictive.PredictiveSnapshotView.as_view(),
+        name="scoring_predictive",
+    ),
+    path(
+        "scoring/predictive/refresh/",
+        predictive.PredictiveRefresh.as_view(),
+        name="scoring_predictive_refresh",
     ),
 ]

@@ -30,11 +30,13 @@ Behaviour (``behaviour_features``): activity counts per type bucketed into
 lead did weighs beside who it is.
 
 ``top_factors`` ranks the factors of one prediction by how far they moved the
-odds (|log(f_won / f_lost)|). ``evaluate`` scores held-out closed leads and
-reports accuracy (a prediction ≥ 50 % counts as "won"), AUC (the probability
-that a random won lead scores above a random lost one; ties count half), the
-Brier score and the base rate. A closed lead's stage gives its outcome away, so
-``evaluate`` predicts each held-out lead as at the first stage.
+odds (|log(f_won / f_lost)|); ``field_factors`` lists every factor one set of
+counts can give (what moves the odds most over all leads). ``evaluate`` scores
+held-out closed leads and reports accuracy (a prediction ≥ 50 % counts as
+"won"), AUC (the probability that a random won lead scores above a random lost
+one; ties count half), the Brier score and the base rate. A closed lead's
+stage gives its outcome away, so ``evaluate`` predicts each held-out lead as at
+the first stage.
 ``add_closed_lead`` updates the counts with one lead that just closed (before
 re-scoring it).
 """
@@ -343,3 +345,35 @@ def evaluate(model: PredictiveModel, held_out: Sequence[TrainingRow]) -> Evaluat
         brier=brier,
         base_rate=won / n,
     )
+
+
+def field_factors(model: PredictiveModel, *, team: str = GLOBAL) -> list[Factor]:
+    """Every factor the counts of ``team`` can give, strongest first (|log odds|).
+
+    The same numbers ``predict`` applies: each stage after the first against the
+    first, and each (field, value) seen at least ``min_count`` times against its
+    field's kept values. What "moves the odds most" over all leads, not one.
+    """
+    counts = model.teams.get(team) or Counts()
+    s = model.smoothing
+    first = model.stages[0]
+    won_1 = counts.stage_won.get(first, 0) + s
+    lost_1 = counts.stage_lost.get(first, 0) + s
+    out = [
+        Factor(
+            STAGE,
+            stage,
+            (counts.stage_won.get(stage, 0) + s) / won_1,
+            (counts.stage_lost.get(stage, 0) + s) / lost_1,
+        )
+        for stage in model.stages[1:]
+    ]
+    for name, per_value in counts.values.items():
+        kept = {v: c for v, c in per_value.items() if c[0] + c[1] >= model.min_count}
+        won_sum = sum(c[0] for c in kept.values()) + s * len(kept)
+        lost_sum = sum(c[1] for c in kept.values()) + s * len(kept)
+        out.extend(
+            Factor(name, value, (c[0] + s) / won_sum, (c[1] + s) / lost_sum)
+            for value, c in kept.items()
+        )
+    return sorted(out, key=lambda f: abs(f.log_odds), reverse=True)

@@ -452,8 +452,9 @@ def test_lead_detail_query_count_does_not_grow_with_the_timeline(
         LeadEvent.objects.create(lead=lead, kind="touch", actor_user=sdr)
     client.force_login(marketer)
 
-    # session, user, groups (roles), the lead with account and owner, activities, events
-    with django_assert_num_queries(6):
+    # session, user, groups (roles), the lead with account and owner, activities, events,
+    # the predictive snapshot (none yet)
+    with django_assert_num_queries(7):
         response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert len(response.context["timeline"]) == 2 * entries
