@@ -51,7 +51,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from leads import roles
-from leads.models import Account, Activity, Lead, LeadEvent, Stage, Team
+from leads.models import Account, Activity, Job, Lead, LeadEvent, Stage, Team
 from leads.normalize import normalize_company, normalize_email, normalize_phone
 from leads.people import person_name
 
@@ -512,7 +512,17 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
         .annotate(n=Count("id"))
         .values_list("stage", "n")
     )
+    _refresh_predictive(author)
     return {**job.result, "stages": stages}
+
+
+def _refresh_predictive(author) -> None:
+    """Train the predictive score on the demo's closed leads and predict the open ones,
+    here and now, so the demo opens with probabilities (nightly refreshes follow)."""
+    from leads.scoring.predictive_services import predictive_refresh_run
+
+    job = Job.objects.create(kind=Job.Kind.PREDICTIVE, state=Job.State.PENDING, created_by=author)
+    predictive_refresh_run(job_id=job.pk)
 
 
 @dataclass(frozen=True)
@@ -866,6 +876,7 @@ DAY = 86400.0
 class _Generator:
     def __init__(self, *, rng: random.Random, now: datetime, people: _People):
         self.rng = rng
+        self.win_rate = 0.28  # per lead, set before its story (see _lead)
         self.now = now
         self.people = people
         self.emails: set[str] = set()
@@ -1031,6 +1042,11 @@ class _Generator:
         story = _Story(lead_id=lead_id, start=received, now=self.now, events=batch.events)
         story.created(actor_system=INTAKE_SYSTEM, data={"channel": channel, "synthetic": True})
         conversion = self.pick(self.conversion[channel])
+        # Deals are won more often by companies of the right size that asked for a
+        # demo or a trial: the pattern the scoring and the predictive score should see.
+        self.win_rate = min(
+            0.6, 0.28 * fit * (1.4 if conversion in ("demo_request", "trial_signup") else 0.9)
+        )
         with contextlib.suppress(_Stop):  # the rest of its story lies in the future
             self._story(story, region, channel, conversion, fit)
 
@@ -1286,9 +1302,9 @@ class _Generator:
             s.log("touch", user=ae, data={"channel": "meeting", "outcome": "held"})
         s.wait(rng.uniform(5, 90) * DAY)
         r = rng.random()
-        if r < 0.28:
+        if r < self.win_rate:
             s.change("won", user=ae, data={"amount": amount, "currency": "USD"})
-        elif r < 0.88:
+        elif r < self.win_rate + 0.6:
             s.change("lost", user=ae, reason=rng.choice(LOST_REASONS), data={"amount": amount})
             if rng.random() < 0.15:
                 s.wait(rng.uniform(30, 90) * DAY)
