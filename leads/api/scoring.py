@@ -30,6 +30,7 @@ from leads import roles
 from leads.api import serializers as s
 from leads.models import ScoringModelVersion
 from leads.scoring.engine import NEXT_ACTIONS, ScoreResult, ScoringModel, explain
+from leads.scoring.predictive_selectors import lead_prediction
 from leads.scoring.selectors import scoring_model_versions
 from leads.scoring.services import (
     ScoringModelAlreadyPublished,
@@ -151,6 +152,11 @@ class LeadScoreOut(serializers.Serializer):
     mql_at = serializers.DateTimeField(allow_null=True)
     breakdown = serializers.JSONField()
     explanation = serializers.ListField(child=serializers.JSONField())
+    predictive = serializers.JSONField(
+        allow_null=True,
+        help_text="The predictive score (advice only): probability, factors, accuracy; "
+        "null before the first training.",
+    )
 
 
 # ------------------------------------------------------------------------ views
@@ -315,4 +321,5 @@ class LeadScore(APIView):
         lead = get_object_or_404(
             leads_visible_to(viewer=request.user).select_related("score_model"), pk=pk
         )
-        return Response(LeadScoreOut(lead_score_payload(lead)).data)
+        payload = {**lead_score_payload(lead), "predictive": lead_prediction(lead=lead)}
+        return Response(LeadScoreOut(payload).data)

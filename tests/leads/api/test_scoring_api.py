@@ -245,3 +245,20 @@ def test_lead_list_carries_the_score(api_as, marketer, published):
     assert (row["id"], row["score_grade"], row["score_quadrant"]) == (lead.pk, "A", "nurture")
     assert row["score_total"] == row["score_fit"] + row["score_interest"]
     assert row["mql_at"] is None
+
+
+def test_lead_score_carries_the_predictive_advice(api_as, marketer, published):
+    from leads.models import Job
+    from leads.scoring.predictive_services import predictive_refresh_run
+
+    account = AccountFactory(employees=500, industry="Software", country="US")
+    for n in range(12):
+        LeadFactory(account=account, stage="won" if n % 3 == 0 else "lost")
+    lead = LeadFactory(account=account)
+    assert api_as(marketer).get(f"/api/v1/leads/{lead.pk}/score/").json()["predictive"] is None
+    job = Job.objects.create(kind=Job.Kind.PREDICTIVE, state=Job.State.PENDING)
+    predictive_refresh_run(job_id=job.pk)
+    advice = api_as(marketer).get(f"/api/v1/leads/{lead.pk}/score/").json()["predictive"]
+    assert advice["closed"] is False
+    assert 0.01 <= advice["probability"] <= 99.99
+    assert advice["stored_probability"] == pytest.approx(advice["probability"])
