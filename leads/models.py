@@ -37,6 +37,31 @@ class Team(TimeStamped):
         settings.AUTH_USER_MODEL, verbose_name=_("members"), blank=True, related_name="teams"
     )
 
+    class Mode(models.TextChoices):
+        POOL = "pool", _("Pool: people claim leads")
+        ROUND_ROBIN = "round_robin", _("Weighted round-robin")
+        FEWEST_OPEN = "fewest_open", _("Fewest open leads")
+
+    class Framework(models.TextChoices):
+        BANT = "bant", _("BANT")
+        MEDDIC = "meddic", _("MEDDIC")
+
+    mode = models.CharField(
+        _("distribution"), max_length=16, choices=Mode.choices, default=Mode.POOL
+    )
+    framework = models.CharField(
+        _("qualification framework"),
+        max_length=8,
+        choices=Framework.choices,
+        default=Framework.BANT,
+    )
+    required_criteria = models.JSONField(
+        _("required criteria"),
+        default=list,
+        blank=True,
+        help_text=_("Criteria that must be “yes” before a lead converts; empty = all."),
+    )
+
     class Meta:
         ordering = ["name"]
         verbose_name = _("team")
@@ -44,6 +69,30 @@ class Team(TimeStamped):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RepSettings(TimeStamped):
+    """A person's routing settings: away (routing skips them), weight and daily cap
+    in weighted round-robin."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="rep_settings",
+    )
+    away = models.BooleanField(_("away"), default=False)
+    away_since = models.DateTimeField(_("away since"), null=True, blank=True)
+    back_at = models.DateTimeField(_("back since"), null=True, blank=True)
+    weight = models.PositiveSmallIntegerField(_("round-robin weight"), default=1)
+    daily_cap = models.PositiveIntegerField(_("daily cap"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("routing settings")
+        verbose_name_plural = _("routing settings")
+
+    def __str__(self) -> str:
+        return str(self.user)
 
 
 class DomainListEntry(TimeStamped):
@@ -254,6 +303,18 @@ class Lead(TimeStamped):
     )
     scored_at = models.DateTimeField(_("scored"), null=True, blank=True)
     mql_at = models.DateTimeField(_("became MQL"), null=True, blank=True)
+    # Where the lead is worked: the team whose queue or pool holds it, and since when
+    # its current owner has it (the SLA engine reads assignment events).
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="leads",
+    )
+    assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    already_customer = models.BooleanField(_("already a customer"), default=False)
     # The predictive score (advice beside the rule score): percent 0.01–99.99.
     win_probability = models.FloatField(_("predicted chance of winning"), null=True, blank=True)
     predicted_at = models.DateTimeField(_("predicted"), null=True, blank=True)
@@ -292,6 +353,7 @@ class Lead(TimeStamped):
             models.Index(fields=["source_channel", "campaign"], name="lead_source_idx"),
             models.Index(fields=["score_quadrant"], name="lead_score_quadrant_idx"),
             models.Index(fields=["score_grade"], name="lead_score_grade_idx"),
+            models.Index(fields=["team", "stage", "owner"], name="lead_team_queue_idx"),
         ]
 
     def __str__(self) -> str:
@@ -494,3 +556,240 @@ class PredictiveSnapshot(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} #{self.pk}"
+
+
+class RoutingRule(TimeStamped):
+    """One ordered, admin-editable routing rule: the first active rule whose
+    conditions all match a lead decides its team or person. ``conditions`` holds
+    lists per key (``region``, ``country``, ``industry``, ``source_channel``,
+    ``quadrant``, ``language``) and ``min_employees`` / ``max_employees``; a missing
+    key matches everything."""
+
+    class AppliesTo(models.TextChoices):
+        MQL = "mql", _("MQLs (SDR teams)")
+        SQL = "sql", _("SQLs (AE teams)")
+
+    name = models.CharField(_("name"), max_length=100)
+    order = models.PositiveIntegerField(_("order"), default=100)
+    active = models.BooleanField(_("active"), default=True)
+    applies_to = models.CharField(
+        _("applies to"), max_length=8, choices=AppliesTo.choices, default=AppliesTo.MQL
+    )
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    team = models.ForeignKey(
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="routing_rules",
+    )
+
+    class Meta:
+        ordering = ["applies_to", "order", "id"]
+        verbose_name = _("routing rule")
+        verbose_name_plural = _("routing rules")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(team__isnull=False) | Q(user__isnull=False),
+                name="routingrule_has_target",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Touch(models.Model):
+    """One attempt to reach a lead (call, email, WeChat, meeting, SMS) and its outcome."""
+
+    class Channel(models.TextChoices):
+        CALL = "call", _("Call")
+        EMAIL = "email", _("Email")
+        WECHAT = "wechat", _("WeChat")
+        MEETING = "meeting", _("Meeting")
+        SMS = "sms", _("SMS")
+
+    class Outcome(models.TextChoices):
+        NO_ANSWER = "no_answer", _("No answer")
+        CONNECTED = "connected", _("Connected")
+        LEFT_MESSAGE = "left_message", _("Left a message")
+        MEETING_BOOKED = "meeting_booked", _("Meeting booked")
+        REPLIED = "replied", _("Replied")
+        BAD_NUMBER = "bad_number", _("Bad number")
+        BOUNCED = "bounced", _("Email bounced")
+        NOT_INTERESTED = "not_interested", _("Not interested")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="touches")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.PROTECT,
+        related_name="touches",
+    )
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices)
+    note = models.TextField(_("note"), blank=True)
+    at = models.DateTimeField(_("when"), default=timezone.now)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("touch")
+        verbose_name_plural = _("touches")
+        indexes = [models.Index(fields=["lead", "at"], name="touch_lead_at_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()} · {self.get_outcome_display()}"
+
+
+class Qualification(TimeStamped):
+    """A lead's BANT or MEDDIC: ``criteria`` maps each criterion to
+    ``{"value": "unknown" | "yes" | "no", "note": "..."}``."""
+
+    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, related_name="qualification")
+    framework = models.CharField(
+        _("framework"), max_length=8, choices=Team.Framework.choices, default="bant"
+    )
+    criteria = models.JSONField(_("criteria"), default=dict, blank=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("qualification")
+        verbose_name_plural = _("qualifications")
+
+    def __str__(self) -> str:
+        return f"{self.get_framework_display()} #{self.lead_id}"
+
+
+class LeadReturn(TimeStamped):
+    """An SDR's return of a lead to marketing, and the dispute about it, if any."""
+
+    class Reason(models.TextChoices):
+        WRONG_INFORMATION = "wrong_information", _("Wrong information")
+        NOT_ICP = "not_icp", _("Not ICP")
+        BAD_TIMING = "bad_timing", _("Bad timing")
+        ALREADY_CUSTOMER = "already_customer", _("Already a customer")
+        COMPETITOR = "competitor", _("Competitor")
+
+    class Dispute(models.TextChoices):
+        NONE = "", _("Not disputed")
+        OPEN = "open", _("Disputed, waiting for a director")
+        UPHELD = "upheld", _("Return upheld")
+        OVERTURNED = "overturned", _("Return overturned")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="returns")
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("returned by"),
+        on_delete=models.PROTECT,
+        related_name="lead_returns",
+    )
+    reason = models.CharField(_("reason"), max_length=20, choices=Reason.choices)
+    note = models.TextField(_("note"), blank=True)
+    from_stage = models.CharField(_("from"), max_length=20, choices=Stage.choices)
+    to_stage = models.CharField(_("to"), max_length=20, choices=Stage.choices)
+    at = models.DateTimeField(_("returned"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("fixed and re-sent"), null=True, blank=True)
+    dispute = models.CharField(
+        _("dispute"), max_length=12, choices=Dispute.choices, default="", blank=True
+    )
+    dispute_note = models.TextField(_("dispute note"), blank=True)
+    disputed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("disputed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    disputed_at = models.DateTimeField(_("disputed"), null=True, blank=True)
+    settled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("settled by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    settled_at = models.DateTimeField(_("settled"), null=True, blank=True)
+    settlement_note = models.TextField(_("settlement note"), blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("lead return")
+        verbose_name_plural = _("lead returns")
+
+    def __str__(self) -> str:
+        return f"{self.get_reason_display()} #{self.lead_id}"
+
+    @property
+    def counts_against_marketing(self) -> bool:
+        """Wrong information and not-ICP returns count against marketing's quality
+        term, unless a director overturned the return."""
+        return (
+            self.reason in (self.Reason.WRONG_INFORMATION, self.Reason.NOT_ICP)
+            and self.dispute != self.Dispute.OVERTURNED
+        )
+
+
+class Opportunity(TimeStamped):
+    """The pipeline record an AE creates when accepting an SQL; it keeps the lead's
+    source so pipeline splits into marketing- and sales-sourced."""
+
+    class Stage(models.TextChoices):
+        DISCOVERY = "discovery", _("1 · Discovery")
+        VALIDATION = "validation", _("2 · Validation (POC / trial)")
+        NEGOTIATION = "negotiation", _("3 · Negotiation")
+        WON = "won", _("Won")
+        LOST = "lost", _("Lost")
+
+    class Source(models.TextChoices):
+        MARKETING = "marketing", _("Marketing-sourced")
+        SALES = "sales", _("Sales-sourced")
+
+    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="opportunity")
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.PROTECT,
+        related_name="opportunities",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    amount = models.DecimalField(_("amount"), max_digits=14, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, default="CNY")
+    expected_close = models.DateField(_("expected close date"))
+    stage = models.CharField(
+        _("stage"), max_length=12, choices=Stage.choices, default=Stage.DISCOVERY
+    )
+    lost_reason = models.CharField(_("lost reason"), max_length=100, blank=True)
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    source_channel = models.CharField(_("source channel"), max_length=16, blank=True)
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("opportunity")
+        verbose_name_plural = _("opportunities")
+        constraints = [
+            models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name

@@ -12,7 +12,7 @@ def test_scoring_modules_import_without_django():
         "import sys\n"
         "assert 'django' not in sys.modules\n"
         "import leads.scoring.engine, leads.scoring.predictive, leads.scoring.diff\n"
-        "import leads.scoring.evaluation, bench.scoring\n"
+        "import leads.scoring.evaluation, bench.scoring, leads.lifecycle\n"
         "loaded = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.'))\n"
         "print(','.join(loaded) or 'none')\n"
     )
