@@ -53,7 +53,6 @@ import contextlib
 import datetime as dt
 import functools
 import gc
-import json
 import operator
 import re
 import zlib
@@ -62,6 +61,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
+import orjson
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField, Q
 from django.utils import timezone
@@ -1062,6 +1063,18 @@ class _OrmStore:
         )
 
 
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return DjangoJSONEncoder().default(value)
+
+
+def json_text(value: Any) -> str:
+    """JSON text for a jsonb column written by COPY: orjson (~10x the stdlib's speed
+    on score breakdowns); Decimals and lazy strings as text, like DjangoJSONEncoder."""
+    return orjson.dumps(value, default=_json_default).decode()
+
+
 def _text_array(values: list[str]) -> tuple[str, Any]:
     """SQL for a text[] parameter, and its value.
 
@@ -1162,12 +1175,11 @@ class _PostgresStore:
         ]
         if not json_at:
             return get
-        dumps = json.dumps
 
         def values(row: dict) -> tuple:
             out = list(get(row))
             for i in json_at:
-                out[i] = dumps(out[i], ensure_ascii=False)
+                out[i] = json_text(out[i])
             return tuple(out)
 
         return values
@@ -1236,7 +1248,7 @@ class _PostgresStore:
     def insert_events(self, rows: list[dict], *, now) -> None:
         if not rows:
             return
-        dumps = json.dumps
+        dumps = json_text
         self._copy(
             LeadEvent._meta.db_table,
             _EVENT_COLUMNS,
@@ -1249,7 +1261,7 @@ class _PostgresStore:
                     row["actor_user_id"],
                     row["actor_system"],
                     "",
-                    dumps(row["data"], ensure_ascii=False),
+                    dumps(row["data"]),
                     now,
                 )
                 for row in rows
