@@ -237,6 +237,8 @@ LEAD_FIRST_STEP_HOURS = env_int("LEAD_FIRST_STEP_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
+# SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
+SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
 
 LOGGING = {
     "version": 1,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import predictive, scoring, scoring_analysis, views
+from leads.api import predictive, scoring, scoring_analysis, views, work
 
 app_name = "api"
 
@@ -43,4 +43,23 @@ urlpatterns = [
         predictive.PredictiveRefresh.as_view(),
         name="scoring_predictive_refresh",
     ),
+    # --- working a lead (issue 4 §3; leads.api.work) ---
+    path("leads/<int:pk>/accept/", work.LeadAccept.as_view(), name="lead_accept"),
+    path("leads/<int:pk>/return/", work.LeadReturnCreate.as_view(), name="lead_return"),
+    path("leads/<int:pk>/resend/", work.LeadResend.as_view(), name="lead_resend"),
+    path("leads/<int:pk>/touches/", work.LeadTouches.as_view(), name="lead_touches"),
+    path(
+        "leads/<int:pk>/qualification/",
+        work.LeadQualification.as_view(),
+        name="lead_qualification",
+    ),
+    path("leads/<int:pk>/convert/", work.LeadConvert.as_view(), name="lead_convert"),
+    path("leads/<int:pk>/disqualify/", work.LeadDisqualify.as_view(), name="lead_disqualify"),
+    path("leads/<int:pk>/reject/", work.LeadReject.as_view(), name="lead_reject"),
+    path("returns/", work.ReturnList.as_view(), name="returns"),
+    path("returns/<int:pk>/dispute/", work.ReturnDispute.as_view(), name="return_dispute"),
+    path("returns/<int:pk>/settle/", work.ReturnSettle.as_view(), name="return_settle"),
+    path("opportunities/", work.OpportunityListCreate.as_view(), name="opportunities"),
+    path("opportunities/<int:pk>/", work.OpportunityDetail.as_view(), name="opportunity"),
+    # --- end working a lead ---
 ]
