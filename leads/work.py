@@ -344,6 +344,46 @@ def lead_resend(*, lead: Lead, by, note: str = "") -> Lead:
     return lead
 
 
+# Marketing's own moves in product.md's table (besides re-sending a returned lead).
+MARKETING_MOVES = {
+    lifecycle.INQUIRY: (
+        lifecycle.MQL,
+        lifecycle.NURTURE,
+        lifecycle.DISQUALIFIED,
+        lifecycle.EXCLUDED,
+    ),
+    lifecycle.RETURNED: (lifecycle.NURTURE, lifecycle.DISQUALIFIED),
+    lifecycle.LOST: (lifecycle.NURTURE,),
+}
+
+
+def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str = "") -> Lead:
+    """Marketing moves a lead by hand, with a reason: an inquiry to MQL (routed through
+    the MQL seam), nurture, disqualified or excluded; a returned lead to nurture or
+    disqualified (its open return is resolved); a lost lead back to nurture
+    (recycled). Anything else is refused with both stages."""
+    reason = _text(reason, "reason", required=True, max_length=64)
+    note = _text(note, "note")
+    with transaction.atomic():
+        _locked(lead)
+        if not roles.has_role(by, roles.MARKETING):
+            _forbid(_("Only marketing moves a lead here."))
+        from_stage = lead.stage
+        _move(lead, to_stage, by=by, actor="marketing", reason=reason, data={"note": note})
+        now = timezone.now()
+        if to_stage == lifecycle.MQL:
+            lead.mql_at = now
+            lead.save(update_fields=["mql_at", "updated_at"])
+            from leads.scoring.services import on_lead_became_mql
+
+            on_lead_became_mql(lead)
+        if from_stage == lifecycle.RETURNED:
+            LeadReturn.objects.filter(
+                lead=lead, to_stage=lifecycle.RETURNED, resolved_at__isnull=True
+            ).update(resolved_at=now, updated_at=now)
+    return lead
+
+
 def return_dispute(*, lead_return: LeadReturn, by, note: str) -> LeadReturn:
     """Marketing disputes a quality return (not ICP, wrong information), once."""
     note = _text(note, "note", required=True)

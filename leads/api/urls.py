@@ -47,6 +47,7 @@ urlpatterns = [
     path("leads/<int:pk>/accept/", work.LeadAccept.as_view(), name="lead_accept"),
     path("leads/<int:pk>/return/", work.LeadReturnCreate.as_view(), name="lead_return"),
     path("leads/<int:pk>/resend/", work.LeadResend.as_view(), name="lead_resend"),
+    path("leads/<int:pk>/move/", work.LeadMove.as_view(), name="lead_move"),
     path("leads/<int:pk>/touches/", work.LeadTouches.as_view(), name="lead_touches"),
     path(
         "leads/<int:pk>/qualification/",

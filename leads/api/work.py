@@ -264,6 +264,30 @@ class LeadResend(WorkView):
         return self.lead_out(lead)
 
 
+class MoveIn(serializers.Serializer):
+    to_stage = serializers.CharField()
+    reason = serializers.CharField(max_length=64)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class LeadMove(WorkView):
+    """Marketing moves a lead by hand with a reason: inquiry → mql / nurture /
+    disqualified / excluded, returned → nurture / disqualified, lost → nurture
+    (recycled). Any other move: 409 naming both stages."""
+
+    @extend_schema(request=MoveIn, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_marketing_move(
+            lead=self.lead(request, pk),
+            by=request.user,
+            to_stage=str(data.get("to_stage", "")),
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+        )
+        return self.lead_out(lead)
+
+
 class LeadTouches(WorkView):
     """``GET`` the lead's touches (oldest first); ``POST`` one touch (the owning SDR
     or AE)."""

@@ -571,3 +571,55 @@ def test_sql_reject_needs_a_reason_and_a_known_target(ae):
     work.sql_reject(lead=lead, by=ae, reason="no budget this year", to="nurture")
     lead.refresh_from_db()
     assert (lead.stage, lead.owner) == ("nurture", None)
+
+
+# --- marketing's own moves ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("from_stage", "to_stage"),
+    [
+        ("inquiry", "mql"),
+        ("inquiry", "nurture"),
+        ("inquiry", "disqualified"),
+        ("inquiry", "excluded"),
+        ("returned", "nurture"),
+        ("returned", "disqualified"),
+        ("lost", "nurture"),
+    ],
+)
+def test_marketing_moves_in_the_table(marketer, from_stage, to_stage):
+    from leads.models import LeadEvent
+    from leads.work import lead_marketing_move
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(stage=from_stage)
+    lead_marketing_move(lead=lead, by=marketer, to_stage=to_stage, reason="cleanup")
+    lead.refresh_from_db()
+    assert lead.stage == to_stage
+    event = LeadEvent.objects.get(lead=lead, kind="stage_change")
+    assert (event.from_stage, event.to_stage, event.actor_user) == (from_stage, to_stage, marketer)
+    assert (lead.mql_at is not None) == (to_stage == "mql")
+
+
+@pytest.mark.parametrize(("from_stage", "to_stage"), [("mql", "sal"), ("won", "nurture")])
+def test_marketing_moves_outside_the_table_are_refused(marketer, from_stage, to_stage):
+    from leads.work import TransitionRefused, lead_marketing_move
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(stage=from_stage)
+    with pytest.raises(TransitionRefused):
+        lead_marketing_move(lead=lead, by=marketer, to_stage=to_stage, reason="x")
+    lead.refresh_from_db()
+    assert lead.stage == from_stage
+
+
+def test_only_marketing_moves(sdr):
+    from leads.work import WorkForbidden, lead_marketing_move
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(stage="inquiry")
+    with pytest.raises(WorkForbidden):
+        lead_marketing_move(lead=lead, by=sdr, to_stage="nurture", reason="x")
+    lead.refresh_from_db()
+    assert lead.stage == "inquiry"

@@ -365,3 +365,29 @@ def test_opportunity_flow_and_list(api_as, ae, director):
     missing = client.post("/api/v1/opportunities/", {"lead": lead.pk}, format="json")
     assert missing.status_code == 400
     assert "amount" in missing.json()["errors"]
+
+
+def test_marketing_move_api(api_as, marketer, sdr):
+    from tests.factories import LeadFactory
+
+    lead = LeadFactory(stage="lost")
+    assert api_as(sdr).post(
+        f"/api/v1/leads/{lead.pk}/move/", {"to_stage": "nurture", "reason": "x"}, format="json"
+    ).status_code in (403, 404)
+    refused = api_as(marketer).post(
+        f"/api/v1/leads/{lead.pk}/move/", {"to_stage": "mql", "reason": "x"}, format="json"
+    )
+    assert refused.status_code == 409
+    assert (refused.json()["from_stage"], refused.json()["to_stage"]) == ("lost", "mql")
+    missing = api_as(marketer).post(
+        f"/api/v1/leads/{lead.pk}/move/", {"to_stage": "nurture"}, format="json"
+    )
+    assert missing.status_code == 400
+    assert "reason" in missing.json()["errors"]
+    done = api_as(marketer).post(
+        f"/api/v1/leads/{lead.pk}/move/",
+        {"to_stage": "nurture", "reason": "recycled"},
+        format="json",
+    )
+    assert done.status_code == 200
+    assert done.json()["stage"] == "nurture"
