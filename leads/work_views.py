@@ -296,3 +296,122 @@ def return_act(request, pk: int, action: str):
         return _inbox(request, status=status, error=str(exc), http_status=409)
     messages.success(request, message)
     return HttpResponseRedirect(f"{reverse('leads:returns')}?status={status}")
+
+
+# ----------------------------------------------------------------- the SDR queue
+# leads.queue and leads.routing are H4's (routing + claiming); imported in the views.
+
+
+@require_safe
+@login_required
+def queue(request):
+    """The SDR's own leads by priority and next-step deadline, the team pool's size and
+    "Next lead". A fixed number of queries whatever the queue length."""
+    from leads.queue import pool_count, sdr_queue
+
+    if not roles.has_role(request.user, roles.SDR):
+        raise PermissionDenied
+    from leads.work_actions import lead_actions
+
+    rows = [
+        {"lead": lead, "actions": lead_actions(lead=lead, user=request.user)}
+        for lead in sdr_queue(user=request.user)
+    ]
+    selected = request.GET.get("selected", "")
+    return render(
+        request,
+        "work/queue.html",
+        {
+            "rows": rows,
+            "pool": pool_count(user=request.user),
+            "selected": int(selected) if selected.isdigit() else (rows[0]["lead"].pk if rows else 0),
+            "touch_form": f.TouchForm(prefix="touch"),
+        },
+    )
+
+
+@require_POST
+@login_required
+def queue_next(request):
+    """Claim the best lead of the team pool (assigned to the SDR, not accepted)."""
+    from leads.queue import claim_next
+
+    if not roles.has_role(request.user, roles.SDR):
+        raise PermissionDenied
+    lead = claim_next(user=request.user)
+    url = reverse("leads:queue")
+    if lead is None:
+        messages.info(request, _("The team pool is empty: no lead to take."))
+        return HttpResponseRedirect(url)
+    messages.success(request, _("You took “%(lead)s”.") % {"lead": lead.name or lead.email})
+    return HttpResponseRedirect(f"{url}?selected={lead.pk}")
+
+
+# ------------------------------------------------------------ the manager's team
+
+
+@require_safe
+@login_required
+def team(request):
+    """The teams the sales manager manages: members with their load (open leads) and
+    away flag, and the teams' open leads to reassign."""
+    if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
+        raise PermissionDenied
+    from leads.work_selectors_team import managed_teams
+
+    return render(request, "work/team.html", {"teams": managed_teams(manager=request.user)})
+
+
+@require_POST
+@login_required
+def team_away(request, user_id: int):
+    from django.contrib.auth import get_user_model
+
+    from leads.routing import RoutingError, person_set_away
+
+    if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
+        raise PermissionDenied
+    person = get_object_or_404(get_user_model(), pk=user_id)
+    away = request.POST.get("away") == "1"
+    try:
+        counts = person_set_away(user=person, away=away, by=request.user)
+    except RoutingError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("leads:team"))
+    if away:
+        messages.success(
+            request,
+            _("Marked away: %(rerouted)d lead(s) re-routed, %(to_manager)d to the manager.")
+            % counts,
+        )
+    else:
+        messages.success(request, _("Marked back."))
+    return HttpResponseRedirect(reverse("leads:team"))
+
+
+@require_POST
+@login_required
+def team_assign(request, pk: int):
+    from django.contrib.auth import get_user_model
+
+    from leads.routing import RoutingError, lead_assign
+
+    if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
+        raise PermissionDenied
+    lead = _visible_lead(request, pk)
+    to = request.POST.get("to_user", "")
+    person = get_user_model().objects.filter(pk=to).first() if to.isdigit() else None
+    if person is None:
+        messages.error(request, _("Choose a person."))
+        return HttpResponseRedirect(reverse("leads:team"))
+    try:
+        lead_assign(lead=lead, by=request.user, to_user=person)
+    except RoutingError as exc:
+        if exc.code == "forbidden":
+            raise PermissionDenied(exc.message) from exc
+        messages.error(request, exc.message)
+        return HttpResponseRedirect(reverse("leads:team"))
+    messages.success(request, _("Lead reassigned."))
+    return HttpResponseRedirect(reverse("leads:team"))
