@@ -15,8 +15,10 @@ OPEN_STAGES = (Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 def managed_teams(*, manager) -> list[Team]:
     """Each team with ``.people`` (members annotated ``load``, ``rep_settings`` joined)
     and ``.open_leads`` (its open leads, by its members or in its pool)."""
-    teams = Team.objects.all() if roles.has_role(manager, roles.ADMIN) else Team.objects.filter(
-        manager=manager
+    teams = (
+        Team.objects.all()
+        if roles.has_role(manager, roles.ADMIN)
+        else Team.objects.filter(manager=manager)
     )
     members = (
         get_user_model()

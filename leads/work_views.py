@@ -324,7 +324,9 @@ def queue(request):
         {
             "rows": rows,
             "pool": pool_count(user=request.user),
-            "selected": int(selected) if selected.isdigit() else (rows[0]["lead"].pk if rows else 0),
+            "selected": int(selected)
+            if selected.isdigit()
+            else (rows[0]["lead"].pk if rows else 0),
             "touch_form": f.TouchForm(prefix="touch"),
         },
     )

@@ -8,11 +8,13 @@ import datetime as dt
 import re
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import dateformat, timezone
 
 from leads.models import LeadEvent, RepSettings
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, UserFactory
 
 pytest.importorskip("leads.queue")  # H4's queue; present once h4-routing is merged
 
@@ -23,7 +25,9 @@ def queue_ids(response) -> list[int]:
     return [int(pk) for pk in re.findall(r'data-queue-lead="(\d+)"', response.content.decode())]
 
 
-@pytest.mark.parametrize("user_fixture", ["marketer", "ae", "sales_manager", "director", "outsider"])
+@pytest.mark.parametrize(
+    "user_fixture", ["marketer", "ae", "sales_manager", "director", "outsider"]
+)
 def test_the_queue_is_for_sdrs(client, request, user_fixture):
     client.force_login(request.getfixturevalue(user_fixture))
 
@@ -44,9 +48,9 @@ def test_the_queue_lists_own_open_leads_hot_first_with_deadlines(client, sdr, ot
 
     assert response.status_code == 200
     assert queue_ids(response) == [hot.pk, cold.pk]
-    deadline = (now + dt.timedelta(hours=24)).isoformat(timespec="seconds")
-    assert f'data-deadline="{timezone.localtime(now + dt.timedelta(hours=24)).isoformat(timespec="seconds")}' in response.content.decode() or deadline
     html = response.content.decode()
+    deadline = dateformat.format(timezone.localtime(now + dt.timedelta(hours=24)), "c")
+    assert html.count(f'data-deadline="{deadline}"') == 2
     assert html.count('data-action="accept"') == 1  # only the MQL is accepted
 
 
@@ -88,12 +92,7 @@ def test_accepting_from_the_queue_comes_back_to_it(client, sdr):
 def test_the_queue_runs_a_fixed_number_of_queries(client, sdr, django_assert_num_queries):
     client.force_login(sdr)
     LeadFactory(stage="mql", owner=sdr, assigned_at=timezone.now())
-    client.get(reverse("leads:queue"))  # warm the session and the role cache
-    with django_assert_num_queries(0) as short:
-        pass
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
+    client.get(reverse("leads:queue"))  # warm up
     with CaptureQueriesContext(connection) as one:
         client.get(reverse("leads:queue"))
     LeadFactory.create_batch(25, stage="sal", owner=sdr, assigned_at=timezone.now())
@@ -102,7 +101,6 @@ def test_the_queue_runs_a_fixed_number_of_queries(client, sdr, django_assert_num
         response = client.get(reverse("leads:queue"))
 
     assert len(queue_ids(response)) == 26
-    assert short is not None
 
 
 # --- the manager's team view ------------------------------------------------------------
@@ -116,8 +114,6 @@ def test_the_team_view_is_for_sales_managers(client, request, user_fixture):
 
 
 def test_the_team_view_shows_load_and_reassigns(client, sales_manager, sdr, sdr_team_east):
-    from tests.factories import UserFactory
-
     mate = UserFactory(username="tina", first_name="Tina", roles=["sdr"])
     sdr_team_east.members.add(mate)
     lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
