@@ -15,6 +15,11 @@ NAV_ITEMS = [
         _("Leads"),
         roles.READ_ALL_ROLES + (roles.SDR, roles.AE, roles.SALES_MANAGER),
     ),
+    # --- working the leads (h6) ---
+    ("leads:queue", _("Queue"), (roles.SDR,)),
+    ("leads:returns", _("Returns"), (roles.MARKETING, roles.DIRECTOR)),
+    ("leads:team", _("Team"), (roles.SALES_MANAGER,)),
+    # --- end ---
     ("leads:scoring_models", _("Scoring"), roles.SCORING_READ_ROLES),
     ("leads:import_start", _("Import"), (roles.MARKETING, roles.ADMIN)),
     ("leads:integration_tokens", _("API tokens"), (roles.ADMIN,)),

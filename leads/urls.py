@@ -8,6 +8,7 @@ from leads import (
     scoring_views,
     token_views,
     views,
+    work_views,
 )
 
 app_name = "leads"
@@ -48,6 +49,16 @@ urlpatterns = [
         predictive_views.scoring_predictive_refresh,
         name="scoring_predictive_refresh",
     ),
+    # --- working a lead: actions on the lead page, returned-leads inbox (h6) ---
+    path("leads/<int:pk>/work/<str:action>/", work_views.lead_act, name="lead_act"),
+    path("returns/", work_views.returns_inbox, name="returns"),
+    path("returns/<int:pk>/<str:action>/", work_views.return_act, name="return_act"),
+    path("queue/", work_views.queue, name="queue"),
+    path("queue/next/", work_views.queue_next, name="queue_next"),
+    path("team/", work_views.team, name="team"),
+    path("team/people/<int:user_id>/away/", work_views.team_away, name="team_away"),
+    path("team/leads/<int:pk>/assign/", work_views.team_assign, name="team_assign"),
+    # --- end of working a lead ---
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",

@@ -77,12 +77,22 @@ def nav_names(response) -> list[str]:
     [
         (
             "marketer",
-            ["home", "leads:lead_list", "leads:scoring_models", "leads:import_start", "swagger-ui"],
+            [
+                "home",
+                "leads:lead_list",
+                "leads:returns",
+                "leads:scoring_models",
+                "leads:import_start",
+                "swagger-ui",
+            ],
         ),
-        ("sdr", ["home", "leads:lead_list", "leads:scoring_models"]),
+        ("sdr", ["home", "leads:lead_list", "leads:queue", "leads:scoring_models"]),
         ("ae", ["home", "leads:lead_list", "leads:scoring_models"]),
-        ("sales_manager", ["home", "leads:lead_list", "leads:scoring_models"]),
-        ("director", ["home", "leads:lead_list", "leads:scoring_models", "swagger-ui"]),
+        ("sales_manager", ["home", "leads:lead_list", "leads:team", "leads:scoring_models"]),
+        (
+            "director",
+            ["home", "leads:lead_list", "leads:returns", "leads:scoring_models", "swagger-ui"],
+        ),
         (
             "admin_user",
             [

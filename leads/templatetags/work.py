@@ -1,0 +1,46 @@
+"""``{% lead_work_panel %}``: the actions the viewer may take on the lead in context
+(``leads.work_actions.lead_actions``), with fresh forms, or the bound ones a refused
+POST left in ``work_bound``."""
+
+from django import template
+
+from leads import work
+from leads.work_actions import lead_actions
+from leads.work_forms import CRITERION_LABELS
+
+register = template.Library()
+
+
+@register.inclusion_tag("work/_actions_panel.html", takes_context=True)
+def lead_work_panel(context):
+    from leads.work_views import ACTIONS, make_form
+
+    lead = context["lead"]
+    user = context["request"].user
+    actions = lead_actions(lead=lead, user=user)
+    bound = context.get("work_bound") or {}
+    allowed = {
+        "accept": actions.accept,
+        "return": actions.return_lead,
+        "touch": actions.touch,
+        "qualify": actions.qualify,
+        "convert": actions.convert,
+        "disqualify": actions.disqualify,
+        "sql_accept": actions.sql_accept,
+        "sql_reject": actions.sql_reject,
+        "opportunity": actions.opportunity is not None,
+    }
+    forms = {name: bound.get(name) or make_form(name, lead) for name in ACTIONS if allowed[name]}
+    state = work.qualification_state(lead=lead) if actions.qualify or actions.convert else None
+    return {
+        "lead": lead,
+        "request": context["request"],
+        "csrf_token": context.get("csrf_token"),
+        "actions": actions,
+        "forms": forms,
+        "open_form": next(iter(bound), ""),
+        "work_error": context.get("work_error", ""),
+        "qualification": state,
+        "missing_labels": [CRITERION_LABELS[n] for n in state.missing] if state else [],
+        "opportunity": actions.opportunity,
+    }
