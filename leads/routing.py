@@ -25,9 +25,9 @@ Order of decisions in ``route_lead`` (each outcome is one ``LeadEvent``):
    not away: the lead goes to that owner (reason ``account_owner``).
 5. **Rules** — the first active ``RoutingRule`` (``applies_to`` mql/sql, by
    ``order`` then id) whose conditions all match. A rule naming a person who is away
-   or inactive is passed over (the next rule is tried). A lead outside ``ROUTABLE_STAGES`` (excluded,
-   closed, nurture…) is refused with ``RoutingError(code="not_routable")``. A team target is
-   distributed by the team's mode (below).
+   or inactive is passed over (the next rule is tried). A team target is
+   distributed by the team's mode (below). A lead outside ``ROUTABLE_STAGES``
+   (excluded, closed, nurture…) is refused: ``RoutingError(code="not_routable")``.
 6. **No rule matched** — the default team: the first team of the right kind by
    name (SDR for MQLs, AE for SQLs) takes the lead by its mode (reason
    ``default_team``); with no such team the lead stays unassigned and an

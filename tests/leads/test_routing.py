@@ -253,7 +253,7 @@ def test_fewest_open_leads_wins_and_closed_leads_do_not_count():
     assert (event.data["mode"], event.data["open_leads"]) == ("fewest_open", 1)
 
 
-# ------------------------------------------------------------------ accounts, customers, competitors
+# ------------------------------------------------------- accounts, customers, competitors
 
 
 def test_the_account_owner_gets_the_lead(sdr, other_sdr):
