@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import predictive, scoring, scoring_analysis, views
+from leads.api import predictive, queue, scoring, scoring_analysis, views
 
 app_name = "api"
 
@@ -43,4 +43,10 @@ urlpatterns = [
         predictive.PredictiveRefresh.as_view(),
         name="scoring_predictive_refresh",
     ),
+    # --- the queue, claiming, assignment, routing rules (leads.api.queue) ---
+    path("queue/", queue.QueueView.as_view(), name="queue"),
+    path("queue/claim/", queue.QueueClaim.as_view(), name="queue_claim"),
+    path("leads/<int:pk>/assign/", queue.LeadAssign.as_view(), name="lead_assign"),
+    path("routing/rules/", queue.RoutingRuleListCreate.as_view(), name="routing_rules"),
+    path("routing/rules/<int:pk>/", queue.RoutingRuleDetail.as_view(), name="routing_rule"),
 ]
