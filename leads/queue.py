@@ -95,15 +95,14 @@ def claim_next(*, user, now: datetime | None = None) -> Lead | None:
     transaction. The owner-is-null condition is re-checked in the UPDATE, so even
     without the row lock a lead is never given twice. None when the pool is empty."""
     now = now or timezone.now()
-    teams = list(user_pool_teams(user=user).values_list("pk", flat=True))
-    if not teams:
-        return None
+    teams = user_pool_teams(user=user).values("pk")  # a subquery: one round trip per try
     skip_locked = connection.features.has_select_for_update_skip_locked
     with transaction.atomic():
         for _attempt in range(5):
-            pool = _pool(teams)
+            # only the two columns the claim needs: the sort stays narrow
+            pool = _pool(teams).only("pk", "team_id")
             if skip_locked:
-                pool = pool.select_for_update(skip_locked=True)
+                pool = pool.select_for_update(skip_locked=True, of=("self",))
             lead = pool.first()
             if lead is None:
                 return None
@@ -131,7 +130,7 @@ def claim_next(*, user, now: datetime | None = None) -> Lead | None:
         )
         lead.owner, lead.assigned_at, lead.updated_at = user, now, now
         hooks.on_lead_assigned(lead, event)
-    return lead
+    return lead  # other fields load on first access
 
 
 # ------------------------------------------------------------------ distribution report
