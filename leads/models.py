@@ -314,6 +314,7 @@ class Lead(TimeStamped):
         related_name="leads",
     )
     assigned_at = models.DateTimeField(_("assigned"), null=True, blank=True)
+    # db_default: intake and the demo write leads with COPY, naming only their columns
     already_customer = models.BooleanField(_("already a customer"), default=False, db_default=False)
     # The predictive score (advice beside the rule score): percent 0.01–99.99.
     win_probability = models.FloatField(_("predicted chance of winning"), null=True, blank=True)

@@ -129,7 +129,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='lead',
             name='already_customer',
-            field=models.BooleanField(default=False, verbose_name='already a customer'),
+            field=models.BooleanField(db_default=False, default=False, verbose_name='already a customer'),
         ),
         migrations.AddField(
             model_name='lead',

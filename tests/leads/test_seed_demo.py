@@ -370,7 +370,7 @@ def _foreign_keys() -> list[tuple[str, str, str]]:
 def test_copy_path_writes_a_larger_company_and_restores_the_foreign_keys(db):
     # given
     keys = _foreign_keys()
-    assert len(keys) == 7  # incl. lead.score_model → scoring model version, lead.team
+    assert len(keys) == 7  # incl. lead.score_model (scoring version) and lead.team
     # when
     result = demo.demo_seed(leads=3000, seed=11, now=NOW)
     # then
