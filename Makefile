@@ -55,11 +55,13 @@ bench: $(STAMP)
 	$(PY) -m bench $(BENCH_ARGS)
 	$(PY) -m bench.scoring
 	$(PY) -m bench.rescore
+	$(PY) -m bench.claim
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
 	$(PY) -m bench.scoring --leads 20000
 	$(PY) -m bench.rescore --smoke
+	$(PY) -m bench.claim --smoke
 
 ## Re-extract and compile the en / zh-hans catalogs.
 messages: $(STAMP)

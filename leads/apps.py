@@ -5,3 +5,9 @@ from django.utils.translation import gettext_lazy as _
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        # Routing listens on the MQL seam (scoring) and the SQL seam (conversion).
+        from leads import routing
+
+        routing.register()

@@ -491,6 +491,7 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
     marketing manager) and re-score every open lead with the published model, here
     and now (not through the worker): the demo opens with real scores. Leads the
     model makes MQLs move today, with their events, as they would in production."""
+    from leads.routing import routing_paused
     from leads.scoring.rescore import rescore_job_run, rescore_job_start
     from leads.scoring.selectors import scoring_model_published
     from leads.scoring.services import ensure_default_model
@@ -505,7 +506,8 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
             return {}
         with transaction.atomic():
             job = rescore_job_start(version=version, user=author, reason="demo", enqueue=False)
-    job = rescore_job_run(job_id=job.pk, now=now)
+    with routing_paused():  # the simulated history already holds the assignments
+        job = rescore_job_run(job_id=job.pk, now=now)
     stages = dict(
         Lead.objects.filter(source_system=DEMO_SOURCE_SYSTEM)
         .values_list("stage")

@@ -6,15 +6,16 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from leads import roles
-from leads.models import Job, Lead, Team
+from leads.models import Job, Lead, Stage, Team
 
 
 def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     """Every lead the viewer may see; outside it a lead does not exist for them (404).
 
-    Marketing, directors, admins and integrations read everything; an SDR or AE
-    their own leads; a sales manager the leads of the teams they manage.
-    (The SDR team pool arrives with the queue issue.)
+    Marketing, directors, admins and integrations read everything; an SDR their own
+    leads and their SDR teams' pools (unassigned MQLs of those teams); an AE their own
+    leads; a sales manager the leads of the teams they manage (the lead's team is
+    theirs, or its owner is a member) and their own.
     """
     user_roles = roles.user_roles(viewer)
     if user_roles.intersection(roles.READ_ALL_ROLES):
@@ -22,9 +23,13 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     condition = Q(pk__in=[])
     if user_roles.intersection((roles.SDR, roles.AE)):
         condition |= Q(owner=viewer)
+    if roles.SDR in user_roles:
+        pools = Team.objects.filter(members=viewer, kind=Team.Kind.SDR).values("pk")
+        condition |= Q(team__in=pools, owner__isnull=True, stage=Stage.MQL)
     if roles.SALES_MANAGER in user_roles:
-        team_members = Team.objects.filter(manager=viewer).values("members")
-        condition |= Q(owner__in=team_members) | Q(owner=viewer)
+        managed = Team.objects.filter(manager=viewer)
+        team_members = managed.values("members")
+        condition |= Q(owner__in=team_members) | Q(owner=viewer) | Q(team__in=managed.values("pk"))
     return Lead.objects.filter(condition) if user_roles else Lead.objects.none()
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from leads.api import predictive, scoring, scoring_analysis, views, work
+from leads.api import predictive, queue, scoring, scoring_analysis, views, work
 
 app_name = "api"
 
@@ -63,4 +63,10 @@ urlpatterns = [
     path("opportunities/", work.OpportunityListCreate.as_view(), name="opportunities"),
     path("opportunities/<int:pk>/", work.OpportunityDetail.as_view(), name="opportunity"),
     # --- end working a lead ---
+    # --- the queue, claiming, assignment, routing rules (leads.api.queue) ---
+    path("queue/", queue.QueueView.as_view(), name="queue"),
+    path("queue/claim/", queue.QueueClaim.as_view(), name="queue_claim"),
+    path("leads/<int:pk>/assign/", queue.LeadAssign.as_view(), name="lead_assign"),
+    path("routing/rules/", queue.RoutingRuleListCreate.as_view(), name="routing_rules"),
+    path("routing/rules/<int:pk>/", queue.RoutingRuleDetail.as_view(), name="routing_rule"),
 ]
