@@ -7,7 +7,8 @@ service asks before it moves a lead; anything not in ``TRANSITIONS`` is refused
 
 Actors
     ``scoring`` (the published model), ``marketing``, ``sdr`` (the assigned SDR),
-    ``ae`` (an account executive), ``system`` (an opportunity closing), and
+    ``ae`` (an account executive), ``system`` (an opportunity closing),
+    ``routing`` (excluding a competitor's lead), and
     ``manager`` is never an actor of a stage change: managers reassign.
 """
 
@@ -54,7 +55,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (INQUIRY, MQL): frozenset({"scoring", "marketing"}),
     (INQUIRY, NURTURE): frozenset({"marketing"}),
     (INQUIRY, DISQUALIFIED): frozenset({"marketing"}),
-    (INQUIRY, EXCLUDED): frozenset({"marketing"}),
+    # routing excludes a lead whose domain is on the competitor list
+    (INQUIRY, EXCLUDED): frozenset({"marketing", "routing"}),
     (MQL, SAL): frozenset({"sdr"}),
     (MQL, RETURNED): frozenset({"sdr"}),
     (SAL, RETURNED): frozenset({"sdr"}),
@@ -64,8 +66,8 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (SAL, DISQUALIFIED): frozenset({"sdr"}),
     (MQL, CUSTOMER_SUCCESS): frozenset({"sdr"}),
     (SAL, CUSTOMER_SUCCESS): frozenset({"sdr"}),
-    (MQL, EXCLUDED): frozenset({"sdr"}),
-    (SAL, EXCLUDED): frozenset({"sdr"}),
+    (MQL, EXCLUDED): frozenset({"sdr", "routing"}),
+    (SAL, EXCLUDED): frozenset({"sdr", "routing"}),
     (RETURNED, MQL): frozenset({"marketing"}),
     (RETURNED, NURTURE): frozenset({"marketing"}),
     (RETURNED, DISQUALIFIED): frozenset({"marketing"}),

@@ -75,6 +75,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads import hooks, normalize, roles
+from leads.lifecycle import check_transition
 from leads.models import (
     Account,
     DomainListEntry,
@@ -358,6 +359,16 @@ def _first_team(user, kind: str) -> Team | None:
 
 def _exclude_competitor(*, lead: Lead, now: datetime, domain: str) -> LeadEvent:
     from_stage = lead.stage
+    if check_transition(from_stage, Stage.EXCLUDED, ROUTING_ACTOR) is not None:
+        # an SQL or a returned lead: a person decides (the SDR's or AE's "competitor")
+        raise RoutingError(
+            _(
+                "This lead's domain %(domain)s is a competitor's; routing does not move a "
+                "lead in stage %(stage)s — return or reject it as a competitor."
+            )
+            % {"domain": domain, "stage": lead.get_stage_display()},
+            code="not_routable",
+        )
     lead.stage = Stage.EXCLUDED
     lead.stage_changed_at = now
     lead.owner, lead.team, lead.assigned_at = None, None, None

@@ -14,7 +14,7 @@ ALLOWED = {
     ("inquiry", "mql"): {"scoring", "marketing"},
     ("inquiry", "nurture"): {"marketing"},
     ("inquiry", "disqualified"): {"marketing"},
-    ("inquiry", "excluded"): {"marketing"},
+    ("inquiry", "excluded"): {"marketing", "routing"},
     ("mql", "sal"): {"sdr"},
     ("mql", "returned"): {"sdr"},
     ("sal", "returned"): {"sdr"},
@@ -24,8 +24,8 @@ ALLOWED = {
     ("sal", "disqualified"): {"sdr"},
     ("mql", "customer_success"): {"sdr"},
     ("sal", "customer_success"): {"sdr"},
-    ("mql", "excluded"): {"sdr"},
-    ("sal", "excluded"): {"sdr"},
+    ("mql", "excluded"): {"sdr", "routing"},
+    ("sal", "excluded"): {"sdr", "routing"},
     ("returned", "mql"): {"marketing"},
     ("returned", "nurture"): {"marketing"},
     ("returned", "disqualified"): {"marketing"},
@@ -38,7 +38,7 @@ ALLOWED = {
     ("nurture", "mql"): {"scoring"},
     ("lost", "nurture"): {"marketing"},
 }
-ACTORS = ("scoring", "marketing", "sdr", "ae", "system", "manager", "director")
+ACTORS = ("scoring", "marketing", "sdr", "ae", "system", "routing", "manager", "director")
 
 
 def test_the_stages_are_the_models():
