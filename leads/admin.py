@@ -20,7 +20,17 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
 from leads import roles
-from leads.models import Account, Activity, DomainListEntry, Job, Lead, LeadEvent, Team
+from leads.models import (
+    Account,
+    Activity,
+    DomainListEntry,
+    Job,
+    Lead,
+    LeadEvent,
+    RepSettings,
+    RoutingRule,
+    Team,
+)
 from leads.normalize import normalize_company, normalize_domain
 
 
@@ -221,3 +231,63 @@ class JobAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
     list_display = ["__str__", "kind", "state", "done", "total", "created_by", "created_at"]
     list_filter = ["kind", "state"]
     list_select_related = ["created_by"]
+
+
+class RoutingRuleForm(forms.ModelForm):
+    class Meta:
+        model = RoutingRule
+        fields = ["name", "order", "active", "applies_to", "conditions", "team", "user"]
+
+    def clean_conditions(self):
+        from leads.routing import conditions_errors
+
+        conditions = self.cleaned_data.get("conditions") or {}
+        errors = conditions_errors(conditions)
+        if errors:
+            raise forms.ValidationError(
+                [f"{key}: {message}" for key, messages in errors.items() for message in messages]
+            )
+        return conditions
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("team")) == bool(data.get("user")):
+            raise forms.ValidationError(_("Route to a team or to a person: exactly one."))
+        return data
+
+
+@admin.register(RoutingRule)
+class RoutingRuleAdmin(RoleAdminAccess, admin.ModelAdmin):
+    """Ordered routing rules: the first active rule whose conditions all match decides
+    (leads.routing). Conditions: lists per region, country, industry, source_channel,
+    quadrant, language; min_employees / max_employees."""
+
+    form = RoutingRuleForm
+    list_display = ["order", "name", "applies_to", "active", "team", "user"]
+    list_display_links = ["name"]
+    list_editable = ["order", "active"]
+    list_filter = ["applies_to", "active"]
+    list_select_related = ["team", "user"]
+    search_fields = ["name"]
+
+
+@admin.register(RepSettings)
+class RepSettingsAdmin(RoleAdminAccess, admin.ModelAdmin):
+    """Routing settings per person. Marking someone away (or back) goes through
+    ``leads.routing.person_set_away``, which also re-routes their unaccepted leads."""
+
+    list_display = ["user", "away", "weight", "daily_cap", "back_at"]
+    list_filter = ["away"]
+    autocomplete_fields = ["user"]
+    list_select_related = ["user"]
+
+    def save_model(self, request, obj, form, change):
+        away = obj.away
+        if "away" in form.changed_data and change:
+            obj.away = not away  # the service flips it, with its events and re-routing
+        super().save_model(request, obj, form, change)
+        if "away" in form.changed_data and change:
+            from leads.routing import person_set_away
+
+            person_set_away(user=obj.user, away=away, by=request.user)
+            obj.refresh_from_db()
