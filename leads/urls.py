@@ -1,6 +1,7 @@
 from django.urls import path
 
 from leads import (
+    distribution_views,
     import_views,
     job_views,
     predictive_views,
@@ -41,6 +42,7 @@ urlpatterns = [
         scoring_analysis_views.scoring_calibration,
         name="scoring_calibration",
     ),
+    path("routing/distribution/", distribution_views.distribution, name="distribution"),
     path("jobs/<int:pk>/", job_views.job_detail, name="job_detail"),
     path("jobs/<int:pk>/progress/", job_views.job_progress, name="job_progress"),
     path("scoring/predictive/", predictive_views.scoring_predictive, name="scoring_predictive"),

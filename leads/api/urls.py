@@ -1,5 +1,6 @@
 from django.urls import path
 
+from leads import distribution_views
 from leads.api import predictive, queue, scoring, scoring_analysis, views, work
 
 app_name = "api"
@@ -68,5 +69,10 @@ urlpatterns = [
     path("queue/claim/", queue.QueueClaim.as_view(), name="queue_claim"),
     path("leads/<int:pk>/assign/", queue.LeadAssign.as_view(), name="lead_assign"),
     path("routing/rules/", queue.RoutingRuleListCreate.as_view(), name="routing_rules"),
+    path(
+        "routing/distribution/",
+        distribution_views.DistributionReport.as_view(),
+        name="routing_distribution",
+    ),
     path("routing/rules/<int:pk>/", queue.RoutingRuleDetail.as_view(), name="routing_rule"),
 ]
