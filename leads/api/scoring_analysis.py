@@ -267,22 +267,28 @@ class ScoringCalibration(APIView):
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
-        months = _int(
-            params.get("months"),
-            name="months",
-            default=CALIBRATION_MONTHS_DEFAULT,
-            low=1,
-            high=MONTHS_MAX,
-        )
-        min_leads = _int(
-            params.get("min_leads"),
-            name="min_leads",
-            default=MIN_LEADS_DEFAULT,
-            low=1,
-            high=MIN_LEADS_MAX,
-        )
+        months, min_leads = _calibration_params(params)
         report = calibration_report(months=months, min_leads=min_leads)
         return Response(report.to_dict())
+
+
+def _calibration_params(source) -> tuple[int, int]:
+    """``months`` and ``min_leads`` from a query string or a body (400 naming either)."""
+    months = _int(
+        source.get("months"),
+        name="months",
+        default=CALIBRATION_MONTHS_DEFAULT,
+        low=1,
+        high=MONTHS_MAX,
+    )
+    min_leads = _int(
+        source.get("min_leads"),
+        name="min_leads",
+        default=MIN_LEADS_DEFAULT,
+        low=1,
+        high=MIN_LEADS_MAX,
+    )
+    return months, min_leads
 
 
 class ScoringCalibrationDraft(APIView):
@@ -304,20 +310,7 @@ class ScoringCalibrationDraft(APIView):
         data = request.data
         if not hasattr(data, "get"):
             raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
-        months = _int(
-            data.get("months"),
-            name="months",
-            default=CALIBRATION_MONTHS_DEFAULT,
-            low=1,
-            high=MONTHS_MAX,
-        )
-        min_leads = _int(
-            data.get("min_leads"),
-            name="min_leads",
-            default=MIN_LEADS_DEFAULT,
-            low=1,
-            high=MIN_LEADS_MAX,
-        )
+        months, min_leads = _calibration_params(data)
         try:
             draft = calibration_draft_create(user=request.user, months=months, min_leads=min_leads)
         except AnalysisInputError as exc:

@@ -26,7 +26,7 @@ message is delivered again), and no lead of a finished chunk is scored twice.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -84,6 +84,27 @@ SCORE_COLUMNS = (
     "scored_at",
     "updated_at",
 )
+
+
+ACCOUNT_FACTS = ("employees", "annual_revenue", "industry", "region", "country", "domain")
+LEAD_FACTS = (
+    "seniority",
+    "title",
+    "source_channel",
+    "campaign",
+    "source_system",
+    "language",
+    "do_not_contact",
+)
+
+
+def score_facts(*, account: Mapping[str, Any], lead: Mapping[str, Any]) -> dict[str, Any]:
+    """The flat mapping the engine scores, from the account's and the lead's values
+    (``company`` is the account's name, else the company name the lead gave)."""
+    facts = {name: account.get(name) for name in ACCOUNT_FACTS}
+    facts.update((name, lead.get(name)) for name in LEAD_FACTS)
+    facts["company"] = account.get("name") or lead.get("company_name")
+    return facts
 
 
 @dataclass
@@ -259,23 +280,7 @@ class IntakeScorer:
         """Put the score columns into ``lead`` (a row of intake's insert); True when
         the score alone makes it an MQL (intake then promotes it through
         ``leads_rescore``)."""
-        account = account or {}
-        facts = {
-            "employees": account.get("employees"),
-            "annual_revenue": account.get("annual_revenue"),
-            "industry": account.get("industry"),
-            "region": account.get("region"),
-            "country": account.get("country"),
-            "company": account.get("name") or lead.get("company_name"),
-            "domain": account.get("domain"),
-            "seniority": lead.get("seniority"),
-            "title": lead.get("title"),
-            "source_channel": lead.get("source_channel"),
-            "campaign": lead.get("campaign"),
-            "source_system": lead.get("source_system"),
-            "language": lead.get("language"),
-            "do_not_contact": lead.get("do_not_contact"),
-        }
+        facts = score_facts(account=account or {}, lead=lead)
         result = score_lead(lead=facts, activities=(), model=self.model, now=self.now)
         lead["score_fit"] = result.fit_points
         lead["score_grade"] = result.grade

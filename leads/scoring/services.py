@@ -33,7 +33,13 @@ from leads.scoring.engine import (
     default_model,
     validate_model,
 )
-from leads.scoring.rescore import leads_rescore, rescore_job_start
+from leads.scoring.rescore import (
+    ACCOUNT_FACTS,
+    LEAD_FACTS,
+    leads_rescore,
+    rescore_job_start,
+    score_facts,
+)
 
 
 class ScoringModelInvalid(ValueError):
@@ -214,22 +220,10 @@ def compiled_model(version: ScoringModelVersion) -> Any:
 def lead_score_facts(*, lead: Lead) -> dict[str, Any]:
     """The flat mapping the engine scores: the lead's fields and its account's."""
     account = lead.account
-    return {
-        "employees": account.employees if account else None,
-        "annual_revenue": account.annual_revenue if account else None,
-        "industry": account.industry if account else None,
-        "region": account.region if account else None,
-        "country": account.country if account else None,
-        "company": (account.name if account else "") or lead.company_name,
-        "domain": account.domain if account else None,
-        "seniority": lead.seniority,
-        "title": lead.title,
-        "source_channel": lead.source_channel,
-        "campaign": lead.campaign,
-        "source_system": lead.source_system,
-        "language": lead.language,
-        "do_not_contact": lead.do_not_contact,
-    }
+    return score_facts(
+        account={n: getattr(account, n) for n in (*ACCOUNT_FACTS, "name")} if account else {},
+        lead={n: getattr(lead, n) for n in (*LEAD_FACTS, "company_name")},
+    )
 
 
 SCORE_FIELDS = (
