@@ -154,11 +154,15 @@ def _require_owner(lead: Lead, by, role: str, message: str) -> None:
         _forbid(message)
 
 
-def _require_sdr_owner(lead: Lead, by) -> None:
+def require_sdr_owner(lead: Lead, by) -> None:
+    """Raise ``WorkForbidden`` unless ``by`` is an SDR who owns ``lead`` (public: the
+    pages ask it to know which actions to offer)."""
     _require_owner(lead, by, roles.SDR, _("Only the SDR who owns this lead may do this."))
 
 
-def _may_act_as_ae(lead: Lead, by) -> bool:
+def may_act_as_ae(lead: Lead, by) -> bool:
+    """Whether ``by`` is the AE holding ``lead``, or a member of the AE team whose pool
+    holds it."""
     if not roles.has_role(by, roles.AE):
         return False
     if lead.owner_id is not None:
@@ -170,7 +174,7 @@ def _may_act_as_ae(lead: Lead, by) -> bool:
 
 
 def _require_ae(lead: Lead, by) -> None:
-    if not _may_act_as_ae(lead, by):
+    if not may_act_as_ae(lead, by):
         _forbid(_("Only the account executive who holds this lead may do this."))
 
 
@@ -264,7 +268,7 @@ def lead_accept(*, lead: Lead, by) -> Lead:
     """mql → sal by the assigned SDR."""
     with transaction.atomic():
         _locked(lead)
-        _require_sdr_owner(lead, by)
+        require_sdr_owner(lead, by)
         _move(lead, lifecycle.SAL, by=by, actor="sdr")
     return lead
 
@@ -280,7 +284,7 @@ def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | No
     note = _text(note, "note")
     with transaction.atomic():
         _locked(lead)
-        _require_sdr_owner(lead, by)
+        require_sdr_owner(lead, by)
         targets = lifecycle.RETURN_TARGETS[reason]
         if choice not in (None, "") and choice not in targets:
             raise WorkInvalid(
@@ -465,10 +469,10 @@ def _when(value: Any, field: str) -> dt.datetime:
     return value
 
 
-def _require_on_lead(lead: Lead, by) -> None:
+def require_may_touch(lead: Lead, by) -> None:
     """Touches: the owning SDR, or the AE holding the lead. Marketing never logs touches."""
     is_sdr_owner = roles.has_role(by, roles.SDR) and lead.owner_id == by.pk
-    if not (is_sdr_owner or _may_act_as_ae(lead, by)):
+    if not (is_sdr_owner or may_act_as_ae(lead, by)):
         _forbid(_("Only the SDR or account executive who owns this lead logs touches."))
 
 
@@ -482,7 +486,7 @@ def touch_log(
     at = _when(at, "at")
     with transaction.atomic():
         _locked(lead)
-        _require_on_lead(lead, by)
+        require_may_touch(lead, by)
         touch = Touch.objects.create(
             lead=lead, user=by, channel=channel, outcome=outcome, note=note, at=at
         )
@@ -580,7 +584,7 @@ def qualification_update(*, lead: Lead, by, criteria: Any) -> QualificationState
     records what was set."""
     with transaction.atomic():
         _locked(lead)
-        _require_sdr_owner(lead, by)
+        require_sdr_owner(lead, by)
         if lead.stage not in (lifecycle.MQL, lifecycle.SAL):
             raise WorkConflict(
                 _("Only an MQL or SAL is qualified; this lead is %(stage)s.")
@@ -611,7 +615,7 @@ def lead_convert(*, lead: Lead, by) -> Lead:
     (``leads.hooks.on_lead_became_sql``) hands it to an AE team."""
     with transaction.atomic():
         _locked(lead)
-        _require_sdr_owner(lead, by)
+        require_sdr_owner(lead, by)
         _check(lead, lifecycle.SQL, "sdr")
         state = qualification_state(lead=lead)
         if state.missing:
@@ -644,7 +648,7 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
         return lead
     with transaction.atomic():
         _locked(lead)
-        _require_sdr_owner(lead, by)
+        require_sdr_owner(lead, by)
         _check(lead, lifecycle.DISQUALIFIED, "sdr")
         attempts = Touch.objects.filter(lead=lead).count()
         needed = settings.SLA_MIN_TOUCH_ATTEMPTS

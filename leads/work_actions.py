@@ -1,8 +1,8 @@
 """Which working-a-lead actions a user may take right now: what the pages offer.
 
 Nothing here decides a rule of its own: each answer asks the services' own
-permission checks (``leads.work``'s ``_require_sdr_owner``, ``_may_act_as_ae``,
-``_require_on_lead``) and the lifecycle table (``lifecycle.check_transition``) with
+permission checks (``leads.work``'s ``require_sdr_owner``, ``may_act_as_ae``,
+``require_may_touch``) and the lifecycle table (``lifecycle.check_transition``) with
 the same actor the service uses. A page that offers an action the service then
 refuses (a race) still gets the service's 403 / 409: the services stay the judges.
 """
@@ -58,9 +58,9 @@ class LeadActions:
 
 def lead_actions(*, lead: Lead, user) -> LeadActions:
     """The actions ``user`` may take on ``lead`` in its current stage."""
-    sdr_owner = _allowed(work._require_sdr_owner, lead, user)
+    sdr_owner = _allowed(work.require_sdr_owner, lead, user)
     in_queue = lead.stage in (lifecycle.MQL, lifecycle.SAL)
-    ae = work._may_act_as_ae(lead, user) if roles.has_role(user, roles.AE) else False
+    ae = work.may_act_as_ae(lead, user) if roles.has_role(user, roles.AE) else False
     opportunity = None
     if lead.stage == lifecycle.OPPORTUNITY and roles.has_role(user, roles.AE):
         opportunity = (
@@ -71,7 +71,7 @@ def lead_actions(*, lead: Lead, user) -> LeadActions:
     return LeadActions(
         accept=sdr_owner and _moves(lead, lifecycle.SAL, "sdr"),
         return_lead=sdr_owner and in_queue,
-        touch=_allowed(work._require_on_lead, lead, user),
+        touch=_allowed(work.require_may_touch, lead, user),
         qualify=sdr_owner and in_queue,
         convert=sdr_owner and _moves(lead, lifecycle.SQL, "sdr"),
         disqualify=sdr_owner and _moves(lead, lifecycle.DISQUALIFIED, "sdr"),
