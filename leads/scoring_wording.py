@@ -385,41 +385,34 @@ def _must_failed_line(line: ExplainLine) -> WhyLine:
     return WhyLine(line.key, _("Required, not met: %(criteria)s") % {"criteria": joined}, False)
 
 
+def _points_phrase(value: Any) -> str:
+    """``1 point`` / ``2.5 points``: the plural follows the number of points."""
+    return ngettext("%(points)s point", "%(points)s points", _plural_count(value)) % {
+        "points": format_number(value)
+    }
+
+
 def _interest_line(line: ExplainLine) -> WhyLine:
     p = line.params
     count = p["count"]
     values = {
         "activity": activity_label(p["activity_type"]),
-        "count": count,
-        "raw": format_number(p["raw"]),
-        "decayed": format_number(p["decayed"]),
-        "points": format_number(p["points"]),
+        "times": ngettext("%(count)s time", "%(count)s times", count) % {"count": count},
+        "raw": _points_phrase(p["raw"]),
+        "decayed": _points_phrase(p["decayed"]),
+        "points": _points_phrase(p["points"]),
+        "cap": format_number(p["points"]),
+        "after": format_number(p["points"]),
     }
     decayed = abs(float(p["raw"]) - float(p["decayed"])) >= 0.005
     if decayed and p["capped"]:
-        text = ngettext(
-            "%(activity)s: %(count)s time, %(decayed)s points after decay, capped at %(points)s",
-            "%(activity)s: %(count)s times, %(decayed)s points after decay, capped at %(points)s",
-            count,
-        )
+        text = _("%(activity)s: %(times)s, %(decayed)s after decay, capped at %(cap)s")
     elif decayed:
-        text = ngettext(
-            "%(activity)s: %(count)s time, %(raw)s points, %(points)s after decay",
-            "%(activity)s: %(count)s times, %(raw)s points, %(points)s after decay",
-            count,
-        )
+        text = _("%(activity)s: %(times)s, %(raw)s, %(after)s after decay")
     elif p["capped"]:
-        text = ngettext(
-            "%(activity)s: %(count)s time, %(raw)s points, capped at %(points)s",
-            "%(activity)s: %(count)s times, %(raw)s points, capped at %(points)s",
-            count,
-        )
+        text = _("%(activity)s: %(times)s, %(raw)s, capped at %(cap)s")
     else:
-        text = ngettext(
-            "%(activity)s: %(count)s time, %(points)s points",
-            "%(activity)s: %(count)s times, %(points)s points",
-            count,
-        )
+        text = _("%(activity)s: %(times)s, %(points)s")
     return WhyLine(line.key, text % values)
 
 

@@ -315,3 +315,29 @@ def test_rule_and_interest_sentences(english):
     ) == ("25 points each · cap 50 · half-life 30 days · last 90 days only")
     assert interest_sentence({"points": 1}) == "1 point each · no cap · no decay · no window"
     assert rule_sentence({**rule, "points": -1}) == "Employees > 50 · -1 point · required"
+
+
+ONE_POINT_MODEL = ScoringModel(
+    version=6,
+    fit_rules=MODEL.fit_rules,
+    grade_thresholds=MODEL.grade_thresholds,
+    interest_rules=(InterestRule("email_click", 1), InterestRule("webinar", 1, cap=1)),
+    threshold=MODEL.threshold,
+)
+
+
+def test_one_point_is_singular_in_english(english):
+    w = why(
+        HOT_LEAD, [act("email_click", 1), act("webinar", 1), act("webinar", 2)], ONE_POINT_MODEL
+    )
+
+    assert texts(w.interest)[:2] == [
+        "Email click: 1 time, 1 point",
+        "Webinar attended: 2 times, 2 points, capped at 1",
+    ]
+
+
+def test_one_point_in_chinese(chinese):
+    w = why(HOT_LEAD, [act("email_click", 1)], ONE_POINT_MODEL)
+
+    assert texts(w.interest)[0] == "邮件点击：1 次，1 分"
