@@ -33,7 +33,10 @@ GRADE_CUTS = ("A", "B", "C")
 
 _LIST_SPLIT = re.compile(r"[,，;；\n]")
 _RANGE_SPLIT = re.compile(r"\s*(?:[,，;；~～–—]|\.\.)\s*")
-_NUMBER_NOISE = re.compile(r"[\s_,]")
+_NUMBER_NOISE = re.compile(r"[\s_]")
+# a comma is a thousands separator only between groups of three digits: "5,000,000"
+# is five million, "5,5" is not a number (not 55: validation names it)
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(,\d{3})+(\.\d*)?$")
 
 
 class TooManyRows(ValueError):
@@ -57,12 +60,17 @@ def raw_number(value: Any) -> str:
 
 def parse_number(text: str, *, empty: Any = None) -> Any:
     """``"5,000,000"`` → 5000000, ``"61.5"`` → 61.5; ``empty`` for blank input; the
-    text itself when it is not a number (validation names it)."""
+    text itself when it is not a number (validation names it), ``"5,5"`` included."""
     text = (text or "").strip()
     if not text:
         return empty
+    cleaned = _NUMBER_NOISE.sub("", text)
+    if "," in cleaned:
+        if not _THOUSANDS.match(cleaned):
+            return text
+        cleaned = cleaned.replace(",", "")
     try:
-        number = float(_NUMBER_NOISE.sub("", text))
+        number = float(cleaned)
     except ValueError:
         return text
     if not math.isfinite(number):

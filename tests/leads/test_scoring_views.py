@@ -11,6 +11,7 @@ from django.urls import reverse
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.engine import default_model
 from leads.scoring.services import scoring_model_create_draft, scoring_model_publish
+from leads.scoring_forms import parse_number
 
 pytestmark = pytest.mark.django_db
 
@@ -312,6 +313,42 @@ def test_icp_error_messages_are_translated(client, marketer, draft):
 
     assert response.status_code == 400
     assert 'data-error-for="value">请输入数字。<' in response.content.decode()
+
+
+def test_a_decimal_comma_is_not_read_as_thousands(client, marketer, draft):
+    # "5,5" is not fifty-five: the row is refused with the field named, nothing saved
+    client.force_login(marketer)
+    before = draft.definition
+    data = fit_post([{"n": 0, "field": "employees", "operator": "gt", "value": "5,5"}])
+
+    response = client.post(reverse("leads:scoring_icp", args=[draft.pk]), data)
+
+    assert response.status_code == 400
+    assert 'data-error-for="value">Enter a number.<' in response.content.decode()
+    assert 'value="5,5"' in response.content.decode()
+    draft.refresh_from_db()
+    assert draft.definition == before
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("5,000,000", 5_000_000),
+        ("1,234.5", 1234.5),
+        ("-12,000", -12_000),
+        ("61.5", 61.5),
+        (" 7 ", 7),
+        ("1 000", 1000),
+        ("5,5", "5,5"),
+        ("12,34", "12,34"),
+        ("1,2345", "1,2345"),
+        (",500", ",500"),
+        ("lots", "lots"),
+        ("", None),
+    ],
+)
+def test_parse_number(text, number):
+    assert parse_number(text) == number
 
 
 def test_icp_of_an_unknown_field_keeps_what_was_sent(client, marketer, draft):
