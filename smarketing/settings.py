@@ -234,11 +234,10 @@ SPECTACULAR_SETTINGS = {
 INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 # Rows per import chunk; files with more rows than this run as a Celery task.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
-# Until sla/ exists: first-step deadline = assignment + N hours (leads.selectors).
-LEAD_FIRST_STEP_HOURS = env_int("LEAD_FIRST_STEP_HOURS", 24)
-# The SDR queue's next-step deadline = assigned_at + N hours (leads.queue.next_step_deadline,
-# the seam the SLA engine replaces); defaults to LEAD_FIRST_STEP_HOURS.
-QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", LEAD_FIRST_STEP_HOURS)
+# Until sla/ exists: the SDR queue's next-step deadline = assigned_at + N hours
+# (leads.queue.next_step_deadline, the one selector the SLA engine replaces).
+# LEAD_FIRST_STEP_HOURS is the older name of the same setting, still read.
+QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", env_int("LEAD_FIRST_STEP_HOURS", 24))
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
