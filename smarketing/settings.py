@@ -236,8 +236,7 @@ INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
 # Until sla/ exists: the SDR queue's next-step deadline = assigned_at + N hours
 # (leads.queue.next_step_deadline, the one selector the SLA engine replaces).
-# LEAD_FIRST_STEP_HOURS is the older name of the same setting, still read.
-QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", env_int("LEAD_FIRST_STEP_HOURS", 24))
+QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
