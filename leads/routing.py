@@ -70,7 +70,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -297,12 +298,31 @@ def _pick_member(*, team: Team, now: datetime) -> tuple[Any, dict[str, Any]]:
         return None, {}
     start = _window_start(now)
     ids = [m.pk for m in members]
-    todays = list(
+    # one aggregate per pick, whatever the number of assignments today: per member the
+    # leads assigned today (daily caps), and those the team's rotation gave them with
+    # the latest such event's id (the tie-break: who waited longest goes first)
+    rotated = Q(data__to_team=team.pk, data__mode=Team.Mode.ROUND_ROBIN)
+    today = (
         LeadEvent.objects.filter(
             kind=LeadEvent.Kind.ASSIGNMENT, at__gte=start, data__to_user__in=ids
-        ).values_list("data", "pk")
+        )
+        .values(member=KeyTextTransform("to_user", "data"))
+        .annotate(
+            total=Count("pk"),
+            rotated=Count("pk", filter=rotated),
+            last=Max("pk", filter=rotated),
+        )
+        .order_by()
     )
-    total_today = Counter(d["to_user"] for d, _pk in todays)
+    total_today: Counter[int] = Counter()
+    rotation: Counter[int] = Counter()
+    last: dict[int, int] = {}
+    for row in today:
+        member = int(row["member"])
+        total_today[member] = row["total"]
+        rotation[member] = row["rotated"]
+        if row["last"] is not None:
+            last[member] = row["last"]
 
     def capped(m) -> bool:
         cap = reps[m.pk].daily_cap if m.pk in reps else None
@@ -319,14 +339,8 @@ def _pick_member(*, team: Team, now: datetime) -> tuple[Any, dict[str, Any]]:
         )
         chosen = min(members, key=lambda m: (open_counts.get(m.pk, 0), m.pk))
         return chosen, {"open_leads": open_counts.get(chosen.pk, 0)}
-    # weighted round-robin
-    rotation: Counter[int] = Counter()
-    last: dict[int, int] = {}  # the member's latest round-robin event id (ids only grow)
-    for data, pk in todays:
-        if data.get("to_team") == team.pk and data.get("mode") == Team.Mode.ROUND_ROBIN:
-            rotation[data["to_user"]] += 1
-            last[data["to_user"]] = max(pk, last.get(data["to_user"], 0))
 
+    # weighted round-robin (event ids only grow: a lower ``last`` waited longer)
     def weight(m) -> int:
         return max(reps[m.pk].weight if m.pk in reps else 1, 1)
 
