@@ -11,7 +11,9 @@
 3. Measured: the real path — ``scoring_model_publish`` of a new version (interest
    weights changed, so most scores move) and the re-score job it starts
    (``rescore_job_run``: chunks of 2,000 in their own transactions, job progress,
-   ``score_change`` events, MQL promotions and their events). Nothing is skipped.
+   ``score_change`` events, MQL promotions and their events, and the routing of
+   each new MQL through the MQL hook — a round-robin team for Chinese leads, a pool
+   team for the rest). Nothing is skipped.
 4. Prints both times, the ratio (goal: at most 3x the baseline), the baseline's SQL
    and the row counts. A miss says MISS and prints a cProfile top 15.
 """
@@ -215,6 +217,7 @@ def _fresh_data(count: int) -> dict[str, int]:
                 f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
                 f" (SELECT MAX(id) FROM {table}))"
             )
+    _routing_setup()
     version, job = ensure_default_model(enqueue=False)
     from leads.scoring.rescore import rescore_job_run
 
@@ -222,6 +225,30 @@ def _fresh_data(count: int) -> dict[str, int]:
     leads_rescore(lead_ids=[])  # import warm-up
     _vacuum()
     return {"leads": count, "accounts": accounts, "activities": activities}
+
+
+def _routing_setup() -> None:
+    """Teams and rules as a company would have them, so every new MQL is really
+    routed (the MQL hook): Chinese leads to a weighted round-robin team of 8 SDRs
+    (one with a daily cap), the rest to a pool team (the default)."""
+    from django.contrib.auth import get_user_model
+
+    from leads.models import RepSettings, RoutingRule, Team
+
+    RoutingRule.objects.all().delete()
+    Team.objects.all().delete()
+    user_model = get_user_model()
+    china = Team.objects.create(name="Bench China SDR", kind=Team.Kind.SDR, mode="round_robin")
+    Team.objects.create(name="Bench pool SDR", kind=Team.Kind.SDR, mode="pool")
+    for n in range(8):
+        rep, _ = user_model.objects.get_or_create(username=f"bench-sdr-{n}")
+        china.members.add(rep)
+        RepSettings.objects.update_or_create(
+            user=rep, defaults={"weight": 2 if n < 2 else 1, "daily_cap": 400 if n == 7 else None}
+        )
+    RoutingRule.objects.create(
+        name="China", order=1, applies_to="mql", conditions={"country": ["CN"]}, team=china
+    )
 
 
 def _vacuum() -> None:
@@ -336,6 +363,7 @@ def _measured(draft, *, profile: bool) -> dict:
         return {
             "score_change events": LeadEvent.objects.filter(kind="score_change").count(),
             "MQL events": LeadEvent.objects.filter(kind="stage_change", to_stage="mql").count(),
+            "assignment events": LeadEvent.objects.filter(kind="assignment").count(),
         }
 
     before = counts()

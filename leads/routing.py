@@ -228,8 +228,49 @@ def _assign(
     return event
 
 
+_batch = threading.local()
+
+
+@contextmanager
+def routing_batch() -> Iterator[None]:
+    """``hooks.BATCH_CONTEXTS`` entry: within it (this thread) the domain lists and the
+    active rules are read once, not once per lead. People's availability, loads and
+    caps are still read for every lead (they change as leads are assigned)."""
+    outer = getattr(_batch, "cache", None)
+    if outer is None:
+        _batch.cache = {}
+    try:
+        yield
+    finally:
+        if outer is None:
+            _batch.cache = None
+
+
+def _cached(key: tuple, load):
+    cache = getattr(_batch, "cache", None)
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def _domain_list(kind: str) -> set[str]:
-    return set(DomainListEntry.objects.filter(kind=kind).values_list("domain", flat=True))
+    return _cached(
+        ("domains", kind),
+        lambda: set(DomainListEntry.objects.filter(kind=kind).values_list("domain", flat=True)),
+    )
+
+
+def _active_rules(applies_to: str) -> list[RoutingRule]:
+    return _cached(
+        ("rules", applies_to),
+        lambda: list(
+            RoutingRule.objects.filter(active=True, applies_to=applies_to)
+            .select_related("team", "user")
+            .order_by("order", "pk")
+        ),
+    )
 
 
 def _lead_domains(lead: Lead) -> set[str]:
@@ -417,10 +458,7 @@ def decide(*, lead: Lead, applies_to: str, now: datetime) -> Decision:
             extra={"account": {"id": account.pk, "name": account.name}},
         )
     facts = lead_routing_facts(lead)
-    rules = RoutingRule.objects.filter(active=True, applies_to=applies_to).select_related(
-        "team", "user"
-    )
-    for rule in rules.order_by("order", "pk"):
+    for rule in _active_rules(applies_to):
         if not rule_matches(rule.conditions or {}, facts):
             continue
         if rule.user_id:
@@ -657,3 +695,5 @@ def register() -> None:
         MQL_HOOKS.append(route_on_mql)
     if route_on_sql not in hooks.SQL_HOOKS:
         hooks.SQL_HOOKS.append(route_on_sql)
+    if routing_batch not in hooks.BATCH_CONTEXTS:
+        hooks.BATCH_CONTEXTS.append(routing_batch)

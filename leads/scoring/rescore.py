@@ -34,6 +34,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
+from leads import hooks
 from leads.intake import row_store
 from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
@@ -223,8 +224,10 @@ def leads_rescore(
         summary.changed = len(events)
         if promote:
             summary.became_mql = _promote(promote, now=now, actor=actor)
-            for lead in Lead.objects.filter(pk__in=summary.became_mql).select_related("account"):
-                on_lead_became_mql(lead)
+            new_mqls = Lead.objects.filter(pk__in=summary.became_mql).select_related("account")
+            with hooks.batch():
+                for lead in new_mqls:
+                    on_lead_became_mql(lead)
     return summary
 
 

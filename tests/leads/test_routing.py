@@ -454,3 +454,50 @@ def test_the_distribution_report_says_who_got_how_many_and_why(sales_manager, sd
     assert by_key[("RR", b.pk)].by_rule == {rule.name: 2}
     assert by_key[("SDR East", None)].by_reason == {"manual": 1}
     assert sum(r.total for r in rows) == 5
+
+
+# ------------------------------------------------------------------ batches
+
+
+def _route_all(leads) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        for lead in leads:
+            on_lead_became_mql(lead)
+    return len(ctx.captured_queries)
+
+
+def test_a_batch_reads_the_rules_and_domain_lists_once():
+    from leads import hooks
+
+    team = TeamFactory(name="RR", mode="round_robin")
+    sdrs(team, 3)
+    RoutingRule.objects.create(name="all", order=1, team=team, conditions={})
+    singles = _route_all([mql() for _ in range(4)])
+    batched_leads = [mql() for _ in range(4)]
+    with hooks.batch():
+        batched = _route_all(batched_leads)
+
+    # 3 domain lists + 1 rules query, read by the first lead only: (4 - 1) × 4 saved
+    assert singles - batched == 3 * 4
+    assert all(last_assignment(lead).reason == "rule" for lead in batched_leads)
+    owners = [Lead.objects.get(pk=lead.pk).owner.username for lead in batched_leads]
+    assert sorted(owners[:3]) == ["rep0", "rep1", "rep2"]  # the rotation still turns
+
+
+def test_outside_a_batch_a_changed_rule_applies_to_the_next_lead(sdr, other_sdr):
+    from leads import hooks
+
+    rule = RoutingRule.objects.create(name="to sdr", order=1, user=sdr, conditions={})
+    with hooks.batch():
+        first = mql()
+        on_lead_became_mql(first)
+    rule.user = other_sdr
+    rule.save()
+    second = mql()
+    on_lead_became_mql(second)
+
+    assert Lead.objects.get(pk=first.pk).owner == sdr
+    assert Lead.objects.get(pk=second.pk).owner == other_sdr
