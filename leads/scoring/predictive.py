@@ -72,6 +72,23 @@ class Counts:
     stage_lost: dict[str, int] = field(default_factory=dict)
     # field -> value -> [won, lost]
     values: dict[str, dict[str, list[int]]] = field(default_factory=dict)
+    # (field, min_count, smoothing) -> the smoothed won and lost sums over the field's
+    # kept values: computed once per field, not per prediction; cleared by ``_add``
+    _sums: dict[tuple[str, int, float], tuple[float, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
+
+    def sums(self, name: str, min_count: int, smoothing: float) -> tuple[float, float]:
+        key = (name, min_count, smoothing)
+        cached = self._sums.get(key)
+        if cached is None:
+            kept = [c for c in self.values.get(name, {}).values() if c[0] + c[1] >= min_count]
+            cached = (
+                sum(c[0] for c in kept) + smoothing * len(kept),
+                sum(c[1] for c in kept) + smoothing * len(kept),
+            )
+            self._sums[key] = cached
+        return cached
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -120,6 +137,7 @@ class PredictiveModel:
 
 
 def _add(counts: Counts, row: TrainingRow, stages: tuple[str, ...]) -> None:
+    counts._sums.clear()
     counts.rows += 1
     if row.won:
         reached = stages
@@ -265,9 +283,7 @@ def predict(
         pair = per_value.get(str(value))
         if pair is None or pair[0] + pair[1] < min_count:
             continue
-        kept = [c for c in per_value.values() if c[0] + c[1] >= min_count]
-        won_sum = sum(c[0] for c in kept) + s * len(kept)
-        lost_sum = sum(c[1] for c in kept) + s * len(kept)
+        won_sum, lost_sum = counts.sums(name, min_count, s)
         factors.append(Factor(name, str(value), (pair[0] + s) / won_sum, (pair[1] + s) / lost_sum))
     won_side = p_won
     lost_side = 1 - p_won

@@ -158,6 +158,21 @@ def test_add_closed_lead_updates_team_and_global_counts():
         assert model.teams[key].values["country"]["FR"] == [6, 7]
 
 
+def test_a_prediction_after_add_closed_lead_uses_the_new_counts():
+    # the per-field sums are kept between predictions: adding a lead must refresh them
+    model = train(rows=odoo_rows(), stages=STAGES, min_count=0)
+    before = predict(model, fields={"country": "FR"}).probability
+    fresh = train(rows=odoo_rows(), stages=STAGES, min_count=0)
+    for _ in range(5):
+        row = TrainingRow(True, {"country": "BE"}, team="emea")
+        add_closed_lead(model, row)
+        add_closed_lead(fresh, row)
+
+    after = predict(model, fields={"country": "FR"}).probability
+    assert after != before
+    assert after == predict(fresh, fields={"country": "FR"}).probability
+
+
 def test_behaviour_features_bucket_activity_counts():
     features = behaviour_features(
         {"demo_request": 1, "pricing_page": 3}, types=("demo_request", "pricing_page", "webinar")
