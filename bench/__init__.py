@@ -8,3 +8,5 @@ import os
 
 os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)  # no session is ever signed
+os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the bench client speaks plain HTTP
