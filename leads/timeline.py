@@ -193,7 +193,10 @@ def text(value: Any) -> str:
 
 
 def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None
+    """A stored id, or None (a bool, a string or an impossible number is no id)."""
+    if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**63:
+        return value
+    return None
 
 
 def _money(amount: Any, currency: str = "") -> str:

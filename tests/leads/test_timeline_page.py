@@ -136,7 +136,7 @@ def live_a_whole_life(integration, sdr, sdr_team_east, ae) -> Lead:
 # Codes and keys the events store; none may reach a reader.
 RAW = re.compile(
     r"to_user|from_user|to_team|from_team|opportunity_id|touch_id|return_id|model_version"
-    r"|applies_to|trigger|criteria|round_robin|default_team|not_icp|no_answer|stage_change"
+    r"|applies_to|trigger|round_robin|default_team|not_icp|no_answer|stage_change"
     r"|score_change|[{}\[\]]|\bNone\b|\bTrue\b|\bFalse\b|\bmql\b|\bsal\b"
 )
 

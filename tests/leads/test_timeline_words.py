@@ -13,9 +13,9 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from leads import work
+from leads import demo, work
 from leads.intake import leads_ingest
-from leads.models import DomainListEntry, LeadEvent, LeadReturn, RoutingRule, Team
+from leads.models import DomainListEntry, Lead, LeadEvent, LeadReturn, RoutingRule, Team
 from leads.queue import claim_next
 from leads.routing import lead_assign, person_set_away, route_lead
 from leads.scoring.services import ensure_default_model
@@ -23,6 +23,7 @@ from leads.selectors import lead_timeline
 from leads.services import activities_ingest
 from leads.timeline import Words
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
+from tests.leads.test_timeline_page import RAW
 
 pytestmark = pytest.mark.django_db
 
@@ -753,15 +754,32 @@ def test_unknown_keys_and_missing_references_still_show():
         kind="assignment",
         actor_system="crm-sync",
         reason="territory",
-        data={"to_user": 987654, "to_team": 987654, "territory": {"code": "APAC"}},
+        data={"to_user": 987654, "to_team": 10**30, "territory": {"code": "APAC"}},
     )
     LeadEvent.objects.create(lead=lead, kind="mystery", actor_system="x", reason="why", data=[1])
 
     assignment, mystery = (e["words"] for e in lead_timeline(lead=lead))
     assert shown(assignment) == [
-        "Assigned to a former user (team a deleted team)",
+        "Assigned to a former user (team a deleted team)",  # no query for 10**30
         "by crm-sync",
         "Why: Territory",
         'territory: {"code": "APAC"}',
     ]
     assert shown(mystery) == ["mystery", "by x", "reason: why", "data: [1]"]
+
+
+@pytest.mark.parametrize("language", [EN, ZH])
+def test_every_entry_of_the_seeded_demo_reads_in_words(language):
+    demo.demo_seed(leads=200, seed=7, now=NOW)
+    kinds = set()
+    with translation.override(language):
+        for lead in Lead.objects.all():
+            for entry in lead_timeline(lead=lead):
+                w = entry["words"]
+                kinds.add(w.kind)
+                texts = [w.title, w.reason, *w.sentences, w.note]
+                texts += [f"{fact.label}: {fact.value}" for fact in w.facts]
+                assert RAW.findall(" ".join(texts)) == [], shown(w)
+                # no fact is labelled with a stored key (snake_case)
+                assert not [f.label for f in w.facts if "_" in f.label], shown(w)
+    assert {"created", "stage_change", "assignment", "touch", "qualification", "activity"} <= kinds
