@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet
 
 from leads import roles
 from leads.models import Job, Lead, Stage, Team
+from leads.timeline import timeline_words
 
 
 def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
@@ -34,13 +35,22 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
 
 
 def lead_timeline(*, lead: Lead) -> list[dict]:
-    """Activities and events of one lead, oldest first, as one list of entries."""
+    """Activities and events of one lead, oldest first, as one list of entries
+    ``{"kind": "activity" | "event", "at", "object", "words"}``.
+
+    Touches and qualification changes are events (``touch``, ``qualification``),
+    as are stage changes, assignments, score changes, returns and disputes.
+    ``words`` is the entry in the active language (``leads.timeline``). Queries:
+    activities, events with their actors, then at most one per model the events
+    name (people, teams, accounts, opportunities, returns) — never one per entry."""
     entries: list[dict] = []
-    for activity in lead.activities.all():
+    for activity in lead.activities.order_by("occurred_at", "id"):
         entries.append({"kind": "activity", "at": activity.occurred_at, "object": activity})
     for event in lead.events.select_related("actor_user"):
         entries.append({"kind": "event", "at": event.at, "object": event})
     entries.sort(key=lambda entry: (entry["at"], entry["kind"]))
+    for entry, words in zip(entries, timeline_words(entries), strict=True):
+        entry["words"] = words
     return entries
 
 
