@@ -91,7 +91,9 @@ def _sql_items(user, bound: dict) -> list[dict]:
     return items
 
 
-def _opportunity_groups(user, stage: str, bound: dict) -> list[dict]:
+def _opportunity_groups(user, stage: str, bound: dict, totals: dict) -> list[dict]:
+    """Open opportunities by stage (only the filtered one, if any), each group with its
+    stage's totals; without a filter, stages with no opportunity are left out."""
     stages = (stage,) if stage else PIPELINE_STAGES
     groups: dict[str, list[dict]] = {s: [] for s in stages}
     for opportunity in open_opportunities(viewer=user, stage=stage or None):
@@ -112,8 +114,15 @@ def _opportunity_groups(user, stage: str, bound: dict) -> list[dict]:
             }
         )
     return [
-        {"stage": s, "label": Opportunity.Stage(s).label, "rows": rows}
+        {
+            "stage": s,
+            "label": Opportunity.Stage(s).label,
+            "rows": rows,
+            "total": totals[s],
+            "actions": any(row["change"] for row in rows),
+        }
         for s, rows in groups.items()
+        if rows or stage
     ]
 
 
@@ -130,7 +139,7 @@ def _page(request, *, stage: str = "", bound=None, error: str = "", status: int 
             "filters": [("", _("All open"), overall.count)]
             + [(t.stage, t.label, t.count) for t in by_stage],
             "sqls": _sql_items(user, bound),
-            "groups": _opportunity_groups(user, stage, bound),
+            "groups": _opportunity_groups(user, stage, bound, {t.stage: t for t in by_stage}),
             "totals": by_stage,
             "overall": overall,
             "closed": closed_opportunities(viewer=user),
