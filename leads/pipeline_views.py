@@ -59,7 +59,7 @@ def _heading(user) -> str:
 
 def _may_change(opportunity: Opportunity, user) -> bool:
     try:
-        work._require_opportunity_owner(opportunity, user)
+        work.require_opportunity_owner(opportunity, user)
     except work.WorkForbidden:
         return False
     return opportunity.stage in PIPELINE_STAGES

@@ -773,8 +773,9 @@ def sql_reject(*, lead: Lead, by, reason: str, to: str = lifecycle.NURTURE) -> L
     return lead
 
 
-def _require_opportunity_owner(opportunity: Opportunity, by) -> None:
-    """Only the AE who owns an opportunity changes it (pages ask this too)."""
+def require_opportunity_owner(opportunity: Opportunity, by) -> None:
+    """Raise ``WorkForbidden`` unless ``by`` is the AE who owns ``opportunity`` (public:
+    the pipeline page asks it to know which opportunities to offer actions on)."""
     if not (roles.has_role(by, roles.AE) and opportunity.owner_id == by.pk):
         _forbid(_("Only the account executive who owns this opportunity may change it."))
 
@@ -810,7 +811,7 @@ def opportunity_update(
     with transaction.atomic():
         lead = _locked(opportunity.lead)
         opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        _require_opportunity_owner(opp, by)
+        require_opportunity_owner(opp, by)
         if opp.stage in CLOSED_OPPORTUNITY_STAGES:
             raise WorkConflict(_("This opportunity is closed."))
         before = {"stage": opp.stage, "amount": str(opp.amount)}
