@@ -17,6 +17,7 @@ NAV_ITEMS = [
     ),
     # --- working the leads (h6) ---
     ("leads:queue", _("Queue"), (roles.SDR,)),
+    ("leads:pipeline", _("Pipeline"), (roles.AE, roles.SALES_MANAGER, roles.DIRECTOR)),
     ("leads:returns", _("Returns"), (roles.MARKETING, roles.DIRECTOR)),
     ("leads:team", _("Team"), (roles.SALES_MANAGER,)),
     # --- end ---

@@ -4,6 +4,7 @@ from leads import (
     distribution_views,
     import_views,
     job_views,
+    pipeline_views,
     predictive_views,
     scoring_analysis_views,
     scoring_views,
@@ -61,6 +62,15 @@ urlpatterns = [
     path("team/people/<int:user_id>/away/", work_views.team_away, name="team_away"),
     path("team/leads/<int:pk>/assign/", work_views.team_assign, name="team_assign"),
     # --- end of working a lead ---
+    # --- the AE's pipeline ---
+    path("pipeline/", pipeline_views.pipeline, name="pipeline"),
+    path("pipeline/sqls/<int:pk>/<str:action>/", pipeline_views.pipeline_sql, name="pipeline_sql"),
+    path(
+        "pipeline/opportunities/<int:pk>/",
+        pipeline_views.pipeline_opportunity,
+        name="pipeline_opportunity",
+    ),
+    # --- end of the AE's pipeline ---
     path("settings/tokens/", token_views.integration_tokens, name="integration_tokens"),
     path(
         "settings/tokens/<int:user_id>/rotate/",

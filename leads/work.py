@@ -707,6 +707,12 @@ def _date(value: Any, field: str) -> dt.date:
     return parsed
 
 
+def pipeline_source(lead: Lead) -> str:
+    """Whose pipeline the lead's opportunity counts in: ``sales`` for outbound
+    prospecting, ``marketing`` for every other channel (``SALES_SOURCED_CHANNELS``)."""
+    return "sales" if lead.source_channel in SALES_SOURCED_CHANNELS else "marketing"
+
+
 def sql_accept(
     *,
     lead: Lead,
@@ -728,7 +734,7 @@ def sql_accept(
         _locked(lead)
         _require_ae(lead, by)
         _check(lead, lifecycle.OPPORTUNITY, "ae")
-        source = "sales" if lead.source_channel in SALES_SOURCED_CHANNELS else "marketing"
+        source = pipeline_source(lead)
         opportunity = Opportunity.objects.create(
             lead=lead,
             owner=by,
@@ -767,6 +773,21 @@ def sql_reject(*, lead: Lead, by, reason: str, to: str = lifecycle.NURTURE) -> L
     return lead
 
 
+def require_opportunity_owner(opportunity: Opportunity, by) -> None:
+    """Raise ``WorkForbidden`` unless ``by`` is the AE who owns ``opportunity`` (public:
+    the pipeline page asks it to know which opportunities to offer actions on)."""
+    if not (roles.has_role(by, roles.AE) and opportunity.owner_id == by.pk):
+        _forbid(_("Only the account executive who owns this opportunity may change it."))
+
+
+def opportunity_next_stage(stage: str) -> str | None:
+    """The open stage after ``stage`` (discovery → validation → negotiation), or None."""
+    if stage not in OPEN_OPPORTUNITY_STAGES:
+        return None
+    index = OPEN_OPPORTUNITY_STAGES.index(stage) + 1
+    return OPEN_OPPORTUNITY_STAGES[index] if index < len(OPEN_OPPORTUNITY_STAGES) else None
+
+
 def opportunity_update(
     *,
     opportunity: Opportunity,
@@ -790,8 +811,7 @@ def opportunity_update(
     with transaction.atomic():
         lead = _locked(opportunity.lead)
         opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        if not (roles.has_role(by, roles.AE) and opp.owner_id == by.pk):
-            _forbid(_("Only the account executive who owns this opportunity may change it."))
+        require_opportunity_owner(opp, by)
         if opp.stage in CLOSED_OPPORTUNITY_STAGES:
             raise WorkConflict(_("This opportunity is closed."))
         before = {"stage": opp.stage, "amount": str(opp.amount)}
@@ -800,7 +820,10 @@ def opportunity_update(
         ) < OPEN_OPPORTUNITY_STAGES.index(opp.stage):
             raise WorkConflict(
                 _("An opportunity moves forward only: %(from)s → %(to)s is refused.")
-                % {"from": opp.stage, "to": stage}
+                % {
+                    "from": Opportunity.Stage(opp.stage).label,
+                    "to": Opportunity.Stage(stage).label,
+                }
             )
         if stage == "lost" and not (lost_reason or opp.lost_reason):
             raise WorkInvalid({"lost_reason": [_("A lost opportunity needs a lost reason.")]})

@@ -87,11 +87,21 @@ def nav_names(response) -> list[str]:
             ],
         ),
         ("sdr", ["home", "leads:lead_list", "leads:queue", "leads:scoring_models"]),
-        ("ae", ["home", "leads:lead_list", "leads:scoring_models"]),
-        ("sales_manager", ["home", "leads:lead_list", "leads:team", "leads:scoring_models"]),
+        ("ae", ["home", "leads:lead_list", "leads:pipeline", "leads:scoring_models"]),
+        (
+            "sales_manager",
+            ["home", "leads:lead_list", "leads:pipeline", "leads:team", "leads:scoring_models"],
+        ),
         (
             "director",
-            ["home", "leads:lead_list", "leads:returns", "leads:scoring_models", "swagger-ui"],
+            [
+                "home",
+                "leads:lead_list",
+                "leads:pipeline",
+                "leads:returns",
+                "leads:scoring_models",
+                "swagger-ui",
+            ],
         ),
         (
             "admin_user",
