@@ -15,8 +15,10 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
 
     Marketing, directors, admins and integrations read everything; an SDR their own
     leads and their SDR teams' pools (unassigned MQLs of those teams); an AE their own
-    leads; a sales manager the leads of the teams they manage (the lead's team is
-    theirs, or its owner is a member) and their own.
+    leads and their AE teams' pools (unassigned SQLs waiting to be accepted into the
+    pipeline: any member may take one, ``leads.work.may_act_as_ae``); a sales manager
+    the leads of the teams they manage (the lead's team is theirs, or its owner is a
+    member) and their own.
     """
     user_roles = roles.user_roles(viewer)
     if user_roles.intersection(roles.READ_ALL_ROLES):
@@ -27,6 +29,9 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     if roles.SDR in user_roles:
         pools = Team.objects.filter(members=viewer, kind=Team.Kind.SDR).values("pk")
         condition |= Q(team__in=pools, owner__isnull=True, stage=Stage.MQL)
+    if roles.AE in user_roles:
+        ae_pools = Team.objects.filter(members=viewer, kind=Team.Kind.AE).values("pk")
+        condition |= Q(team__in=ae_pools, owner__isnull=True, stage=Stage.SQL)
     if roles.SALES_MANAGER in user_roles:
         managed = Team.objects.filter(manager=viewer)
         team_members = managed.values("members")

@@ -185,6 +185,27 @@ def test_an_ae_sees_their_sqls_and_open_opportunities_only(client, ae, other_ae)
     assert forms(response) == ["accept", "reject"] + ["move", "won", "lost"] * 2
 
 
+def test_an_sql_in_the_ae_teams_pool_is_there_for_every_member(client, ae, ae_team, other_ae):
+    # routed to an AE team in pool mode: nobody owns it yet, any member may take it
+    colleague = UserFactory(username="carl", roles=["ae"])
+    ae_team.members.add(colleague)
+    pooled = LeadFactory(stage="sql", team=ae_team, owner=None, company_name="Pool Co")
+    client.force_login(other_ae)  # not in the team: the lead does not exist for them
+    assert ids(client.get(reverse(PAGE)), "data-sql") == []
+    assert sql_act(client, pooled, "accept", amount="5000").status_code == 404
+
+    client.force_login(colleague)
+    assert ids(client.get(reverse(PAGE)), "data-sql") == [pooled.pk]
+    client.force_login(ae)
+    assert ids(client.get(reverse(PAGE)), "data-sql") == [pooled.pk]
+    response = sql_act(client, pooled, "accept", amount="5000", expected_close="2031-02-01")
+
+    assert response.status_code == 302
+    assert Opportunity.objects.get(lead=pooled).owner == ae
+    client.force_login(colleague)  # taken: no longer in the pool
+    assert ids(client.get(reverse(PAGE)), "data-sql") == []
+
+
 def test_opportunities_are_grouped_by_stage_in_order_of_expected_close(client, ae):
     late = opportunity(ae, stage="discovery", expected_close=dt.date(2031, 9, 1))
     early = opportunity(ae, stage="discovery", expected_close=dt.date(2031, 1, 1))
