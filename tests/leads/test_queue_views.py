@@ -131,6 +131,23 @@ def test_the_team_view_shows_load_and_reassigns(client, sales_manager, sdr, sdr_
     assert LeadEvent.objects.filter(lead=lead, kind="assignment", actor_user=sales_manager).exists()
 
 
+def test_people_away_are_not_offered_as_reassignment_targets(
+    client, sales_manager, sdr, sdr_team_east
+):
+    mate = UserFactory(username="tina", first_name="Tina", roles=["sdr"])
+    resting = UserFactory(username="rest", first_name="Resting", roles=["sdr"])
+    sdr_team_east.members.add(mate, resting)
+    RepSettings.objects.create(user=resting, away=True)
+    lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
+    client.force_login(sales_manager)
+
+    page = client.get(reverse("leads:team")).content.decode()
+
+    row = re.search(rf'data-team-lead="{lead.pk}">.*?</tr>', page, re.S).group(0)
+    offered = [int(pk) for pk in re.findall(r'<option value="(\d+)"', row)]
+    assert offered == [mate.pk]  # not the owner, not the one away
+
+
 def test_the_manager_marks_a_member_away_and_back(client, sales_manager, sdr):
     client.force_login(sales_manager)
 
