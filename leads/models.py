@@ -7,6 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class TimeStamped(models.Model):
@@ -614,7 +615,7 @@ class Touch(models.Model):
 
     class Channel(models.TextChoices):
         CALL = "call", _("Call")
-        EMAIL = "email", _("Email")
+        EMAIL = "email", pgettext_lazy("touch channel", "Email")  # an email sent, 邮件
         WECHAT = "wechat", _("WeChat")
         MEETING = "meeting", _("Meeting")
         SMS = "sms", _("SMS")

@@ -394,11 +394,13 @@ def test_a_competitor_excluded_by_routing(language, expected):
         ["Accepted by the SDR", "MQL → SAL", "by Sam East"],
         ["Call: No answer", "by Sam East"],
         ["WeChat: Connected", "by Sam East", "note: Wants a demo on Friday"],
+        ["Email: No answer", "by Sam East"],
     ],
     [
         ["销售开发代表已接受", "MQL → SAL", "by Sam East"],
         ["电话：无人接听", "by Sam East"],
         ["微信：已接通", "by Sam East", "note: Wants a demo on Friday"],
+        ["邮件：无人接听", "by Sam East"],  # an email sent (邮件), not a mailbox (邮箱)
     ],
 )
 def test_accept_and_touches(sdr, sdr_team_east, language, expected):
@@ -408,6 +410,7 @@ def test_accept_and_touches(sdr, sdr_team_east, language, expected):
     work.touch_log(
         lead=lead, by=sdr, channel="wechat", outcome="connected", note="Wants a demo on Friday"
     )
+    work.touch_log(lead=lead, by=sdr, channel="email", outcome="no_answer")
 
     with translation.override(language):
         entries = [e["words"] for e in lead_timeline(lead=lead)]
