@@ -204,11 +204,29 @@ class EventOut(serializers.ModelSerializer):
         fields = ["id", "kind", "from_stage", "to_stage", "actor", "reason", "data", "at"]
 
 
+class TimelineFactOut(serializers.Serializer):
+    label = serializers.CharField()
+    value = serializers.CharField()
+
+
+class TimelineWordsOut(serializers.Serializer):
+    """The entry as the lead page says it, in the request's language
+    (``Accept-Language``): ids resolved to names, codes to their labels."""
+
+    title = serializers.CharField()
+    actor = serializers.CharField()
+    reason = serializers.CharField()
+    sentences = serializers.ListField(child=serializers.CharField())
+    facts = TimelineFactOut(many=True)
+    note = serializers.CharField()
+
+
 class TimelineEntryOut(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["activity", "event"])
     at = serializers.DateTimeField()
     activity = ActivityOut(required=False)
     event = EventOut(required=False)
+    words = TimelineWordsOut()
 
 
 class LeadDetailOut(LeadOut):
@@ -227,6 +245,15 @@ class LeadDetailOut(LeadOut):
                 shaped["activity"] = ActivityOut(entry["object"]).data
             else:
                 shaped["event"] = EventOut(entry["object"]).data
+            words = entry["words"]
+            shaped["words"] = {
+                "title": words.title,
+                "actor": words.actor,
+                "reason": words.reason,
+                "sentences": list(words.sentences),
+                "facts": [{"label": f.label, "value": f.value} for f in words.facts],
+                "note": words.note,
+            }
             entries.append(shaped)
         return entries
 

@@ -242,6 +242,23 @@ def test_detail_has_the_timeline(api_as, marketer, integration):
     assert body["timeline"][0]["event"]["kind"] == "created"
     assert body["timeline"][0]["event"]["actor"] == integration.get_full_name()
     assert body["timeline"][1]["activity"]["type"] == "webinar"
+    assert body["timeline"][1]["words"]["title"] == "Webinar attended"
+
+
+def test_the_timeline_words_follow_the_request_language(api_as, marketer, sdr, sdr_team_east):
+    from leads import work
+
+    lead = LeadFactory(stage="mql", owner=sdr, team=sdr_team_east)
+    work.touch_log(lead=lead, by=sdr, channel="call", outcome="no_answer")
+    client = api_as(marketer)
+
+    english = client.get(f"/api/v1/leads/{lead.pk}/").json()["timeline"]
+    chinese = client.get(f"/api/v1/leads/{lead.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+
+    touch = [e for e in english if e.get("event", {}).get("kind") == "touch"]
+    assert touch[0]["words"]["title"] == "Call: No answer"
+    zh_touch = [e for e in chinese["timeline"] if e.get("event", {}).get("kind") == "touch"]
+    assert zh_touch[0]["words"]["title"] == "电话：无人接听"
 
 
 def test_detail_outside_visibility_is_404(api_as, sdr, other_sdr):
