@@ -64,7 +64,7 @@ import threading
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
 from typing import Any
 
@@ -224,6 +224,9 @@ def _assign(
         data=data,
         at=now,
     )
+    day = _batch_cached(("day", _window_start(now)))
+    if day is not None:
+        day.add(event)
     hooks.on_lead_assigned(lead, event)
     return event
 
@@ -234,8 +237,11 @@ _batch = threading.local()
 @contextmanager
 def routing_batch() -> Iterator[None]:
     """``hooks.BATCH_CONTEXTS`` entry: within it (this thread) the domain lists and the
-    active rules are read once, not once per lead. People's availability, loads and
-    caps are still read for every lead (they change as leads are assigned)."""
+    active rules are read once, not once per lead, and the day's assignment counts
+    (``_DayCounts``) are read once per person and kept up to date as the batch assigns.
+    People's availability and open-lead counts are still read for every lead. An
+    assignment made elsewhere during the batch (another thread's claim) is not seen
+    until the batch ends — a re-score chunk lasts seconds."""
     outer = getattr(_batch, "cache", None)
     if outer is None:
         _batch.cache = {}
@@ -244,6 +250,12 @@ def routing_batch() -> Iterator[None]:
     finally:
         if outer is None:
             _batch.cache = None
+
+
+def _batch_cached(key: tuple):
+    """What the running batch keeps under ``key`` (None outside a batch)."""
+    cache = getattr(_batch, "cache", None)
+    return cache.get(key) if cache is not None else None
 
 
 def _cached(key: tuple, load):
@@ -330,6 +342,57 @@ def _window_start(now: datetime) -> datetime:
     return timezone.make_aware(datetime.combine(timezone.localdate(now), time.min))
 
 
+@dataclass
+class _DayCounts:
+    """Assignments since ``start`` (the routing day), per person: all of them (daily
+    caps count every team's) and, per (person, team), those the team's round-robin
+    gave with the latest such event's id (who waited longest goes first). Loaded with
+    one aggregate for the people asked about; within a routing batch the same object
+    is kept and each new assignment added to it, so a re-score that routes thousands
+    of MQLs does not re-read the day's assignments for every lead."""
+
+    start: datetime
+    total: Counter[int] = field(default_factory=Counter)
+    rotated: Counter[tuple[int, int]] = field(default_factory=Counter)
+    last: dict[tuple[int, int], int] = field(default_factory=dict)
+    users: set[int] = field(default_factory=set)
+
+    def load(self, ids: list[int]) -> None:
+        missing = [pk for pk in ids if pk not in self.users]
+        if not missing:
+            return
+        rows = (
+            LeadEvent.objects.filter(
+                kind=LeadEvent.Kind.ASSIGNMENT, at__gte=self.start, data__to_user__in=missing
+            )
+            .values(
+                member=KeyTextTransform("to_user", "data"),
+                team=KeyTextTransform("to_team", "data"),
+                mode=KeyTextTransform("mode", "data"),
+            )
+            .annotate(n=Count("pk"), latest=Max("pk"))
+            .order_by()
+        )
+        for row in rows:
+            member = int(row["member"])
+            self.total[member] += row["n"]
+            if row["mode"] == Team.Mode.ROUND_ROBIN and row["team"] is not None:
+                key = (member, int(row["team"]))
+                self.rotated[key] += row["n"]
+                self.last[key] = max(self.last.get(key, 0), row["latest"])
+        self.users.update(missing)
+
+    def add(self, event: LeadEvent) -> None:
+        """Count an assignment just written (only for people already loaded)."""
+        member, team = event.data.get("to_user"), event.data.get("to_team")
+        if member not in self.users:
+            return
+        self.total[member] += 1
+        if event.data.get("mode") == Team.Mode.ROUND_ROBIN and team is not None:
+            self.rotated[(member, team)] += 1
+            self.last[(member, team)] = event.pk
+
+
 def _pick_member(*, team: Team, now: datetime) -> tuple[Any, dict[str, Any]]:
     """The member the team's mode picks (round_robin / fewest_open), or None."""
     members = list(team.members.filter(is_active=True).order_by("pk"))
@@ -338,32 +401,11 @@ def _pick_member(*, team: Team, now: datetime) -> tuple[Any, dict[str, Any]]:
     if not members:
         return None, {}
     start = _window_start(now)
-    ids = [m.pk for m in members]
-    # one aggregate per pick, whatever the number of assignments today: per member the
-    # leads assigned today (daily caps), and those the team's rotation gave them with
-    # the latest such event's id (the tie-break: who waited longest goes first)
-    rotated = Q(data__to_team=team.pk, data__mode=Team.Mode.ROUND_ROBIN)
-    today = (
-        LeadEvent.objects.filter(
-            kind=LeadEvent.Kind.ASSIGNMENT, at__gte=start, data__to_user__in=ids
-        )
-        .values(member=KeyTextTransform("to_user", "data"))
-        .annotate(
-            total=Count("pk"),
-            rotated=Count("pk", filter=rotated),
-            last=Max("pk", filter=rotated),
-        )
-        .order_by()
-    )
-    total_today: Counter[int] = Counter()
-    rotation: Counter[int] = Counter()
-    last: dict[int, int] = {}
-    for row in today:
-        member = int(row["member"])
-        total_today[member] = row["total"]
-        rotation[member] = row["rotated"]
-        if row["last"] is not None:
-            last[member] = row["last"]
+    day = _cached(("day", start), lambda: _DayCounts(start))
+    day.load([m.pk for m in members])
+    total_today = day.total
+    rotation = Counter({m.pk: day.rotated[(m.pk, team.pk)] for m in members})
+    last = {m.pk: day.last[(m.pk, team.pk)] for m in members if (m.pk, team.pk) in day.last}
 
     def capped(m) -> bool:
         cap = reps[m.pk].daily_cap if m.pk in reps else None

@@ -469,7 +469,7 @@ def _route_all(leads) -> int:
     return len(ctx.captured_queries)
 
 
-def test_a_batch_reads_the_rules_and_domain_lists_once():
+def test_a_batch_reads_the_rules_domain_lists_and_day_counts_once():
     from leads import hooks
 
     team = TeamFactory(name="RR", mode="round_robin")
@@ -480,8 +480,9 @@ def test_a_batch_reads_the_rules_and_domain_lists_once():
     with hooks.batch():
         batched = _route_all(batched_leads)
 
-    # 3 domain lists + 1 rules query, read by the first lead only: (4 - 1) × 4 saved
-    assert singles - batched == 3 * 4
+    # 3 domain lists, the rules and the day's assignment counts, read by the first
+    # lead only: (4 - 1) × 5 queries saved
+    assert singles - batched == 3 * 5
     assert all(last_assignment(lead).reason == "rule" for lead in batched_leads)
     owners = [Lead.objects.get(pk=lead.pk).owner.username for lead in batched_leads]
     assert sorted(owners[:3]) == ["rep0", "rep1", "rep2"]  # the rotation still turns
@@ -501,3 +502,26 @@ def test_outside_a_batch_a_changed_rule_applies_to_the_next_lead(sdr, other_sdr)
 
     assert Lead.objects.get(pk=first.pk).owner == sdr
     assert Lead.objects.get(pk=second.pk).owner == other_sdr
+
+
+@pytest.mark.parametrize("batched", [False, True])
+def test_round_robin_weights_and_caps_are_the_same_inside_a_batch(batched):
+    # inside a batch the day's counts are read once and kept up to date in memory:
+    # the picks must be exactly those of lead-by-lead routing
+    from contextlib import nullcontext
+
+    from leads import hooks
+
+    team = TeamFactory(name="RR", mode="round_robin")
+    people = sdrs(team, 3)
+    rep(people[0], weight=2)
+    rep(people[1], daily_cap=2)
+    RoutingRule.objects.create(name="all", order=1, team=team, conditions={})
+    leads = [mql() for _ in range(9)]
+
+    with hooks.batch() if batched else nullcontext():
+        for lead in leads:
+            on_lead_became_mql(lead)
+
+    owners = [Lead.objects.get(pk=lead.pk).owner.username for lead in leads]
+    assert owners == ["rep0", "rep1", "rep2", "rep0", "rep1", "rep2", "rep0", "rep0", "rep2"]
