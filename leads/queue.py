@@ -8,13 +8,15 @@ drop, unscored), then total score (highest first), then the next step's deadline
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import (
     Case,
     DateTimeField,
@@ -131,17 +133,18 @@ def claim_next(*, user, now: datetime | None = None) -> Lead | None:
     transaction. None when the pool is empty.
 
     On PostgreSQL one statement does the claim (``CLAIM_SQL``: the row is taken with
-    ``SELECT … FOR UPDATE SKIP LOCKED``, updated and logged in one round trip, the
-    ORM is not involved: the claim is what SDRs hammer all morning). Elsewhere
-    (SQLite: one writer at a time) the same steps through the ORM. Either way the
-    owner-is-null condition is re-checked in the UPDATE, so even without the row lock
-    a lead is never given twice."""
+    ``SELECT … FOR UPDATE SKIP LOCKED``, updated and logged in one round trip, without
+    the ORM: the claim is what every SDR hammers all morning). Elsewhere (SQLite: one
+    writer at a time) the same steps through the ORM. Either way the owner-is-null
+    condition is re-checked in the UPDATE, so even without the row lock a lead is
+    never given twice."""
     now = now or timezone.now()
+    db = transaction.get_connection()  # this thread's connection, looked up once
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            claimed = _claim_in_one_statement(user=user, now=now)
+        if db.vendor == "postgresql":
+            claimed = _claim_in_one_statement(db, user=user, now=now)
         else:
-            claimed = _claim_with_orm(user=user, now=now)
+            claimed = _claim_with_orm(db, user=user, now=now)
         if claimed is None:
             return None
         lead, event = claimed
@@ -160,16 +163,22 @@ def _claim_event_data(*, user, team_id: int | None) -> dict[str, Any]:
     }
 
 
-def _loaded(model, **values):
+@functools.cache
+def _attnames(model, wanted: frozenset[str]) -> tuple[str, ...]:
+    return tuple(f.attname for f in model._meta.concrete_fields if f.attname in wanted)
+
+
+def _loaded(db, model, **values):
     """An instance of ``model`` as if loaded from the database with these column values
     (attnames); the other fields deferred, loaded on first access."""
-    names = [f.attname for f in model._meta.concrete_fields if f.attname in values]
-    return model.from_db(connection.alias, names, [values[name] for name in names])
+    names = _attnames(model, frozenset(values))
+    return model.from_db(db.alias, names, [values[name] for name in names])
 
 
-def _claimed_lead(*, user, now: datetime, lead_id: int, team_id: int | None) -> Lead:
+def _claimed_lead(db, *, user, now: datetime, lead_id: int, team_id: int | None) -> Lead:
     """The claimed lead with what the claim wrote, without reading it back."""
     lead = _loaded(
+        db,
         Lead,
         id=lead_id,
         team_id=team_id,
@@ -182,15 +191,42 @@ def _claimed_lead(*, user, now: datetime, lead_id: int, team_id: int | None) -> 
     return lead
 
 
-def _claim_in_one_statement(*, user, now: datetime) -> tuple[Lead, LeadEvent] | None:
-    with connection.cursor() as cursor:
+class _LoggedServerBindingCursor(CursorDebugWrapper):
+    """Django's query log for a server-binding cursor: the statement with its values
+    (what Django logs with ``server_side_binding``; the client-binding way of reading
+    it back finds nothing once psycopg runs a prepared statement)."""
+
+    def execute(self, sql, params=None):
+        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+            return CursorWrapper.execute(self, sql, params)
+
+
+def _server_binding_cursor(db) -> CursorWrapper:
+    """A cursor on Django's connection ``db`` (same transaction) that binds parameters
+    on the server, so psycopg prepares its statements once the connection allows it
+    (``prepare_threshold``, smarketing/settings.py): a connection then plans the claim
+    once, not on every claim. In Django's wrapper: errors translated, queries logged
+    when Django logs them. The ORM's own cursors keep binding on the client."""
+    import psycopg
+
+    db.ensure_connection()
+    db.validate_thread_sharing()
+    cursor = psycopg.Cursor(db.connection)
+    if db.queries_logged:
+        return _LoggedServerBindingCursor(cursor, db)
+    return CursorWrapper(cursor, db)
+
+
+def _claim_in_one_statement(db, *, user, now: datetime) -> tuple[Lead, LeadEvent] | None:
+    with _server_binding_cursor(db) as cursor:
         cursor.execute(CLAIM_SQL, {"user": user.pk, "now": now})
         row = cursor.fetchone()
     if row is None:
         return None
     lead_id, team_id, event_id = row
-    lead = _claimed_lead(user=user, now=now, lead_id=lead_id, team_id=team_id)
+    lead = _claimed_lead(db, user=user, now=now, lead_id=lead_id, team_id=team_id)
     event = _loaded(
+        db,
         LeadEvent,
         id=event_id,
         lead_id=lead_id,
@@ -207,10 +243,10 @@ def _claim_in_one_statement(*, user, now: datetime) -> tuple[Lead, LeadEvent] | 
     return lead, event
 
 
-def _claim_with_orm(*, user, now: datetime) -> tuple[Lead, LeadEvent] | None:
+def _claim_with_orm(db, *, user, now: datetime) -> tuple[Lead, LeadEvent] | None:
     teams = user_pool_teams(user=user).values("pk")  # a subquery: one round trip per try
     pool = _pool(teams).values_list("pk", "team_id")
-    if connection.features.has_select_for_update_skip_locked:
+    if db.features.has_select_for_update_skip_locked:
         pool = pool.select_for_update(skip_locked=True, of=("self",))
     for _attempt in range(5):
         best = pool.first()
@@ -224,7 +260,7 @@ def _claim_with_orm(*, user, now: datetime) -> tuple[Lead, LeadEvent] | None:
             break
     else:
         return None
-    lead = _claimed_lead(user=user, now=now, lead_id=lead_id, team_id=team_id)
+    lead = _claimed_lead(db, user=user, now=now, lead_id=lead_id, team_id=team_id)
     event = LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.ASSIGNMENT,

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from leads import hooks
 from leads.models import Lead, LeadEvent
@@ -137,21 +138,69 @@ def test_the_claimed_lead_has_its_new_values_and_loads_the_rest(sdr, django_asse
     assert (lead.owner_id, lead.assigned_at, lead.updated_at) == (sdr.pk, at, at)
 
 
-@pytest.mark.django_db
-def test_a_failing_hook_undoes_the_claim(monkeypatch, sdr):
-    lead = pooled(sdr.teams.get(), "hot", 80, 0)
+@pytest.mark.django_db(transaction=True)
+def test_a_failing_hook_undoes_the_claim_and_the_next_claim_works(monkeypatch, sdr):
+    east = sdr.teams.get()
+    leads = [pooled(east, "hot", 90 - i, 0) for i in range(8)]
+    for _ in range(6):  # on PostgreSQL the connection has prepared the claim by now
+        claim_next(user=sdr)
 
     def hook(lead, event):
         raise RuntimeError("the SLA engine is down")
 
     monkeypatch.setattr(hooks, "ASSIGNMENT_HOOKS", [hook])
-
     with pytest.raises(RuntimeError, match="SLA engine"):
         claim_next(user=sdr)
 
-    lead.refresh_from_db()
-    assert (lead.owner_id, lead.assigned_at) == (None, None)
-    assert not LeadEvent.objects.filter(lead=lead, kind="assignment").exists()
+    failed = Lead.objects.get(pk=leads[6].pk)
+    assert (failed.owner_id, failed.assigned_at) == (None, None)
+    assert not LeadEvent.objects.filter(lead=failed, kind="assignment").exists()
+    monkeypatch.setattr(hooks, "ASSIGNMENT_HOOKS", [])
+    assert claim_next(user=sdr) == failed
+    assert LeadEvent.objects.filter(kind="assignment", reason="claim").count() == 7
+
+
+def _prepared_claims() -> int:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE %s",
+            ["%FOR UPDATE SKIP LOCKED%"],
+        )
+        return cursor.fetchone()[0]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_a_connection_prepares_the_claim_and_the_query_log_shows_it(sdr):
+    east = sdr.teams.get()
+    for i in range(8):
+        pooled(east, "hot", i, 0)
+
+    with CaptureQueriesContext(connection) as ctx:
+        for _ in range(7):
+            claim_next(user=sdr)
+
+    assert _prepared_claims() == 1  # after psycopg's 5 runs
+    logged = [q["sql"] for q in ctx.captured_queries if "leads_lead" in q["sql"]]
+    assert len(logged) == 7
+    assert all("SKIP LOCKED" in sql and f"m.user_id = {sdr.pk}" in sql for sql in logged)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db
+def test_with_prepared_statements_off_claims_still_work(monkeypatch, sdr):
+    east = sdr.teams.get()
+    for i in range(8):
+        pooled(east, "hot", i, 0)
+    connection.ensure_connection()
+    # what DATABASE_PREPARED_STATEMENTS=false gives a new connection
+    monkeypatch.setattr(connection.connection, "prepare_threshold", None)
+
+    claimed = [claim_next(user=sdr) for _ in range(9)]
+
+    assert _prepared_claims() == 0
+    assert claimed[-1] is None
+    assert len({lead.pk for lead in claimed[:-1]}) == 8
 
 
 def _plan(sql: str, params) -> str:
