@@ -192,12 +192,13 @@ def _claimed_lead(db, *, user, now: datetime, lead_id: int, team_id: int | None)
 
 
 class _LoggedServerBindingCursor(CursorDebugWrapper):
-    """Django's query log for a server-binding cursor: the statement with its values
-    (what Django logs with ``server_side_binding``; the client-binding way of reading
-    it back finds nothing once psycopg runs a prepared statement)."""
+    """Django's query log for a server-binding cursor: the statement as the server gets
+    it, then its values (the client-binding way of reading it back finds nothing once
+    psycopg runs a prepared statement; composing it client-side would cost more than
+    the claim itself)."""
 
     def execute(self, sql, params=None):
-        with self.debug_sql(self.db.ops.compose_sql(sql, params), params):
+        with self.debug_sql(f"{sql} -- {params!r}", params):
             return CursorWrapper.execute(self, sql, params)
 
 

@@ -183,7 +183,7 @@ def test_a_connection_prepares_the_claim_and_the_query_log_shows_it(sdr):
     assert _prepared_claims() == 1  # after psycopg's 5 runs
     logged = [q["sql"] for q in ctx.captured_queries if "leads_lead" in q["sql"]]
     assert len(logged) == 7
-    assert all("SKIP LOCKED" in sql and f"m.user_id = {sdr.pk}" in sql for sql in logged)
+    assert all("SKIP LOCKED" in sql and f"'user': {sdr.pk}," in sql for sql in logged)
 
 
 @pytest.mark.postgres
