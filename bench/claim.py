@@ -95,10 +95,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     threshold = settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold")
     print(
-        f"Django: DEBUG {'on (every query logged)' if settings.DEBUG else 'off'}, "
-        "the claim prepared "
-        + (f"after {threshold} runs" if threshold is not None else "never")
-        + " (DATABASE_PREPARED_STATEMENTS); baseline: psycopg's defaults (after 5 runs)"
+        f"Django: DEBUG {'on (every query logged)' if settings.DEBUG else 'off'}, claim "
+        + (f"prepared after {threshold} runs" if threshold is not None else "never prepared")
+        + " (DATABASE_PREPARED_STATEMENTS); baseline: psycopg's defaults (prepared after 5)"
     )
     team, users = _setup(count, args.claimers)
 
