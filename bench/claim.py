@@ -1,19 +1,32 @@
 """``python -m bench.claim``: 16 concurrent claimers emptying a team pool through
-``leads.queue.claim_next`` vs the same statements through raw psycopg, on PostgreSQL.
+``leads.queue.claim_next`` vs the same statement through raw psycopg, on PostgreSQL.
 
 1. Fresh tables; one SDR team in pool mode, 16 SDRs, N pool MQLs (default 10,000,
    ``--smoke`` 2,000) with mixed quadrants and scores.
-2. Django pass: 16 threads, each with its own database connection, call
-   ``claim_next(user=…)`` (the real path: the user's teams, ``SELECT … FOR UPDATE
-   SKIP LOCKED``, the conditional UPDATE, the assignment event, the hook) until the
-   pool is empty.
-3. Same run: the pool is reset (owners cleared, claim events deleted), then 16 threads
-   with one psycopg connection each run the baseline SQL (printed) until empty.
-4. Both passes are checked: every lead claimed exactly once, one event per lead,
-   the owner in the row = the claimer who got it. A double claim (or a lost lead) is
-   the hard gate: exit 1. Prints both rates, the ratio against the goal (0.5; "MISS"
-   when missed) and the row counts.
+2. Django pass: 16 claimer threads (``--mode processes``: forked processes), each
+   with its own database connection, call ``claim_next(user=…)`` until the pool is
+   empty — the real path the API and the queue page call, with the project's
+   settings: ``transaction.atomic``, the one-statement claim (``leads.queue.CLAIM_SQL``
+   on a server-binding cursor, prepared by psycopg after its 5th run on a connection:
+   the user's SDR teams, ``SELECT … FOR UPDATE SKIP LOCKED`` on the pool index, the
+   conditional UPDATE, the assignment event), the lead and event instances, the
+   assignment hooks.
+3. Baseline pass: 16 claimers of the same kind, one psycopg connection each with
+   psycopg's defaults (so the statement is prepared after its 5th run too), run
+   ``BEGIN; CLAIM_SQL; COMMIT`` until the pool is empty.
+4. Same run, same pool: before each pass the pool is reset (owners cleared, claim
+   events deleted, vacuumed and analysed). ``--rounds 2`` (the default) runs Django,
+   baseline, baseline, Django, so a load change on a shared machine weighs on both
+   sides alike; each side's rate is its claims over its seconds.
+5. Every pass is checked: every lead claimed exactly once, one event per lead, the
+   owner in the row = the claimer who got it. A double claim (or a lost lead) is the
+   hard gate: exit 1. Prints both rates, the ratio against the goal (0.5; "MISS" when
+   missed), the baseline's SQL and the row counts.
 
+Threads by default: on the 2-core development machines 16 claimer processes (plus the
+16 server backends) lower both rates by a third or more, and the GIL no longer limits
+the Django side much (a claim is one prepared statement). The settings are the
+environment's: with the development default DEBUG=true, Django also logs every query.
 Database: ``BENCH_DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/smarketing_bench), created and migrated when missing.
 """
@@ -21,35 +34,22 @@ postgres://postgres@127.0.0.1:5432/smarketing_bench), created and migrated when 
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
 import threading
 import time
+import traceback
 from collections import Counter
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from bench.__main__ import DEFAULT_URL, _ensure_database, _safe
 
 GOAL = 0.5
-THREADS = 16
+CLAIMERS = 16
 QUADRANTS = ("hot", "sales_check", "nurture", "drop", "")
-
-BASELINE_SELECT = (
-    "SELECT id, team_id FROM leads_lead"
-    " WHERE team_id = ANY(%(teams)s) AND owner_id IS NULL AND stage = 'mql'"
-    " ORDER BY CASE score_quadrant WHEN 'hot' THEN 0 WHEN 'sales_check' THEN 1"
-    " WHEN 'nurture' THEN 2 WHEN 'drop' THEN 3 ELSE 4 END,"
-    " score_total DESC NULLS LAST, mql_at, id"
-    " LIMIT 1 FOR UPDATE SKIP LOCKED"
-)
-BASELINE_UPDATE = (
-    "UPDATE leads_lead SET owner_id = %(user)s, assigned_at = %(now)s, updated_at = %(now)s"
-    " WHERE id = %(lead)s AND owner_id IS NULL AND stage = 'mql'"
-)
-BASELINE_INSERT = (
-    "INSERT INTO leads_leadevent (lead_id, kind, actor_user_id, actor_system, reason, data, at)"
-    " VALUES (%(lead)s, 'assignment', %(user)s, '', 'claim', %(data)s, %(now)s)"
-)
+INDENT = " " * 22
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +58,22 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--leads", type=int, default=10_000, help="pool size")
     parser.add_argument("--smoke", action="store_true", help="a quick run with 2,000 leads")
-    parser.add_argument("--threads", type=int, default=THREADS, help="concurrent claimers")
+    parser.add_argument("--claimers", type=int, default=CLAIMERS, help="concurrent claimers")
+    parser.add_argument(
+        "--mode",
+        choices=("threads", "processes"),
+        default="threads",
+        help="how the claimers run, the same for both passes (default: threads)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="1: Django then baseline; 2 (default): Django, baseline, baseline, Django; …",
+    )
     args = parser.parse_args(argv)
+    if min(args.leads, args.claimers, args.rounds) < 1:
+        parser.error("--leads, --claimers and --rounds must be at least 1")
     count = 2_000 if args.smoke else args.leads
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
@@ -69,45 +83,66 @@ def main(argv: list[str] | None = None) -> int:
     import django
 
     django.setup()
+    from django.conf import settings
     from django.core.management import call_command
+
+    from leads.queue import CLAIM_SQL
 
     call_command("migrate", verbosity=0)
     print(
-        f"smarketing claim bench — a {count:,}-lead pool, {args.threads} claimers, "
-        f"database {_safe(url)}"
+        f"smarketing claim bench — a {count:,}-lead pool, {args.claimers} claimer "
+        f"{args.mode}, {args.rounds} round(s), database {_safe(url)}"
     )
-    team, users = _setup(count, args.threads)
+    threshold = settings.DATABASES["default"]["OPTIONS"].get("prepare_threshold")
+    print(
+        f"Django: DEBUG {'on (every query logged)' if settings.DEBUG else 'off'}, claim "
+        + (f"prepared after {threshold} runs" if threshold is not None else "never prepared")
+        + " (DATABASE_PREPARED_STATEMENTS); baseline: psycopg's defaults (prepared after 5)"
+    )
+    team, users = _setup(count, args.claimers)
 
-    django_pass = _django_pass(team, users)
-    _reset_pool(team)
-    baseline = _baseline_pass(url, team, users)
+    passes = {
+        "django": lambda: _django_pass(team, users, mode=args.mode),
+        "baseline": lambda: _baseline_pass(url, team, users, mode=args.mode),
+    }
+    results: dict[str, list[dict]] = {"django": [], "baseline": []}
+    for round_ in range(args.rounds):
+        for side in ("django", "baseline") if round_ % 2 == 0 else ("baseline", "django"):
+            _reset_pool(team)
+            results[side].append(passes[side]())
 
-    ratio = django_pass["rate"] / baseline["rate"]
+    rates = {side: _rate(runs) for side, runs in results.items()}
+    ratio = rates["django"] / rates["baseline"] if rates["baseline"] else 0.0
     print()
+    for side, label in (("django", "claim_next (Django) "), ("baseline", "raw psycopg baseline")):
+        seconds = ", ".join(f"{r['seconds']:.2f} s" for r in results[side])
+        print(f"{label}: {rates[side]:>9,.0f} claims/s  ({seconds})")
+        for run in results[side]:
+            print(f"   rows after pass  : {run['counts']}")
     print(
-        f"claim_next (Django) : {django_pass['rate']:>9,.0f} claims/s  "
-        f"({django_pass['seconds']:.2f} s)"
+        f"   baseline SQL     : per claim, each claimer ({args.mode}) on its own connection,"
+        " %(user)s = the claimer, %(now)s = datetime.now(UTC):"
     )
-    print(f"   rows after       : {django_pass['counts']}")
-    print(
-        f"raw psycopg baseline: {baseline['rate']:>9,.0f} claims/s  ({baseline['seconds']:.2f} s)"
-    )
-    print(f"   rows after       : {baseline['counts']}")
-    print("   baseline SQL     : BEGIN;")
-    for statement in (BASELINE_SELECT, BASELINE_UPDATE, BASELINE_INSERT):
-        print(f"                      {statement};")
-    print("                      COMMIT;  (per claim, each thread on its own connection)")
+    print(f"{INDENT}BEGIN;")
+    for line in f"{CLAIM_SQL.strip()};".splitlines():
+        print(f"{INDENT}{line}")
+    print(f"{INDENT}COMMIT;")
     verdict = "PASS" if ratio >= GOAL else "MISS"
     print(f"ratio Django / raw  : {ratio:.3f}  (goal {GOAL}) — {verdict}")
-    problems = django_pass["problems"] + baseline["problems"]
+    problems = [p for runs in results.values() for run in runs for p in run["problems"]]
     for problem in problems:
         print(f"ERROR: {problem}")
     if not problems:
-        print("double claims: 0 in both passes (hard gate met)")
+        print(f"double claims: 0 in all {2 * args.rounds} passes (hard gate met)")
     return 1 if problems else 0
 
 
-def _setup(count: int, threads: int):
+def _rate(runs: list[dict]) -> float:
+    seconds = sum(r["seconds"] for r in runs)
+    return sum(r["counts"]["claimed"] for r in runs) / seconds if seconds else 0.0
+
+
+def _setup(count: int, claimers: int):
     from django.contrib.auth import get_user_model
     from django.contrib.auth.models import Group
     from django.db import connection
@@ -124,7 +159,7 @@ def _setup(count: int, threads: int):
     )
     group, _ = Group.objects.get_or_create(name="sdr")
     users = []
-    for i in range(threads):
+    for i in range(claimers):
         user, _ = get_user_model().objects.get_or_create(username=f"bench-claimer-{i:02d}")
         user.groups.add(group)
         users.append(user)
@@ -147,19 +182,33 @@ def _setup(count: int, threads: int):
         ],
         batch_size=2000,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE leads_lead")
     return team, users
 
 
-def _run_threads(target, users) -> tuple[float, dict[int, list[int]], list[str]]:
+# A claimer: (user, wait_for_start) -> the ids of the leads it claimed, in order. It
+# connects, calls wait_for_start() (the clock starts when all have), claims until the
+# pool is empty, disconnects.
+Claimer = Callable[[object, Callable[[], None]], list[int]]
+
+
+def _run_claimers(
+    claimer: Claimer, users, *, mode: str
+) -> tuple[float, dict[int, list[int]], list[str]]:
+    """Run one claimer per user concurrently; the seconds from the common start to the
+    last claimer's end, what each claimed, the errors."""
+    if mode == "threads":
+        return _run_in_threads(claimer, users)
+    return _run_in_processes(claimer, users)
+
+
+def _run_in_threads(claimer: Claimer, users):
     got: dict[int, list[int]] = {u.pk: [] for u in users}
     errors: list[str] = []
     barrier = threading.Barrier(len(users) + 1)
 
     def run(user):
         try:
-            target(user, barrier, got[user.pk])
+            got[user.pk] = claimer(user, barrier.wait)
         except Exception as exc:  # reported, and fails the run
             errors.append(f"{type(exc).__name__}: {exc}")
             barrier.abort()
@@ -174,55 +223,83 @@ def _run_threads(target, users) -> tuple[float, dict[int, list[int]], list[str]]
     return time.perf_counter() - started, got, errors
 
 
-def _django_pass(team, users) -> dict:
+def _run_in_processes(claimer: Claimer, users):
+    """Forked after Django's setup (no connection open: each child opens its own).
+    A child reports ("done", user, ids, end time) or ("error", user, text) on a queue;
+    ``time.monotonic`` is one clock for all processes on Linux."""
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    barrier = context.Barrier(len(users) + 1)
+    results = context.SimpleQueue()
+
+    def run(user):
+        try:
+            mine = claimer(user, barrier.wait)
+            results.put(("done", user.pk, mine, time.monotonic()))
+        except BaseException as exc:
+            barrier.abort()
+            results.put(("error", user.pk, f"{type(exc).__name__}: {exc}", 0.0))
+            traceback.print_exc()
+
+    children = [context.Process(target=run, args=(u,)) for u in users]
+    for child in children:
+        child.start()
+    barrier.wait(timeout=120)
+    started = time.monotonic()
+    got: dict[int, list[int]] = {u.pk: [] for u in users}
+    errors: list[str] = []
+    ended = started
+    for _ in children:
+        kind, user_pk, payload, at = results.get()
+        if kind == "done":
+            got[user_pk], ended = payload, max(ended, at)
+        else:
+            errors.append(payload)
+    for child in children:
+        child.join()
+    return ended - started, got, errors
+
+
+def _django_pass(team, users, *, mode: str) -> dict:
     from django.db import connection
 
     from leads.queue import claim_next
 
-    def claimer(user, barrier, mine: list[int]) -> None:
+    def claimer(user, wait_for_start) -> list[int]:
+        mine: list[int] = []
         try:
             connection.ensure_connection()
-            barrier.wait()
+            wait_for_start()
             while (lead := claim_next(user=user)) is not None:
                 mine.append(lead.pk)
         finally:
             connection.close()
+        return mine
 
-    seconds, got, errors = _run_threads(claimer, users)
+    seconds, got, errors = _run_claimers(claimer, users, mode=mode)
     return _result(team, users, seconds, got, errors, label="Django pass")
 
 
-def _baseline_pass(url: str, team, users) -> dict:
+def _baseline_pass(url: str, team, users, *, mode: str) -> dict:
     import psycopg
-    from psycopg.types.json import Jsonb
 
-    teams = [team.pk]
+    from leads.queue import CLAIM_SQL
 
-    def claimer(user, barrier, mine: list[int]) -> None:
+    def claimer(user, wait_for_start) -> list[int]:
+        mine: list[int] = []
         with psycopg.connect(url) as conn:
-            barrier.wait()
+            wait_for_start()
             while True:
                 with conn.transaction():
-                    row = conn.execute(BASELINE_SELECT, {"teams": teams}).fetchone()
-                    if row is None:
-                        return
-                    lead_id, team_id = row
-                    now = datetime.now(UTC)
-                    params = {"user": user.pk, "now": now, "lead": lead_id}
-                    if conn.execute(BASELINE_UPDATE, params).rowcount != 1:
-                        continue
-                    data = {
-                        "from_user": None,
-                        "from_team": team_id,
-                        "to_user": user.pk,
-                        "to_team": team_id,
-                        "mode": "pool",
-                        "rule": None,
-                    }
-                    conn.execute(BASELINE_INSERT, {**params, "data": Jsonb(data)})
-                mine.append(lead_id)
+                    params = {"user": user.pk, "now": datetime.now(UTC)}
+                    row = conn.execute(CLAIM_SQL, params).fetchone()
+                if row is None:
+                    return mine
+                mine.append(row[0])
 
-    seconds, got, errors = _run_threads(claimer, users)
+    seconds, got, errors = _run_claimers(claimer, users, mode=mode)
     return _result(team, users, seconds, got, errors, label="baseline pass")
 
 
@@ -268,6 +345,8 @@ def _result(team, users, seconds, got, errors, *, label: str) -> dict:
 
 
 def _reset_pool(team) -> None:
+    """Every lead of the pool unassigned, no claim events, the table vacuumed and
+    analysed: the same starting state for both passes."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -276,7 +355,7 @@ def _reset_pool(team) -> None:
             [team.pk],
         )
         cursor.execute("DELETE FROM leads_leadevent WHERE kind = 'assignment' AND reason = 'claim'")
-    with connection.cursor() as cursor:  # autocommit: the baseline starts without dead rows
+    with connection.cursor() as cursor:  # autocommit (VACUUM cannot run in a transaction)
         cursor.execute("VACUUM ANALYZE leads_lead")
 
 

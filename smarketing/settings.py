@@ -87,6 +87,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # A file, not memory, so a Celery worker process started by the tests sees it.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+else:
+    # PostgreSQL. The ORM binds parameters on the client and never prepares statements
+    # (Django's default). Server-binding cursors — only the SDR claim's
+    # (leads.queue.CLAIM_SQL, run all morning by every SDR) — are prepared on a
+    # connection after 5 runs (psycopg's default), then skip parsing and planning.
+    # DATABASE_PREPARED_STATEMENTS=false turns that off, for a pooler that cannot keep
+    # prepared statements (PgBouncer before 1.21 in transaction mode).
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        5 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ----------------------------------------------------------

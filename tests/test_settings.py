@@ -116,6 +116,26 @@ def test_env_example_lists_every_variable_settings_reads():
     assert read - listed == set()
 
 
+@pytest.mark.parametrize(("value", "threshold"), [(None, "5"), ("true", "5"), ("false", "None")])
+def test_prepared_statements_on_postgresql_follow_the_environment(
+    monkeypatch, tmp_path, value, threshold
+):
+    monkeypatch.delenv("DATABASE_PREPARED_STATEMENTS", raising=False)
+    env = {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/unused"}
+    if value is not None:
+        env["DATABASE_PREPARED_STATEMENTS"] = value
+    result = _manage(
+        "shell",
+        "-c",
+        "from django.conf import settings;"
+        "print(settings.DATABASES['default']['OPTIONS']['prepare_threshold'])",
+        env_overrides=env,
+        tmp_path=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == threshold
+
+
 def test_docker_compose_file_is_valid(tmp_path):
     compose = shutil.which("docker-compose")
     if compose is None:
