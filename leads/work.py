@@ -167,10 +167,19 @@ def may_act_as_ae(lead: Lead, by) -> bool:
         return False
     if lead.owner_id is not None:
         return lead.owner_id == by.pk
-    return (
-        lead.team_id is not None
-        and Team.objects.filter(pk=lead.team_id, kind=Team.Kind.AE, members=by).exists()
-    )
+    return lead.team_id is not None and lead.team_id in _ae_team_ids(by)
+
+
+def _ae_team_ids(user) -> frozenset[int]:
+    """The AE teams ``user`` belongs to, read once per user object (as
+    ``roles.user_roles`` does): a page asking about many pool SQLs runs one query."""
+    cached = getattr(user, "_smarketing_ae_teams", None)
+    if cached is None:
+        cached = frozenset(
+            Team.objects.filter(kind=Team.Kind.AE, members=user).values_list("pk", flat=True)
+        )
+        user._smarketing_ae_teams = cached
+    return cached
 
 
 def _require_ae(lead: Lead, by) -> None:

@@ -206,6 +206,21 @@ def test_an_sql_in_the_ae_teams_pool_is_there_for_every_member(client, ae, ae_te
     assert ids(client.get(reverse(PAGE)), "data-sql") == []
 
 
+def test_pool_sqls_cost_no_query_each(client, ae, ae_team):
+    LeadFactory(stage="sql", team=ae_team, owner=None)
+    client.force_login(ae)
+    client.get(reverse(PAGE))  # warm up
+    with CaptureQueriesContext(connection) as one:
+        client.get(reverse(PAGE))
+    for _ in range(4):
+        LeadFactory(stage="sql", team=ae_team, owner=None)
+    with CaptureQueriesContext(connection) as five:
+        response = client.get(reverse(PAGE))
+
+    assert len(ids(response, "data-sql")) == 5
+    assert len(five.captured_queries) == len(one.captured_queries)
+
+
 def test_opportunities_are_grouped_by_stage_in_order_of_expected_close(client, ae):
     late = opportunity(ae, stage="discovery", expected_close=dt.date(2031, 9, 1))
     early = opportunity(ae, stage="discovery", expected_close=dt.date(2031, 1, 1))
