@@ -84,6 +84,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         )
 
 
+# --- one fast password hasher for the whole suite ------------------------------
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fast_password_hasher():
+    """Every test user is made with a password; Django's default PBKDF2 (1,000,000
+    rounds) took 85 % of the suite's CPU. The live server (browser tests) runs in
+    this process, so logging in through the browser checks against the same hasher."""
+    from django.contrib.auth import hashers
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    hashers.get_hashers.cache_clear()
+    hashers.get_hashers_by_algorithm.cache_clear()
+
+
 # --- rows of the data migrations ------------------------------------------------
 
 
