@@ -188,7 +188,7 @@ def _check_answers(responses) -> tuple[int, list[str]]:
 def _warm_up(client) -> None:
     """One empty batch first: URL conf, translations and lazy imports load outside the timer."""
     client.post("/api/v1/leads/bulk/", data=b"[]", content_type="application/json")
-    from leads.normalize import normalize_phone
+    from leads.intake.normalize import normalize_phone
 
     normalize_phone("+1 415 555 0123")  # phonenumbers loads its metadata lazily
 

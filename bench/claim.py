@@ -1,12 +1,12 @@
 """``python -m bench.claim``: 16 concurrent claimers emptying a team pool through
-``leads.queue.claim_next`` vs the same statement through raw psycopg, on PostgreSQL.
+``leads.queue.claim.claim_next`` vs the same statement through raw psycopg, on PostgreSQL.
 
 1. Fresh tables; one SDR team in pool mode, 16 SDRs, N pool MQLs (default 10,000,
    ``--smoke`` 2,000) with mixed quadrants and scores.
 2. Django pass: 16 claimer threads (``--mode processes``: forked processes), each
    with its own database connection, call ``claim_next(user=…)`` until the pool is
    empty — the real path the API and the queue page call, with the project's
-   settings: ``transaction.atomic``, the one-statement claim (``leads.queue.CLAIM_SQL``
+   settings: ``transaction.atomic``, the one-statement claim (``leads.queue.claim.CLAIM_SQL``
    on a server-binding cursor, prepared by psycopg after its 5th run on a connection:
    the user's SDR teams, ``SELECT … FOR UPDATE SKIP LOCKED`` on the pool index, the
    conditional UPDATE, the assignment event), the lead and event instances, the
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from leads.queue import CLAIM_SQL
+    from leads.queue.claim import CLAIM_SQL
 
     call_command("migrate", verbosity=0)
     print(
@@ -147,7 +147,8 @@ def _setup(count: int, claimers: int):
     from django.contrib.auth.models import Group
     from django.db import connection
 
-    from leads.models import Lead, Team
+    from leads.models import Lead
+    from leads.people.models import Team
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -265,7 +266,7 @@ def _run_in_processes(claimer: Claimer, users):
 def _django_pass(team, users, *, mode: str) -> dict:
     from django.db import connection
 
-    from leads.queue import claim_next
+    from leads.queue.claim import claim_next
 
     def claimer(user, wait_for_start) -> list[int]:
         mine: list[int] = []
@@ -285,7 +286,7 @@ def _django_pass(team, users, *, mode: str) -> dict:
 def _baseline_pass(url: str, team, users, *, mode: str) -> dict:
     import psycopg
 
-    from leads.queue import CLAIM_SQL
+    from leads.queue.claim import CLAIM_SQL
 
     def claimer(user, wait_for_start) -> list[int]:
         mine: list[int] = []

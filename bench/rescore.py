@@ -233,7 +233,8 @@ def _routing_setup() -> None:
     (one with a daily cap), the rest to a pool team (the default)."""
     from django.contrib.auth import get_user_model
 
-    from leads.models import RepSettings, RoutingRule, Team
+    from leads.models import RepSettings, RoutingRule
+    from leads.people.models import Team
 
     RoutingRule.objects.all().delete()
     Team.objects.all().delete()

@@ -19,7 +19,7 @@ from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from leads import roles
+from leads.intake.normalize import normalize_company, normalize_domain
 from leads.models import (
     Account,
     Activity,
@@ -29,9 +29,9 @@ from leads.models import (
     LeadEvent,
     RepSettings,
     RoutingRule,
-    Team,
 )
-from leads.normalize import normalize_company, normalize_domain
+from leads.people import roles
+from leads.people.models import Team
 
 
 class RoleAdminAccess:
@@ -239,7 +239,7 @@ class RoutingRuleForm(forms.ModelForm):
         fields = ["name", "order", "active", "applies_to", "conditions", "team", "user"]
 
     def clean_conditions(self):
-        from leads.routing import conditions_errors
+        from leads.queue.routing import conditions_errors
 
         conditions = self.cleaned_data.get("conditions") or {}
         errors = conditions_errors(conditions)
@@ -259,7 +259,7 @@ class RoutingRuleForm(forms.ModelForm):
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(RoleAdminAccess, admin.ModelAdmin):
     """Ordered routing rules: the first active rule whose conditions all match decides
-    (leads.routing). Conditions: lists per region, country, industry, source_channel,
+    (leads.queue.routing). Conditions: lists per region, country, industry, source_channel,
     quadrant, language; min_employees / max_employees."""
 
     form = RoutingRuleForm
@@ -274,7 +274,7 @@ class RoutingRuleAdmin(RoleAdminAccess, admin.ModelAdmin):
 @admin.register(RepSettings)
 class RepSettingsAdmin(RoleAdminAccess, admin.ModelAdmin):
     """Routing settings per person. Marking someone away (or back) goes through
-    ``leads.routing.person_set_away``, which also re-routes their unaccepted leads."""
+    ``leads.queue.routing.person_set_away``, which also re-routes their unaccepted leads."""
 
     list_display = ["user", "away", "weight", "daily_cap", "back_at"]
     list_filter = ["away"]
@@ -287,7 +287,7 @@ class RepSettingsAdmin(RoleAdminAccess, admin.ModelAdmin):
             obj.away = not away  # the service flips it, with its events and re-routing
         super().save_model(request, obj, form, change)
         if "away" in form.changed_data and change:
-            from leads.routing import person_set_away
+            from leads.queue.routing import person_set_away
 
             person_set_away(user=obj.user, away=away, by=request.user)
             obj.refresh_from_db()

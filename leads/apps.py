@@ -8,6 +8,6 @@ class LeadsConfig(AppConfig):
 
     def ready(self) -> None:
         # Routing listens on the MQL seam (scoring) and the SQL seam (conversion).
-        from leads import routing
+        from leads.queue import routing
 
         routing.register()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
-from leads import roles
-from leads.models import Job, Lead, Stage, Team
+from leads.models import Job, Lead, Stage
+from leads.people import roles
+from leads.people.models import Team
 from leads.timeline import timeline_words
 
 
@@ -16,7 +17,7 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     Marketing, directors, admins and integrations read everything; an SDR their own
     leads and their SDR teams' pools (unassigned MQLs of those teams); an AE their own
     leads and their AE teams' pools (unassigned SQLs waiting to be accepted into the
-    pipeline: any member may take one, ``leads.work.may_act_as_ae``); a sales manager
+    pipeline: any member may take one, ``leads.queue.work.may_act_as_ae``); a sales manager
     the leads of the teams they manage (the lead's team is theirs, or its owner is a
     member) and their own.
     """

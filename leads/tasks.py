@@ -16,8 +16,8 @@ def heartbeat() -> str:
 
 @shared_task(name="leads.tasks.import_leads", ignore_result=True, acks_late=True)
 def import_leads_task(job_id: int) -> None:
-    """Run (or resume after a crash) the import job ``job_id``; see leads.importing."""
-    from leads.importing import import_job_run
+    """Run (or resume after a crash) the import job ``job_id``; see leads.intake.importing."""
+    from leads.intake.importing import import_job_run
 
     import_job_run(job_id=job_id)
 

@@ -4,18 +4,18 @@ active language.
 
 Events store codes and ids (``reason="not_icp"``, ``data={"to_user": 7, …}``):
 the services write what the funnel, the SLA and the distribution report count.
-This module owns how those read, as ``leads.scoring_wording`` does for scores.
+This module owns how those read, as ``leads.scoring.wording`` does for scores.
 Every shape written today has its own wording:
 
 - ``created`` (intake, the demo), ``updated`` (intake: ``changed`` field → [old, new]);
-- ``stage_change`` (``leads.work``, the scoring model's promotion in
+- ``stage_change`` (``leads.queue.work``, the scoring model's promotion in
   ``leads.scoring.rescore``, routing's competitor exclusion, the demo);
-- ``assignment`` (``leads.routing``: rule, default team, account owner, manual,
+- ``assignment`` (``leads.queue.routing``: rule, default team, account owner, manual,
   to the manager, already a customer, nobody available, unrouted;
-  ``leads.queue.claim_next``: claim; the demo's owner / previous owner / team name);
+  ``leads.queue.claim.claim_next``: claim; the demo's owner / previous owner / team name);
 - ``score_change`` (re-scoring: old and new total, grade, quadrant);
 - ``touch``, ``qualification``, ``return``, ``dispute`` and ``note``
-  (``opportunity_stage``) from ``leads.work``, and the demo's touches and
+  (``opportunity_stage``) from ``leads.queue.work``, and the demo's touches and
   qualifications.
 
 Touches and qualification changes are in the timeline as their events: every
@@ -58,11 +58,11 @@ from leads.models import (
     Seniority,
     SourceChannel,
     Stage,
-    Team,
     Touch,
 )
-from leads.people import person_name
-from leads.scoring_wording import format_number
+from leads.people.models import Team
+from leads.people.names import person_name
+from leads.scoring.wording import format_number
 
 # --------------------------------------------------------------------------- labels
 
@@ -766,7 +766,7 @@ def timeline_words(entries: list[dict]) -> list[Words]:
 
 def _repeats_the_return(event: LeadEvent, last_return: LeadEvent | None) -> bool:
     """A return writes a ``return`` event, then the stage move with the same reason
-    and note (``leads.work.lead_return``): the move need not say them twice."""
+    and note (``leads.queue.work.lead_return``): the move need not say them twice."""
     return (
         last_return is not None
         and event.kind == LeadEvent.Kind.STAGE_CHANGE

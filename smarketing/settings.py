@@ -58,10 +58,16 @@ ROOT_URLCONF = "smarketing.urls"
 WSGI_APPLICATION = "smarketing.wsgi.application"
 ASGI_APPLICATION = "smarketing.asgi.application"
 
+# Project-wide templates (base, errors, login), then each capability package's own
+# folder (leads/<package>/templates; template names are unchanged: "work/queue.html").
+LEADS_PACKAGES = ("people", "intake", "scoring", "queue", "pipeline", "web")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [BASE_DIR / "templates"],
+        "DIRS": [
+            BASE_DIR / "templates",
+            *(BASE_DIR / "leads" / p / "templates" for p in LEADS_PACKAGES),
+        ],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
@@ -69,7 +75,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "leads.context_processors.navigation",
+                "leads.web.context_processors.navigation",
             ],
         },
     },
@@ -90,7 +96,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     # PostgreSQL. The ORM binds parameters on the client and never prepares statements
     # (Django's default). Server-binding cursors — only the SDR claim's
-    # (leads.queue.CLAIM_SQL, run all morning by every SDR) — are prepared on a
+    # (leads.queue.claim.CLAIM_SQL, run all morning by every SDR) — are prepared on a
     # connection after 5 runs (psycopg's default), then skip parsing and planning.
     # DATABASE_PREPARED_STATEMENTS=false turns that off, for a pooler that cannot keep
     # prepared statements (PgBouncer before 1.21 in transaction mode).
@@ -226,7 +232,7 @@ REST_FRAMEWORK = {
         "user": env_str("API_THROTTLE_USER", default="6000/min"),
         "anon": env_str("API_THROTTLE_ANON", default="60/min"),
     },
-    "EXCEPTION_HANDLER": "leads.api.errors.exception_handler",
+    "EXCEPTION_HANDLER": "leads.web.api_errors.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
@@ -245,7 +251,7 @@ INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 # Rows per import chunk; files with more rows than this run as a Celery task.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
 # Until sla/ exists: the SDR queue's next-step deadline = assigned_at + N hours
-# (leads.queue.next_step_deadline, the one selector the SLA engine replaces).
+# (leads.queue.claim.next_step_deadline, the one selector the SLA engine replaces).
 QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).

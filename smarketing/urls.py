@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from leads import views as lead_views
+from leads.web import views as lead_views
 
 urlpatterns = [
     path("", lead_views.home, name="home"),
@@ -12,7 +12,7 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
-    path("api/v1/", include("leads.api.urls")),
+    path("api/v1/", include("leads.web.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The API's documentation page is for signed-in people (the schema it loads is too).
     path(
@@ -20,5 +20,5 @@ urlpatterns = [
         login_required(SpectacularSwaggerView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
-    path("", include("leads.urls")),
+    path("", include("leads.web.urls")),
 ]

@@ -113,9 +113,9 @@ def migration_rows(transactional_db):
     """
     from django.contrib.auth.models import Group
 
-    from leads import roles
+    from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS
     from leads.models import DomainListEntry
-    from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS
+    from leads.people import roles
 
     for name in roles.ROLES:
         Group.objects.get_or_create(name=name)

@@ -5,7 +5,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.utils import timezone
 
-from leads.models import Account, Activity, Lead, Team
+from leads.models import Account, Activity, Lead
+from leads.people.models import Team
 
 
 class UserFactory(factory.django.DjangoModelFactory):

@@ -4,7 +4,7 @@ ROLES = ["marketing", "sdr", "ae", "sales_manager", "director", "admin", "integr
 
 
 def forwards(apps, schema_editor):
-    from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS
+    from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS
 
     Group = apps.get_model("auth", "Group")
     for name in ROLES:

@@ -61,7 +61,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leads.browse import DEMO_SOURCE_SYSTEM
 from leads.models import (
     Activity,
     ActivityType,
@@ -71,8 +70,8 @@ from leads.models import (
     Seniority,
     SourceChannel,
     Stage,
-    Team,
 )
+from leads.people.models import Team
 from leads.scoring.predictive import (
     GLOBAL,
     STAGE,
@@ -85,6 +84,7 @@ from leads.scoring.predictive import (
     predict,
     top_factors,
 )
+from leads.web.browse import DEMO_SOURCE_SYSTEM
 
 FUNNEL: tuple[str, ...] = tuple(
     s.value for s in (Stage.INQUIRY, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)

@@ -54,13 +54,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from leads.models import Job, Lead, PredictiveSnapshot
-from leads.scoring.predictive import (
-    Prediction,
-    PredictiveModel,
-    add_closed_lead,
-    evaluate,
-    train,
-)
+from leads.scoring.predictive import Prediction, PredictiveModel, add_closed_lead, evaluate, train
 from leads.scoring.predictive_selectors import (
     CLOSED_STAGES,
     FUNNEL,

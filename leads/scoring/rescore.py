@@ -35,7 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from leads import hooks
-from leads.intake import row_store
+from leads.intake.services import row_store
 from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
 from leads.scoring.selectors import scoring_model_published

@@ -1,6 +1,6 @@
 from django import template
 
-from leads.people import person_name as _person_name
+from leads.people.names import person_name as _person_name
 
 register = template.Library()
 

@@ -2,7 +2,7 @@
 
 from django import template
 
-from leads import scoring_wording
+from leads.scoring import wording as scoring_wording
 
 register = template.Library()
 

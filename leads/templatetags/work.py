@@ -1,19 +1,19 @@
 """``{% lead_work_panel %}``: the actions the viewer may take on the lead in context
-(``leads.work_actions.lead_actions``), with fresh forms, or the bound ones a refused
+(``leads.queue.actions.lead_actions``), with fresh forms, or the bound ones a refused
 POST left in ``work_bound``."""
 
 from django import template
 
-from leads import work
-from leads.work_actions import lead_actions
-from leads.work_forms import CRITERION_LABELS
+from leads.queue import work
+from leads.queue.actions import lead_actions
+from leads.queue.forms import CRITERION_LABELS
 
 register = template.Library()
 
 
 @register.inclusion_tag("work/_actions_panel.html", takes_context=True)
 def lead_work_panel(context):
-    from leads.work_views import ACTIONS, make_form
+    from leads.queue.views import ACTIONS, make_form
 
     lead = context["lead"]
     user = context["request"].user

@@ -12,7 +12,8 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from leads.models import Lead, Opportunity, Team
+from leads.models import Lead, Opportunity
+from leads.people.models import Team
 from tests.browser.test_pages_browser import switch_language, t
 from tests.browser.test_sdr_morning_browser import wait_for
 from tests.factories import AccountFactory, LeadFactory, TeamFactory

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from leads import work
-from leads.models import Lead, LeadReturn, RepSettings, Team
+from leads.models import Lead, LeadReturn, RepSettings
+from leads.people.models import Team
+from leads.queue import work
 from tests.browser.test_pages_browser import switch_language, t
 from tests.factories import LeadFactory, UserFactory
 

@@ -9,12 +9,8 @@ from django.utils import timezone, translation
 
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.engine import default_model
-from leads.scoring.services import (
-    lead_rescore,
-    scoring_model_create_draft,
-    scoring_model_publish,
-)
-from leads.scoring_wording import why_score
+from leads.scoring.services import lead_rescore, scoring_model_create_draft, scoring_model_publish
+from leads.scoring.wording import why_score
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,8 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from leads.models import Lead, Opportunity, Team, Touch
+from leads.models import Lead, Opportunity, Touch
+from leads.people.models import Team
 from tests.browser.test_pages_browser import switch_language, t
 from tests.factories import LeadFactory, TeamFactory
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from leads import work
+from leads.queue import work
 from tests.browser.test_pages_browser import switch_language
 from tests.factories import LeadFactory
 from tests.leads.test_timeline_page import EN_TITLES, RAW, ZH_TITLES, live_a_whole_life

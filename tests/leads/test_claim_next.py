@@ -1,4 +1,4 @@
-"""leads.queue.claim_next beyond the basics in test_queue.py: the one-statement claim
+"""leads.queue.claim.claim_next beyond the basics in test_queue.py: the one-statement claim
 on PostgreSQL takes leads in exactly ``team_pool()``'s order (as the ORM path does on
 SQLite), across all of the user's SDR teams; the lead and event it hands to the
 assignment hooks are the rows it wrote; a failing hook undoes the claim; on
@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from leads import hooks
 from leads.models import Lead, LeadEvent
-from leads.queue import CLAIM_SQL, claim_next, team_pool
+from leads.queue.claim import CLAIM_SQL, claim_next, team_pool
 from tests.factories import LeadFactory, TeamFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from leads.routing import lead_assign
+from leads.queue.routing import lead_assign
 from tests.factories import LeadFactory
 
 

@@ -1,4 +1,4 @@
-"""leads.importing: reading files, header detection, mapping, conversion, the report."""
+"""leads.intake.importing: reading files, header detection, mapping, conversion, the report."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
-from leads.importing import (
+from leads.intake.importing import (
     ImportFileError,
     RejectedRow,
     import_preview,
@@ -376,7 +376,7 @@ def test_the_report_can_be_imported_again_its_row_and_reason_columns_ignored():
 def _job(user, text: str, **fields):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from leads.importing import import_job_create
+    from leads.intake.importing import import_job_create
 
     job = import_job_create(upload=SimpleUploadedFile("leads.csv", text.encode()), user=user)
     for name, value in fields.items():
@@ -387,7 +387,7 @@ def _job(user, text: str, **fields):
 
 @pytest.mark.django_db
 def test_a_job_interrupted_after_a_chunk_resumes_where_it_stopped(marketer):
-    from leads.importing import import_job_run
+    from leads.intake.importing import import_job_run
     from leads.models import Job
 
     text = "Email,Source\n" + "".join(f"l{n}@acme.example,website\n" for n in range(1, 6))
@@ -418,7 +418,7 @@ def test_a_job_interrupted_after_a_chunk_resumes_where_it_stopped(marketer):
 
 @pytest.mark.django_db
 def test_a_finished_or_draft_job_is_not_run(marketer):
-    from leads.importing import import_job_run
+    from leads.intake.importing import import_job_run
     from leads.models import Job
 
     done = _job(marketer, "Email,Source\na@acme.example,website\n", state=Job.State.DONE)
@@ -434,7 +434,7 @@ def test_a_finished_or_draft_job_is_not_run(marketer):
 
 @pytest.mark.django_db
 def test_a_job_whose_file_became_unreadable_fails_with_a_message(marketer):
-    from leads.importing import import_job_run
+    from leads.intake.importing import import_job_run
     from leads.models import Job
 
     job = _job(marketer, "Email,Source\na@acme.example,website\n", state=Job.State.PENDING)

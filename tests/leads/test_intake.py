@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from leads.intake import INTAKE_FIELDS, leads_ingest
+from leads.intake.services import INTAKE_FIELDS, leads_ingest
 from leads.models import Account, DomainListEntry, Lead, LeadEvent
 from tests.factories import AccountFactory, LeadFactory
 
@@ -307,8 +307,8 @@ def test_rows_above_the_chunk_size_keep_their_indexes(settings):
     ],
 )
 def test_the_cn_mobile_fast_path_agrees_with_normalize_phone(raw):
-    from leads.intake import _phone_e164
-    from leads.normalize import normalize_phone
+    from leads.intake.normalize import normalize_phone
+    from leads.intake.services import _phone_e164
 
     try:
         expected = normalize_phone(raw)

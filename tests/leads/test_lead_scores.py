@@ -11,11 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from leads.scoring.engine import default_model
-from leads.scoring.services import (
-    lead_rescore,
-    scoring_model_create_draft,
-    scoring_model_publish,
-)
+from leads.scoring.services import lead_rescore, scoring_model_create_draft, scoring_model_publish
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 import pytest
 
-from leads import normalize
+from leads.intake import normalize
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,6 @@
 import pytest
 
-from leads.people import person_name
+from leads.people.names import person_name
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

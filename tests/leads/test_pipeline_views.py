@@ -17,7 +17,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from leads.models import Lead, LeadEvent, Opportunity, Team
+from leads.models import Lead, LeadEvent, Opportunity
+from leads.people.models import Team
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""leads.queue: the SDR queue (order, deadline, fixed queries), the team pool,
+"""leads.queue.claim: the SDR queue (order, deadline, fixed queries), the team pool,
 claiming (atomic, empty pool, real threads on PostgreSQL) and pool visibility."""
 
 import threading
@@ -10,7 +10,7 @@ from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 
 from leads.models import Lead, LeadEvent
-from leads.queue import claim_next, next_step_deadline, pool_count, sdr_queue, team_pool
+from leads.queue.claim import claim_next, next_step_deadline, pool_count, sdr_queue, team_pool
 from leads.selectors import leads_visible_to
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 

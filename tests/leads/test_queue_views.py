@@ -1,4 +1,4 @@
-"""The SDR queue page and the manager's team view (on H4's leads.queue / leads.routing):
+"""The SDR queue page and the manager's team view (on H4's leads.queue.claim / leads.queue.routing):
 who may open them, the order and deadlines, "Next lead", a fixed number of queries
 whatever the queue length, away flags and reassignment."""
 
@@ -16,7 +16,7 @@ from django.utils import dateformat, timezone
 from leads.models import LeadEvent, RepSettings
 from tests.factories import LeadFactory, UserFactory
 
-pytest.importorskip("leads.queue")  # H4's queue; present once h4-routing is merged
+pytest.importorskip("leads.queue.claim")  # H4's queue; present once h4-routing is merged
 
 pytestmark = pytest.mark.django_db
 

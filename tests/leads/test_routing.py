@@ -1,4 +1,4 @@
-"""leads.routing: rules, team modes, account matching, customers, competitors,
+"""leads.queue.routing: rules, team modes, account matching, customers, competitors,
 away people, manual assignment and the distribution report."""
 
 from datetime import UTC, datetime, timedelta
@@ -7,8 +7,8 @@ import pytest
 import time_machine
 
 from leads.models import DomainListEntry, Lead, LeadEvent, RepSettings, RoutingRule
-from leads.queue import assignment_distribution
-from leads.routing import (
+from leads.queue.claim import assignment_distribution
+from leads.queue.routing import (
     FUZZY_THRESHOLD,
     RoutingError,
     conditions_errors,

@@ -1,4 +1,4 @@
-"""The evaluation and calibration pages (leads.scoring_analysis_views)."""
+"""The evaluation and calibration pages (leads.scoring.analysis_views)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from django.utils import translation
 
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.analysis import evaluation_job_run
-from leads.scoring_analysis_views import _axis
+from leads.scoring.analysis_views import _axis
 from tests.leads.scoring.history_data import NOW, make_lead, models, sh, small_history
 
 pytestmark = pytest.mark.django_db

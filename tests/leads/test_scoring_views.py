@@ -1,4 +1,4 @@
-"""The scoring model pages (leads.scoring_views): list, ICP and model editors, diff,
+"""The scoring model pages (leads.scoring.views): list, ICP and model editors, diff,
 copy, publish; who may read and who may change."""
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.engine import default_model
+from leads.scoring.forms import parse_number
 from leads.scoring.services import scoring_model_create_draft, scoring_model_publish
-from leads.scoring_forms import parse_number
 
 pytestmark = pytest.mark.django_db
 

@@ -1,4 +1,4 @@
-""" "Why this score" in plain sentences (leads.scoring_wording), in English and Chinese.
+""" "Why this score" in plain sentences (leads.scoring.wording), in English and Chinese.
 
 Each lead below is scored by the real engine; the expected sentences are worked
 out by hand from the model (the arithmetic is in the comments).
@@ -17,7 +17,7 @@ from leads.scoring.engine import (
     ScoringModel,
     score_lead,
 )
-from leads.scoring_wording import (
+from leads.scoring.wording import (
     criterion,
     format_number,
     interest_sentence,

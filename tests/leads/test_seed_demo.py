@@ -1,4 +1,4 @@
-"""The demo company (``leads.demo`` and ``manage.py seed_demo`` / ``demo_logins``).
+"""The demo company (``leads.demo.company`` and ``manage.py seed_demo`` / ``demo_logins``).
 
 Runs on whichever database DATABASE_URL names: SQLite takes the bulk-insert
 path, PostgreSQL the COPY path.
@@ -16,9 +16,11 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
-from leads import demo, roles
-from leads.models import Account, Activity, Lead, LeadEvent, Team
-from leads.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
+from leads.demo import company as demo
+from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
+from leads.models import Account, Activity, Lead, LeadEvent
+from leads.people import roles
+from leads.people.models import Team
 from leads.scoring.rescore import OPEN_STAGES
 from tests.factories import LeadFactory
 

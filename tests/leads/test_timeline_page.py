@@ -15,11 +15,12 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import work
-from leads.intake import leads_ingest
-from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, RoutingRule, Team
+from leads.intake.activities import activities_ingest
+from leads.intake.services import leads_ingest
+from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, RoutingRule
+from leads.people.models import Team
+from leads.queue import work
 from leads.scoring.services import ensure_default_model
-from leads.services import activities_ingest
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,7 +3,7 @@ Chinese — ids resolved to names, reason codes to their labels — and what no 
 knows still shown rather than dropped.
 
 Events are written by the real services (intake, re-scoring, routing, the queue,
-working a lead); the demo's own shapes are written as ``leads.demo`` writes them."""
+working a lead); the demo's own shapes are written as ``leads.demo.company`` writes them."""
 
 from __future__ import annotations
 
@@ -13,14 +13,16 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from leads import demo, work
-from leads.intake import leads_ingest
-from leads.models import DomainListEntry, Lead, LeadEvent, LeadReturn, RoutingRule, Team
-from leads.queue import claim_next
-from leads.routing import lead_assign, person_set_away, route_lead
+from leads.demo import company as demo
+from leads.intake.activities import activities_ingest
+from leads.intake.services import leads_ingest
+from leads.models import DomainListEntry, Lead, LeadEvent, LeadReturn, RoutingRule
+from leads.people.models import Team
+from leads.queue import work
+from leads.queue.claim import claim_next
+from leads.queue.routing import lead_assign, person_set_away, route_lead
 from leads.scoring.services import ensure_default_model
 from leads.selectors import lead_timeline
-from leads.services import activities_ingest
 from leads.timeline import Words
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
 from tests.leads.test_timeline_page import RAW

@@ -1,4 +1,4 @@
-"""Admins create, rotate and revoke integration tokens in the browser (leads.tokens)."""
+"""Admins create, rotate and revoke integration tokens in the browser (leads.people.tokens)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 
-from leads import tokens
+from leads.people import tokens
 from tests.factories import UserFactory
 
 # Module-wide, so pytest-django runs these with the other database tests, before the

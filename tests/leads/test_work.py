@@ -1,4 +1,4 @@
-"""leads.work: every stage move checked against leads.lifecycle's table, returns per
+"""leads.queue.work: every stage move checked against leads.lifecycle's table, returns per
 reason, disputes, touches, BANT / MEDDIC, the convert gate, the disqualify attempts
 rule, and the AE's side (accept an SQL, reject it, move the opportunity)."""
 
@@ -10,16 +10,10 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from leads import hooks, lifecycle, work
-from leads.models import (
-    LeadEvent,
-    LeadReturn,
-    Opportunity,
-    Qualification,
-    Stage,
-    Team,
-    Touch,
-)
+from leads import hooks, lifecycle
+from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
+from leads.people.models import Team
+from leads.queue import work
 from leads.scoring import services as scoring_services
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 
@@ -590,7 +584,7 @@ def test_sql_reject_needs_a_reason_and_a_known_target(ae):
 )
 def test_marketing_moves_in_the_table(marketer, from_stage, to_stage):
     from leads.models import LeadEvent
-    from leads.work import lead_marketing_move
+    from leads.queue.work import lead_marketing_move
     from tests.factories import LeadFactory
 
     lead = LeadFactory(stage=from_stage)
@@ -604,7 +598,7 @@ def test_marketing_moves_in_the_table(marketer, from_stage, to_stage):
 
 @pytest.mark.parametrize(("from_stage", "to_stage"), [("mql", "sal"), ("won", "nurture")])
 def test_marketing_moves_outside_the_table_are_refused(marketer, from_stage, to_stage):
-    from leads.work import TransitionRefused, lead_marketing_move
+    from leads.queue.work import TransitionRefused, lead_marketing_move
     from tests.factories import LeadFactory
 
     lead = LeadFactory(stage=from_stage)
@@ -615,7 +609,7 @@ def test_marketing_moves_outside_the_table_are_refused(marketer, from_stage, to_
 
 
 def test_only_marketing_moves(sdr):
-    from leads.work import WorkForbidden, lead_marketing_move
+    from leads.queue.work import WorkForbidden, lead_marketing_move
     from tests.factories import LeadFactory
 
     lead = LeadFactory(stage="inquiry")

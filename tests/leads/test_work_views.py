@@ -12,8 +12,9 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from leads import work
-from leads.models import LeadReturn, Opportunity, Qualification, Team, Touch
+from leads.models import LeadReturn, Opportunity, Qualification, Touch
+from leads.people.models import Team
+from leads.queue import work
 from tests.factories import LeadFactory, TeamFactory
 
 pytestmark = pytest.mark.django_db

@@ -4,7 +4,8 @@ from django.core.management.base import BaseCommand
 from django.db import DatabaseError
 from django.utils.translation import gettext as _
 
-from leads import demo, roles
+from leads.demo import company as demo
+from leads.people import roles
 
 
 class Command(BaseCommand):

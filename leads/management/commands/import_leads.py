@@ -9,9 +9,9 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from leads import importing
-from leads.importing import FIELD_LABELS, ImportFileError
-from leads.intake import INTAKE_FIELDS
+from leads.intake import importing
+from leads.intake.importing import FIELD_LABELS, ImportFileError
+from leads.intake.services import INTAKE_FIELDS
 
 
 def _parse_mapping(spec: str, headers: list[str]) -> list[str]:

@@ -1,9 +1,9 @@
-"""``manage.py seed_demo``: build the synthetic demo company (see ``leads.demo``)."""
+"""``manage.py seed_demo``: build the synthetic demo company (see ``leads.demo.company``)."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from leads import demo
+from leads.demo import company as demo
 
 
 class Command(BaseCommand):

@@ -246,7 +246,7 @@ def test_detail_has_the_timeline(api_as, marketer, integration):
 
 
 def test_the_timeline_words_follow_the_request_language(api_as, marketer, sdr, sdr_team_east):
-    from leads import work
+    from leads.queue import work
 
     lead = LeadFactory(stage="mql", owner=sdr, team=sdr_team_east)
     work.touch_log(lead=lead, by=sdr, channel="call", outcome="no_answer")

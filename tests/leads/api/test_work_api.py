@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import pytest
 
-from leads import work
 from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Touch
+from leads.queue import work
 from tests.factories import LeadFactory
 
 pytestmark = pytest.mark.django_db

@@ -5,13 +5,7 @@ from dataclasses import replace
 import pytest
 
 from leads.scoring.diff import diff_models
-from leads.scoring.engine import (
-    FitRule,
-    InterestRule,
-    MqlThreshold,
-    ScoringModel,
-    default_model,
-)
+from leads.scoring.engine import FitRule, InterestRule, MqlThreshold, ScoringModel, default_model
 
 DEFAULT_THRESHOLD = MqlThreshold()
 

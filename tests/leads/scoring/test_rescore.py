@@ -9,7 +9,8 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from leads.intake import leads_ingest
+from leads.intake.activities import activities_ingest
+from leads.intake.services import leads_ingest
 from leads.models import Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.engine import default_model, score_lead
 from leads.scoring.rescore import leads_rescore, rescore_job_run, rescore_nightly
@@ -21,7 +22,6 @@ from leads.scoring.services import (
     scoring_model_create_draft,
     scoring_model_publish,
 )
-from leads.services import activities_ingest
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
@@ -58,7 +58,7 @@ def hot(lead, n=2):
 
 
 def test_many_leads_in_a_fixed_number_of_queries(published, monkeypatch):
-    # rescoring's own queries: routing each new MQL (leads.routing) is measured there
+    # rescoring's own queries: routing each new MQL (leads.queue.routing) is measured there
     monkeypatch.setattr("leads.scoring.services.MQL_HOOKS", [])
     leads = [fit_lead() for _ in range(30)]
     for lead in leads[:10]:

@@ -1,0 +1,104 @@
+"""Which working-a-lead actions a user may take right now: what the pages offer.
+
+Nothing here decides a rule of its own: each answer asks the services' own
+permission checks (``leads.queue.work``'s ``require_sdr_owner``, ``may_act_as_ae``,
+``require_may_touch``) and the lifecycle table (``lifecycle.check_transition``) with
+the same actor the service uses. A page that offers an action the service then
+refuses (a race) still gets the service's 403 / 409: the services stay the judges.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from leads import lifecycle
+from leads.models import Lead, LeadReturn, Opportunity
+from leads.people import roles
+from leads.queue import work
+
+
+def _allowed(check, lead: Lead, user) -> bool:
+    try:
+        check(lead, user)
+    except work.WorkForbidden:
+        return False
+    return True
+
+
+def _moves(lead: Lead, to_stage: str, actor: str) -> bool:
+    return lifecycle.check_transition(lead.stage, to_stage, actor) is None
+
+
+@dataclass(frozen=True)
+class LeadActions:
+    accept: bool = False
+    return_lead: bool = False
+    touch: bool = False
+    qualify: bool = False
+    convert: bool = False
+    disqualify: bool = False
+    sql_accept: bool = False
+    sql_reject: bool = False
+    opportunity: Opportunity | None = None  # an open opportunity the user may change
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.accept,
+                self.return_lead,
+                self.touch,
+                self.qualify,
+                self.convert,
+                self.disqualify,
+                self.sql_accept,
+                self.sql_reject,
+                self.opportunity,
+            )
+        )
+
+
+def lead_actions(*, lead: Lead, user) -> LeadActions:
+    """The actions ``user`` may take on ``lead`` in its current stage."""
+    sdr_owner = _allowed(work.require_sdr_owner, lead, user)
+    in_queue = lead.stage in (lifecycle.MQL, lifecycle.SAL)
+    ae = work.may_act_as_ae(lead, user) if roles.has_role(user, roles.AE) else False
+    opportunity = None
+    if lead.stage == lifecycle.OPPORTUNITY and roles.has_role(user, roles.AE):
+        opportunity = (
+            Opportunity.objects.filter(lead=lead, owner=user)
+            .exclude(stage__in=work.CLOSED_OPPORTUNITY_STAGES)
+            .first()
+        )
+    return LeadActions(
+        accept=sdr_owner and _moves(lead, lifecycle.SAL, "sdr"),
+        return_lead=sdr_owner and in_queue,
+        touch=_allowed(work.require_may_touch, lead, user),
+        qualify=sdr_owner and in_queue,
+        convert=sdr_owner and _moves(lead, lifecycle.SQL, "sdr"),
+        disqualify=sdr_owner and _moves(lead, lifecycle.DISQUALIFIED, "sdr"),
+        sql_accept=ae and _moves(lead, lifecycle.OPPORTUNITY, "ae"),
+        sql_reject=ae and _moves(lead, lifecycle.NURTURE, "ae"),
+        opportunity=opportunity,
+    )
+
+
+@dataclass(frozen=True)
+class ReturnActions:
+    resend: bool = False
+    dispute: bool = False
+    settle: bool = False
+
+
+def return_actions(*, row: LeadReturn, user) -> ReturnActions:
+    """What the returned-leads inbox offers on one return (``lead_resend``,
+    ``return_dispute``, ``return_settle`` check the same roles and states)."""
+    return ReturnActions(
+        resend=roles.has_role(user, roles.MARKETING)
+        and row.resolved_at is None
+        and _moves(row.lead, lifecycle.MQL, "marketing"),
+        dispute=roles.has_role(user, roles.MARKETING)
+        and row.reason in lifecycle.QUALITY_REASONS
+        and not row.dispute,
+        settle=roles.has_role(user, roles.DIRECTOR) and row.dispute == LeadReturn.Dispute.OPEN,
+    )

@@ -1,0 +1,863 @@
+"""Working a lead (issue 4, section 3): accept, return, re-send, dispute, touches,
+qualification, convert, disqualify, and the AE's side (accept an SQL into the
+pipeline, reject it, move the opportunity to won or lost).
+
+Every service here
+- locks the lead row (``select_for_update``) inside ``transaction.atomic``;
+- checks who may act (``WorkForbidden`` → the API answers 403, nothing changed);
+- checks every stage move with ``leads.lifecycle.check_transition``
+  (``TransitionRefused`` carries both stages → 409);
+- validates its input (``WorkInvalid`` with ``{field: [messages]}`` → 400);
+- writes an immutable ``LeadEvent`` for each change (actor, from/to, reason, data).
+
+Who may do what (the API's permission matrix; visibility itself is
+``leads.selectors.leads_visible_to``):
+- the lead's owner with role ``sdr``: accept, return, touches, qualification,
+  convert, disqualify. Sales managers do **not** act on behalf of their SDRs: they
+  reassign (the queue issue), and the lifecycle has no ``manager`` actor.
+- the lead's owner with role ``ae`` (or, for an unowned SQL, a member of the AE
+  team holding it): accept the SQL into the pipeline, reject it, log touches, move
+  the opportunity.
+- ``marketing``: re-send a returned lead, dispute a return. Marketing never logs
+  touches or converts.
+- ``director``: settle disputes — nothing else here.
+- admins and integrations read, but do not work leads (403).
+
+Leaving sales (returned, nurture, disqualified, customer success, excluded) clears
+the lead's owner, team and assignment time: the lead is no longer in anyone's
+queue or pool, and the events keep who had it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_date
+from django.utils.translation import gettext as _
+
+from leads import hooks, lifecycle
+from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
+from leads.people import roles
+from leads.people.models import Team
+
+# --------------------------------------------------------------------- errors
+
+
+class WorkError(Exception):
+    """Base of the errors below; ``str(exc)`` is the user-facing message."""
+
+
+class WorkForbidden(WorkError):
+    """The user may see the lead but may not do this (403); nothing changed."""
+
+
+class WorkConflict(WorkError):
+    """The lead or return is not in a state that allows this (409)."""
+
+
+class TransitionRefused(WorkConflict):
+    """A stage move that product.md's table does not allow (409, both stages)."""
+
+    def __init__(self, message: str, *, from_stage: str, to_stage: str) -> None:
+        super().__init__(message)
+        self.from_stage = from_stage
+        self.to_stage = to_stage
+
+
+class WorkInvalid(WorkError):
+    """Bad input; ``errors`` maps each field to its messages (400)."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
+
+
+# ------------------------------------------------------------------ constants
+
+SIDE_STAGES = (
+    lifecycle.RETURNED,
+    lifecycle.NURTURE,
+    lifecycle.DISQUALIFIED,
+    lifecycle.CUSTOMER_SUCCESS,
+    lifecycle.EXCLUDED,
+)
+# Pipeline source: a lead that came from outbound prospecting is sales-sourced;
+# every other channel (website, content, events, WeChat, referral, paid, partner…)
+# is a lead marketing delivered, so its opportunity is marketing-sourced.
+SALES_SOURCED_CHANNELS = ("outbound",)
+
+FRAMEWORK_CRITERIA: dict[str, tuple[str, ...]] = {
+    "bant": ("budget", "authority", "need", "timing"),
+    "meddic": (
+        "metrics",
+        "economic_buyer",
+        "decision_criteria",
+        "decision_process",
+        "identify_pain",
+        "champion",
+    ),
+}
+CRITERION_VALUES = ("unknown", "yes", "no")
+
+# Why an SDR disqualifies. "not_icp" and "competitor" are return reasons: a
+# disqualify with either is recorded as that return (see ``lead_disqualify``).
+DISQUALIFY_REASONS = (
+    "not_icp",
+    "competitor",
+    "no_response",
+    "no_need",
+    "no_budget",
+    "other",
+)
+REJECT_TARGETS = (lifecycle.NURTURE, lifecycle.DISQUALIFIED)
+OPEN_OPPORTUNITY_STAGES = ("discovery", "validation", "negotiation")
+CLOSED_OPPORTUNITY_STAGES = ("won", "lost")
+SETTLE_OUTCOMES = (LeadReturn.Dispute.UPHELD, LeadReturn.Dispute.OVERTURNED)
+
+
+# ------------------------------------------------------------------- helpers
+
+
+def _stage_label(stage: str) -> str:
+    try:
+        return str(Stage(stage).label)
+    except ValueError:
+        return stage
+
+
+def _forbid(message: str) -> None:
+    raise WorkForbidden(message)
+
+
+def _locked(lead: Lead) -> Lead:
+    """The lead row, locked until the transaction ends; ``lead`` is refreshed too."""
+    fresh = Lead.objects.select_for_update().get(pk=lead.pk)
+    lead.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Lead._meta.concrete_fields})
+    return lead
+
+
+def _require_owner(lead: Lead, by, role: str, message: str) -> None:
+    if not (roles.has_role(by, role) and lead.owner_id == by.pk):
+        _forbid(message)
+
+
+def require_sdr_owner(lead: Lead, by) -> None:
+    """Raise ``WorkForbidden`` unless ``by`` is an SDR who owns ``lead`` (public: the
+    pages ask it to know which actions to offer)."""
+    _require_owner(lead, by, roles.SDR, _("Only the SDR who owns this lead may do this."))
+
+
+def may_act_as_ae(lead: Lead, by) -> bool:
+    """Whether ``by`` is the AE holding ``lead``, or a member of the AE team whose pool
+    holds it."""
+    if not roles.has_role(by, roles.AE):
+        return False
+    if lead.owner_id is not None:
+        return lead.owner_id == by.pk
+    return lead.team_id is not None and lead.team_id in _ae_team_ids(by)
+
+
+def _ae_team_ids(user) -> frozenset[int]:
+    """The AE teams ``user`` belongs to, read once per user object (as
+    ``roles.user_roles`` does): a page asking about many pool SQLs runs one query."""
+    cached = getattr(user, "_smarketing_ae_teams", None)
+    if cached is None:
+        cached = frozenset(
+            Team.objects.filter(kind=Team.Kind.AE, members=user).values_list("pk", flat=True)
+        )
+        user._smarketing_ae_teams = cached
+    return cached
+
+
+def _require_ae(lead: Lead, by) -> None:
+    if not may_act_as_ae(lead, by):
+        _forbid(_("Only the account executive who holds this lead may do this."))
+
+
+def _check(lead: Lead, to_stage: str, actor: str) -> None:
+    refusal = lifecycle.check_transition(lead.stage, to_stage, actor)
+    if refusal is not None:
+        raise TransitionRefused(
+            _("A lead cannot move from %(from)s to %(to)s here.")
+            % {"from": _stage_label(lead.stage), "to": _stage_label(to_stage)},
+            from_stage=lead.stage,
+            to_stage=to_stage,
+        )
+
+
+def _event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **stages) -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        actor_user=by,
+        reason=reason[:64],
+        data=data or {},
+        at=timezone.now(),
+        **stages,
+    )
+
+
+def _move(lead: Lead, to_stage: str, *, by, actor: str, reason: str = "", data=None) -> LeadEvent:
+    """Check and make one stage move with its ``stage_change`` event."""
+    _check(lead, to_stage, actor)
+    from_stage = lead.stage
+    now = timezone.now()
+    lead.stage = to_stage
+    lead.stage_changed_at = now
+    fields = ["stage", "stage_changed_at", "updated_at"]
+    if to_stage in SIDE_STAGES:
+        lead.owner = None
+        lead.team = None
+        lead.assigned_at = None
+        fields += ["owner", "team", "assigned_at"]
+    lead.save(update_fields=fields)
+    return _event(
+        lead,
+        kind=LeadEvent.Kind.STAGE_CHANGE,
+        by=by,
+        reason=reason,
+        data=data,
+        from_stage=from_stage,
+        to_stage=to_stage,
+    )
+
+
+def _text(value: Any, field: str, *, required: bool = False, max_length: int = 0) -> str:
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise WorkInvalid({field: [_("Expected text.")]})
+    value = value.strip()
+    if required and not value:
+        raise WorkInvalid({field: [_("This field is required.")]})
+    if max_length and len(value) > max_length:
+        raise WorkInvalid(
+            {field: [_("At most %(n)d characters.") % {"n": max_length}]},
+        )
+    return value
+
+
+def _choice(value: Any, field: str, choices) -> str:
+    if value not in choices:
+        raise WorkInvalid(
+            {
+                field: [
+                    _("“%(value)s” is not one of: %(choices)s.")
+                    % {"value": value, "choices": ", ".join(choices)}
+                ]
+            }
+        )
+    return value
+
+
+def _after_close(lead: Lead) -> None:
+    """Count a just-closed lead (won, lost, disqualified) in the predictive score."""
+    from leads.scoring.predictive_services import predictive_lead_closed
+
+    predictive_lead_closed(lead=lead)
+
+
+# --------------------------------------------------------------- SDR: accept
+
+
+def lead_accept(*, lead: Lead, by) -> Lead:
+    """mql → sal by the assigned SDR."""
+    with transaction.atomic():
+        _locked(lead)
+        require_sdr_owner(lead, by)
+        _move(lead, lifecycle.SAL, by=by, actor="sdr")
+    return lead
+
+
+# ------------------------------------------------------------ SDR: returns
+
+
+def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | None = None):
+    """Return an MQL or SAL with a reason; it goes where ``lifecycle.return_target``
+    says (``choice`` picks nurture or disqualified for a not-ICP return). Records a
+    ``LeadReturn``, a ``return`` event and the stage event. Returns the LeadReturn."""
+    reason = _choice(reason, "reason", lifecycle.RETURN_REASONS)
+    note = _text(note, "note")
+    with transaction.atomic():
+        _locked(lead)
+        require_sdr_owner(lead, by)
+        targets = lifecycle.RETURN_TARGETS[reason]
+        if choice not in (None, "") and choice not in targets:
+            raise WorkInvalid(
+                {
+                    "to": [
+                        _("A %(reason)s return goes to %(targets)s.")
+                        % {"reason": reason, "targets": " / ".join(targets)}
+                    ]
+                }
+            )
+        if lead.stage not in (lifecycle.MQL, lifecycle.SAL):
+            _check(lead, choice or targets[0], "sdr")  # raises: names both stages
+        target = lifecycle.return_target(reason, lead.stage, choice or None)
+        from_stage = lead.stage
+        _check(lead, target, "sdr")
+        lead_return_row = LeadReturn.objects.create(
+            lead=lead,
+            returned_by=by,
+            reason=reason,
+            note=note,
+            from_stage=from_stage,
+            to_stage=target,
+            at=timezone.now(),
+        )
+        _event(
+            lead,
+            kind=LeadEvent.Kind.RETURN,
+            by=by,
+            reason=reason,
+            data={"note": note, "return_id": lead_return_row.pk},
+            from_stage=from_stage,
+            to_stage=target,
+        )
+        if reason == lifecycle.ALREADY_CUSTOMER and not lead.already_customer:
+            lead.already_customer = True
+            lead.save(update_fields=["already_customer", "updated_at"])
+        _move(lead, target, by=by, actor="sdr", reason=reason, data={"note": note})
+    if target == lifecycle.DISQUALIFIED:
+        _after_close(lead)
+    return lead_return_row
+
+
+def lead_resend(*, lead: Lead, by, note: str = "") -> Lead:
+    """Marketing has fixed a returned lead: returned → mql, routed again through the
+    MQL seam; its open return is marked resolved."""
+    note = _text(note, "note")
+    with transaction.atomic():
+        _locked(lead)
+        if not roles.has_role(by, roles.MARKETING):
+            _forbid(_("Only marketing re-sends a returned lead."))
+        _move(lead, lifecycle.MQL, by=by, actor="marketing", reason="resent", data={"note": note})
+        now = timezone.now()
+        lead.mql_at = now
+        lead.save(update_fields=["mql_at", "updated_at"])
+        LeadReturn.objects.filter(
+            lead=lead, to_stage=lifecycle.RETURNED, resolved_at__isnull=True
+        ).update(resolved_at=now, updated_at=now)
+        from leads.scoring.services import on_lead_became_mql
+
+        on_lead_became_mql(lead)
+    return lead
+
+
+# Marketing's own moves in product.md's table (besides re-sending a returned lead).
+MARKETING_MOVES = {
+    lifecycle.INQUIRY: (
+        lifecycle.MQL,
+        lifecycle.NURTURE,
+        lifecycle.DISQUALIFIED,
+        lifecycle.EXCLUDED,
+    ),
+    lifecycle.RETURNED: (lifecycle.NURTURE, lifecycle.DISQUALIFIED),
+    lifecycle.LOST: (lifecycle.NURTURE,),
+}
+
+
+def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str = "") -> Lead:
+    """Marketing moves a lead by hand, with a reason: an inquiry to MQL (routed through
+    the MQL seam), nurture, disqualified or excluded; a returned lead to nurture or
+    disqualified (its open return is resolved); a lost lead back to nurture
+    (recycled). Anything else is refused with both stages."""
+    reason = _text(reason, "reason", required=True, max_length=64)
+    note = _text(note, "note")
+    with transaction.atomic():
+        _locked(lead)
+        if not roles.has_role(by, roles.MARKETING):
+            _forbid(_("Only marketing moves a lead here."))
+        from_stage = lead.stage
+        _move(lead, to_stage, by=by, actor="marketing", reason=reason, data={"note": note})
+        now = timezone.now()
+        if to_stage == lifecycle.MQL:
+            lead.mql_at = now
+            lead.save(update_fields=["mql_at", "updated_at"])
+            from leads.scoring.services import on_lead_became_mql
+
+            on_lead_became_mql(lead)
+        if from_stage == lifecycle.RETURNED:
+            LeadReturn.objects.filter(
+                lead=lead, to_stage=lifecycle.RETURNED, resolved_at__isnull=True
+            ).update(resolved_at=now, updated_at=now)
+    return lead
+
+
+def return_dispute(*, lead_return: LeadReturn, by, note: str) -> LeadReturn:
+    """Marketing disputes a quality return (not ICP, wrong information), once."""
+    note = _text(note, "note", required=True)
+    with transaction.atomic():
+        row = LeadReturn.objects.select_for_update().get(pk=lead_return.pk)
+        if not roles.has_role(by, roles.MARKETING):
+            _forbid(_("Only marketing disputes a return."))
+        if row.reason not in lifecycle.QUALITY_REASONS:
+            raise WorkConflict(
+                _("Only returns for “not ICP” or “wrong information” can be disputed.")
+            )
+        if row.dispute:
+            raise WorkConflict(_("This return has already been disputed."))
+        now = timezone.now()
+        row.dispute = LeadReturn.Dispute.OPEN
+        row.dispute_note = note
+        row.disputed_by = by
+        row.disputed_at = now
+        row.save()
+        _event(
+            row.lead,
+            kind=LeadEvent.Kind.DISPUTE,
+            by=by,
+            reason="open",
+            data={"return_id": row.pk, "note": note},
+        )
+    lead_return.__dict__.update(row.__dict__)
+    return lead_return
+
+
+def return_settle(*, lead_return: LeadReturn, by, outcome: str, note: str = "") -> LeadReturn:
+    """A director settles an open dispute: ``upheld`` (the return stands and counts
+    against marketing) or ``overturned`` (it no longer counts)."""
+    outcome = _choice(outcome, "outcome", SETTLE_OUTCOMES)
+    note = _text(note, "note")
+    with transaction.atomic():
+        row = LeadReturn.objects.select_for_update().get(pk=lead_return.pk)
+        if not roles.has_role(by, roles.DIRECTOR):
+            _forbid(_("Only a director settles a dispute."))
+        if row.dispute != LeadReturn.Dispute.OPEN:
+            raise WorkConflict(_("This return has no open dispute."))
+        row.dispute = outcome
+        row.settled_by = by
+        row.settled_at = timezone.now()
+        row.settlement_note = note
+        row.save()
+        _event(
+            row.lead,
+            kind=LeadEvent.Kind.DISPUTE,
+            by=by,
+            reason=outcome,
+            data={"return_id": row.pk, "note": note},
+        )
+    lead_return.__dict__.update(row.__dict__)
+    return lead_return
+
+
+# ---------------------------------------------------------------- touches
+
+
+def _when(value: Any, field: str) -> dt.datetime:
+    if value in (None, ""):
+        return timezone.now()
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise WorkInvalid(
+                {field: [_("Enter an ISO-8601 date and time, e.g. 2025-03-01T09:30:00+08:00.")]}
+            ) from None
+    if not isinstance(value, dt.datetime):
+        raise WorkInvalid({field: [_("Enter a date and time.")]})
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise WorkInvalid(
+            {field: [_("This date and time has no time zone; add one, e.g. +08:00.")]}
+        )
+    if value > timezone.now():
+        raise WorkInvalid({field: [_("A touch cannot be in the future.")]})
+    return value
+
+
+def require_may_touch(lead: Lead, by) -> None:
+    """Touches: the owning SDR, or the AE holding the lead. Marketing never logs touches."""
+    is_sdr_owner = roles.has_role(by, roles.SDR) and lead.owner_id == by.pk
+    if not (is_sdr_owner or may_act_as_ae(lead, by)):
+        _forbid(_("Only the SDR or account executive who owns this lead logs touches."))
+
+
+def touch_log(
+    *, lead: Lead, by, channel: str, outcome: str, note: str = "", at: Any = None
+) -> Touch:
+    """Record one attempt to reach the lead, and its ``touch`` event."""
+    channel = _choice(channel, "channel", Touch.Channel.values)
+    outcome = _choice(outcome, "outcome", Touch.Outcome.values)
+    note = _text(note, "note")
+    at = _when(at, "at")
+    with transaction.atomic():
+        _locked(lead)
+        require_may_touch(lead, by)
+        touch = Touch.objects.create(
+            lead=lead, user=by, channel=channel, outcome=outcome, note=note, at=at
+        )
+        LeadEvent.objects.create(
+            lead=lead,
+            kind=LeadEvent.Kind.TOUCH,
+            actor_user=by,
+            reason=outcome,
+            data={"touch_id": touch.pk, "channel": channel, "note": note},
+            at=at,
+        )
+    return touch
+
+
+# ---------------------------------------------------------- qualification
+
+
+def lead_framework_team(lead: Lead) -> Team | None:
+    """The team whose framework qualifies ``lead``: the lead's team, else the first
+    SDR team its owner belongs to (by name), else none (BANT, all criteria)."""
+    if lead.team_id is not None:
+        return lead.team
+    if lead.owner_id is not None:
+        return Team.objects.filter(kind=Team.Kind.SDR, members=lead.owner_id).first()
+    return None
+
+
+@dataclass(frozen=True)
+class QualificationState:
+    framework: str
+    criteria: dict[str, dict[str, str]]
+    required: tuple[str, ...]
+    missing: tuple[str, ...]  # required criteria not yet "yes"
+
+
+def qualification_state(*, lead: Lead) -> QualificationState:
+    team = lead_framework_team(lead)
+    framework = team.framework if team else "bant"
+    names = FRAMEWORK_CRITERIA[framework]
+    stored = Qualification.objects.filter(lead=lead).first()
+    saved = stored.criteria if stored and stored.framework == framework else {}
+    criteria = {
+        name: {
+            "value": saved.get(name, {}).get("value", "unknown"),
+            "note": saved.get(name, {}).get("note", ""),
+        }
+        for name in names
+    }
+    required = tuple(n for n in names if n in (team.required_criteria if team else [])) or names
+    missing = tuple(n for n in required if criteria[n]["value"] != "yes")
+    return QualificationState(framework, criteria, required, missing)
+
+
+def _clean_criteria(framework: str, criteria: Any) -> dict[str, dict[str, str]]:
+    names = FRAMEWORK_CRITERIA[framework]
+    if not isinstance(criteria, dict) or not criteria:
+        raise WorkInvalid({"criteria": [_("Expected an object: criterion → value and note.")]})
+    unknown = sorted(str(k) for k in criteria if k not in names)
+    if unknown:
+        raise WorkInvalid(
+            {
+                "criteria": [
+                    _("Unknown %(framework)s criteria: %(names)s (expected: %(expected)s).")
+                    % {
+                        "framework": framework.upper(),
+                        "names": ", ".join(unknown),
+                        "expected": ", ".join(names),
+                    }
+                ]
+            }
+        )
+    cleaned: dict[str, dict[str, str]] = {}
+    for name, given in criteria.items():
+        if isinstance(given, str):
+            given = {"value": given}
+        if not isinstance(given, dict):
+            raise WorkInvalid({f"criteria.{name}": [_("Expected a value and a note.")]})
+        value = given.get("value", "unknown")
+        if value not in CRITERION_VALUES:
+            raise WorkInvalid(
+                {
+                    f"criteria.{name}": [
+                        _("“%(value)s” is not one of: %(choices)s.")
+                        % {"value": value, "choices": ", ".join(CRITERION_VALUES)}
+                    ]
+                }
+            )
+        cleaned[name] = {"value": value, "note": _text(given.get("note"), f"criteria.{name}")}
+    return cleaned
+
+
+def qualification_update(*, lead: Lead, by, criteria: Any) -> QualificationState:
+    """Set some or all criteria (each ``unknown`` / ``yes`` / ``no`` with a note) of
+    the lead's framework; the others keep their values. A ``qualification`` event
+    records what was set."""
+    with transaction.atomic():
+        _locked(lead)
+        require_sdr_owner(lead, by)
+        if lead.stage not in (lifecycle.MQL, lifecycle.SAL):
+            raise WorkConflict(
+                _("Only an MQL or SAL is qualified; this lead is %(stage)s.")
+                % {"stage": _stage_label(lead.stage)}
+            )
+        state = qualification_state(lead=lead)
+        cleaned = _clean_criteria(state.framework, criteria)
+        merged = {**state.criteria, **cleaned}
+        Qualification.objects.update_or_create(
+            lead=lead,
+            defaults={"framework": state.framework, "criteria": merged, "updated_by": by},
+        )
+        _event(
+            lead,
+            kind=LeadEvent.Kind.QUALIFICATION,
+            by=by,
+            reason=state.framework,
+            data={"criteria": cleaned},
+        )
+    return qualification_state(lead=lead)
+
+
+# ---------------------------------------------------- convert, disqualify
+
+
+def lead_convert(*, lead: Lead, by) -> Lead:
+    """sal → sql when the team's required criteria are all "yes"; then the SQL seam
+    (``leads.hooks.on_lead_became_sql``) hands it to an AE team."""
+    with transaction.atomic():
+        _locked(lead)
+        require_sdr_owner(lead, by)
+        _check(lead, lifecycle.SQL, "sdr")
+        state = qualification_state(lead=lead)
+        if state.missing:
+            raise WorkInvalid(
+                {
+                    "qualification": [
+                        _("These required criteria are not “yes” yet: %(names)s.")
+                        % {"names": ", ".join(state.missing)}
+                    ]
+                }
+            )
+        _move(lead, lifecycle.SQL, by=by, actor="sdr", data={"framework": state.framework})
+        hooks.on_lead_became_sql(lead)
+    return lead
+
+
+def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
+    """mql/sal → disqualified after at least ``SLA_MIN_TOUCH_ATTEMPTS`` touches on the
+    lead (by anyone). Two reasons are returns, not disqualifications, and go through
+    ``lead_return`` so marketing's quality numbers see them: ``not_icp`` (no attempts
+    needed; → disqualified) and ``competitor`` (→ excluded, never routed again).
+    Returns the lead."""
+    reason = _choice(reason, "reason", DISQUALIFY_REASONS)
+    note = _text(note, "note")
+    if reason == lifecycle.NOT_ICP:
+        lead_return(lead=lead, by=by, reason=reason, note=note, choice=lifecycle.DISQUALIFIED)
+        return lead
+    if reason == lifecycle.COMPETITOR:
+        lead_return(lead=lead, by=by, reason=reason, note=note)
+        return lead
+    with transaction.atomic():
+        _locked(lead)
+        require_sdr_owner(lead, by)
+        _check(lead, lifecycle.DISQUALIFIED, "sdr")
+        attempts = Touch.objects.filter(lead=lead).count()
+        needed = settings.SLA_MIN_TOUCH_ATTEMPTS
+        if attempts < needed:
+            raise WorkInvalid(
+                {
+                    "reason": [
+                        _(
+                            "Disqualifying needs at least %(needed)d touch attempts "
+                            "(%(attempts)d so far) unless the reason is “not ICP”."
+                        )
+                        % {"needed": needed, "attempts": attempts}
+                    ]
+                }
+            )
+        _move(
+            lead,
+            lifecycle.DISQUALIFIED,
+            by=by,
+            actor="sdr",
+            reason=reason,
+            data={"note": note, "attempts": attempts},
+        )
+    _after_close(lead)
+    return lead
+
+
+# ----------------------------------------------------------------- the AE
+
+
+def _amount(value: Any) -> Decimal:
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        raise WorkInvalid({"amount": [_("Enter a number.")]}) from None
+    if not amount.is_finite() or amount < 0:
+        raise WorkInvalid({"amount": [_("Enter an amount of 0 or more.")]})
+    if amount.as_tuple().exponent < -2 or abs(amount) >= Decimal(10) ** 12:
+        raise WorkInvalid({"amount": [_("At most 12 digits and 2 decimals.")]})
+    return amount
+
+
+def _date(value: Any, field: str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        raise WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
+    if isinstance(value, dt.date):
+        return value
+    parsed = None
+    if isinstance(value, str):
+        try:
+            parsed = parse_date(value.strip())
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        raise WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
+    return parsed
+
+
+def pipeline_source(lead: Lead) -> str:
+    """Whose pipeline the lead's opportunity counts in: ``sales`` for outbound
+    prospecting, ``marketing`` for every other channel (``SALES_SOURCED_CHANNELS``)."""
+    return "sales" if lead.source_channel in SALES_SOURCED_CHANNELS else "marketing"
+
+
+def sql_accept(
+    *,
+    lead: Lead,
+    by,
+    amount: Any,
+    expected_close: Any,
+    currency: str = "CNY",
+    name: str = "",
+) -> Opportunity:
+    """An AE accepts an SQL into the pipeline: sql → opportunity and an
+    ``Opportunity`` (stage discovery) keeping the lead's source."""
+    amount = _amount(amount)
+    expected_close = _date(expected_close, "expected_close")
+    currency = _text(currency or "CNY", "currency").upper()
+    if len(currency) != 3 or not currency.isalpha():
+        raise WorkInvalid({"currency": [_("Enter a three-letter currency code.")]})
+    name = _text(name, "name", max_length=200)
+    with transaction.atomic():
+        _locked(lead)
+        _require_ae(lead, by)
+        _check(lead, lifecycle.OPPORTUNITY, "ae")
+        source = pipeline_source(lead)
+        opportunity = Opportunity.objects.create(
+            lead=lead,
+            owner=by,
+            name=name or lead.company_name or str(lead),
+            amount=amount,
+            currency=currency,
+            expected_close=expected_close,
+            source=source,
+            source_channel=lead.source_channel,
+            campaign=lead.campaign,
+        )
+        if lead.owner_id != by.pk:
+            lead.owner = by
+            lead.assigned_at = timezone.now()
+            lead.save(update_fields=["owner", "assigned_at", "updated_at"])
+        _move(
+            lead,
+            lifecycle.OPPORTUNITY,
+            by=by,
+            actor="ae",
+            data={"opportunity_id": opportunity.pk, "source": source},
+        )
+    return opportunity
+
+
+def sql_reject(*, lead: Lead, by, reason: str, to: str = lifecycle.NURTURE) -> Lead:
+    """An AE rejects an SQL with a reason: → nurture or disqualified."""
+    reason = _text(reason, "reason", required=True, max_length=64)
+    to = _choice(to, "to", REJECT_TARGETS)
+    with transaction.atomic():
+        _locked(lead)
+        _require_ae(lead, by)
+        _move(lead, to, by=by, actor="ae", reason=reason)
+    if to == lifecycle.DISQUALIFIED:
+        _after_close(lead)
+    return lead
+
+
+def require_opportunity_owner(opportunity: Opportunity, by) -> None:
+    """Raise ``WorkForbidden`` unless ``by`` is the AE who owns ``opportunity`` (public:
+    the pipeline page asks it to know which opportunities to offer actions on)."""
+    if not (roles.has_role(by, roles.AE) and opportunity.owner_id == by.pk):
+        _forbid(_("Only the account executive who owns this opportunity may change it."))
+
+
+def opportunity_next_stage(stage: str) -> str | None:
+    """The open stage after ``stage`` (discovery → validation → negotiation), or None."""
+    if stage not in OPEN_OPPORTUNITY_STAGES:
+        return None
+    index = OPEN_OPPORTUNITY_STAGES.index(stage) + 1
+    return OPEN_OPPORTUNITY_STAGES[index] if index < len(OPEN_OPPORTUNITY_STAGES) else None
+
+
+def opportunity_update(
+    *,
+    opportunity: Opportunity,
+    by,
+    stage: str | None = None,
+    amount: Any = None,
+    expected_close: Any = None,
+    lost_reason: str | None = None,
+) -> Opportunity:
+    """Change an open opportunity: amount, expected close, and its stage forward
+    (discovery → validation → negotiation), or close it won / lost (lost needs a
+    lost reason). Closing moves the lead opportunity → won / lost."""
+    if stage is not None:
+        stage = _choice(stage, "stage", (*OPEN_OPPORTUNITY_STAGES, *CLOSED_OPPORTUNITY_STAGES))
+    if amount is not None:
+        amount = _amount(amount)
+    if expected_close is not None:
+        expected_close = _date(expected_close, "expected_close")
+    if lost_reason is not None:
+        lost_reason = _text(lost_reason, "lost_reason", max_length=100)
+    with transaction.atomic():
+        lead = _locked(opportunity.lead)
+        opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
+        require_opportunity_owner(opp, by)
+        if opp.stage in CLOSED_OPPORTUNITY_STAGES:
+            raise WorkConflict(_("This opportunity is closed."))
+        before = {"stage": opp.stage, "amount": str(opp.amount)}
+        if stage in OPEN_OPPORTUNITY_STAGES and OPEN_OPPORTUNITY_STAGES.index(
+            stage
+        ) < OPEN_OPPORTUNITY_STAGES.index(opp.stage):
+            raise WorkConflict(
+                _("An opportunity moves forward only: %(from)s → %(to)s is refused.")
+                % {
+                    "from": Opportunity.Stage(opp.stage).label,
+                    "to": Opportunity.Stage(stage).label,
+                }
+            )
+        if stage == "lost" and not (lost_reason or opp.lost_reason):
+            raise WorkInvalid({"lost_reason": [_("A lost opportunity needs a lost reason.")]})
+        if amount is not None:
+            opp.amount = amount
+        if expected_close is not None:
+            opp.expected_close = expected_close
+        if lost_reason is not None:
+            opp.lost_reason = lost_reason
+        closing = stage in CLOSED_OPPORTUNITY_STAGES
+        if closing:
+            _move(
+                lead,
+                stage,
+                by=by,
+                actor="ae",
+                reason=(opp.lost_reason if stage == "lost" else "")[:64],
+                data={"opportunity_id": opp.pk, "amount": str(opp.amount)},
+            )
+            opp.closed_at = timezone.now()
+        if stage is not None:
+            opp.stage = stage
+        opp.save()
+        if stage is not None and stage != before["stage"] and not closing:
+            _event(
+                lead,
+                kind=LeadEvent.Kind.NOTE,
+                by=by,
+                reason="opportunity_stage",
+                data={"opportunity_id": opp.pk, "from": before["stage"], "to": stage},
+            )
+    opportunity.__dict__.update({k: v for k, v in opp.__dict__.items() if k != "_state"})
+    if closing:
+        _after_close(lead)
+    return opportunity

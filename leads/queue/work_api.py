@@ -1,0 +1,493 @@
+"""REST API v1 for working a lead: thin doors onto ``leads.queue.work`` (writes) and
+``leads.queue.selectors`` (reads).
+
+Every endpoint needs authentication. A lead (return, opportunity) outside what the
+user may see answers 404; a visible one the user may not act on answers 403 with a
+message, and nothing changes. A stage move that product.md's table refuses answers
+409 ``{"detail": ..., "from_stage": ..., "to_stage": ...}``; other state conflicts
+(a return already disputed, a closed opportunity) answer 409 ``{"detail": ...}``;
+bad input answers 400 with ``errors`` naming the field.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import lifecycle
+from leads import serializers as s
+from leads.models import Lead, LeadReturn, Opportunity, Touch
+from leads.queue import work
+from leads.queue.selectors import (
+    RETURN_FILTERS,
+    lead_touches,
+    opportunities_visible_to,
+    returns_visible_to,
+)
+from leads.selectors import leads_visible_to
+
+# --- shapes -------------------------------------------------------------------
+
+
+class ConflictOut(serializers.Serializer):
+    detail = serializers.CharField()
+    from_stage = serializers.CharField(required=False, help_text="The lead's stage.")
+    to_stage = serializers.CharField(required=False, help_text="The refused target stage.")
+
+
+class ReturnIn(serializers.Serializer):
+    reason = serializers.ChoiceField(choices=LeadReturn.Reason.choices)
+    note = serializers.CharField(required=False, allow_blank=True)
+    to = serializers.CharField(
+        required=False, help_text="For a not-ICP return: nurture (default) or disqualified."
+    )
+
+
+class NoteIn(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class TouchIn(serializers.Serializer):
+    channel = serializers.ChoiceField(choices=Touch.Channel.choices)
+    outcome = serializers.ChoiceField(choices=Touch.Outcome.choices)
+    note = serializers.CharField(required=False, allow_blank=True)
+    at = serializers.DateTimeField(
+        required=False, help_text="ISO-8601 with a time zone, not in the future; default now."
+    )
+
+
+class CriterionOut(serializers.Serializer):
+    value = serializers.ChoiceField(choices=work.CRITERION_VALUES)
+    note = serializers.CharField(allow_blank=True)
+
+
+class QualificationIn(serializers.Serializer):
+    criteria = serializers.DictField(
+        child=CriterionOut(),
+        help_text="Criterion → {value: unknown|yes|no, note}. BANT: budget, authority, need, "
+        "timing. MEDDIC: metrics, economic_buyer, decision_criteria, decision_process, "
+        "identify_pain, champion.",
+    )
+
+
+class QualificationOut(serializers.Serializer):
+    framework = serializers.CharField(help_text="bant or meddic (the lead's team's).")
+    criteria = serializers.DictField(child=CriterionOut())
+    required = serializers.ListField(child=serializers.CharField())
+    missing = serializers.ListField(
+        child=serializers.CharField(), help_text="Required criteria not yet yes."
+    )
+
+
+class DisqualifyIn(serializers.Serializer):
+    reason = serializers.CharField(help_text="One of: " + ", ".join(work.DISQUALIFY_REASONS))
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class RejectIn(serializers.Serializer):
+    reason = serializers.CharField(max_length=64)
+    to = serializers.ChoiceField(choices=[(t, t) for t in work.REJECT_TARGETS], required=False)
+
+
+class SettleIn(serializers.Serializer):
+    outcome = serializers.CharField(help_text="upheld or overturned.")
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class OpportunityIn(serializers.Serializer):
+    lead = serializers.IntegerField(help_text="The SQL's id.")
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    expected_close = serializers.DateField()
+    currency = serializers.CharField(required=False, max_length=3, help_text="Default CNY.")
+    name = serializers.CharField(required=False, max_length=200)
+
+
+class OpportunityPatchIn(serializers.Serializer):
+    stage = serializers.CharField(
+        required=False, help_text="discovery, validation, negotiation, won or lost."
+    )
+    amount = serializers.DecimalField(required=False, max_digits=14, decimal_places=2)
+    expected_close = serializers.DateField(required=False)
+    lost_reason = serializers.CharField(required=False, max_length=100)
+
+
+class TouchOut(serializers.ModelSerializer):
+    user = s.UserBrief()
+
+    class Meta:
+        model = Touch
+        fields = ["id", "lead", "user", "channel", "outcome", "note", "at", "created_at"]
+
+
+class ReturnOut(serializers.ModelSerializer):
+    lead = s.LeadOut()
+    returned_by = s.UserBrief()
+    from_stage = serializers.CharField(help_text="A lead stage.")
+    to_stage = serializers.CharField(help_text="A lead stage.")
+    counts_against_marketing = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = LeadReturn
+        fields = [
+            "id",
+            "lead",
+            "reason",
+            "note",
+            "from_stage",
+            "to_stage",
+            "returned_by",
+            "at",
+            "resolved_at",
+            "dispute",
+            "dispute_note",
+            "disputed_at",
+            "settled_at",
+            "settlement_note",
+            "counts_against_marketing",
+        ]
+
+
+class OpportunityOut(serializers.ModelSerializer):
+    owner = s.UserBrief()
+    stage = serializers.CharField(help_text="discovery, validation, negotiation, won or lost.")
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "lead",
+            "owner",
+            "name",
+            "amount",
+            "currency",
+            "expected_close",
+            "stage",
+            "lost_reason",
+            "source",
+            "source_channel",
+            "campaign",
+            "closed_at",
+            "created_at",
+            "updated_at",
+        ]
+
+
+_ERRORS = {
+    400: OpenApiResponse(s.ErrorOut, description="Invalid input; `errors` names the fields."),
+    403: OpenApiResponse(s.ErrorOut, description="Visible, but not yours to change."),
+    404: OpenApiResponse(s.ErrorOut, description="Not there, or not visible to you."),
+    409: OpenApiResponse(ConflictOut, description="Refused in the current stage or state."),
+}
+
+
+# --- base -----------------------------------------------------------------------
+
+
+class WorkView(APIView):
+    """Maps ``leads.queue.work`` errors onto 403 / 409 / 400."""
+
+    def handle_exception(self, exc):
+        if isinstance(exc, work.TransitionRefused):
+            return Response(
+                {"detail": str(exc), "from_stage": exc.from_stage, "to_stage": exc.to_stage},
+                status=status.HTTP_409_CONFLICT,
+            )
+        if isinstance(exc, work.WorkConflict):
+            return Response({"detail": str(exc)}, status=status.HTTP_409_CONFLICT)
+        if isinstance(exc, work.WorkForbidden):
+            return Response({"detail": str(exc)}, status=status.HTTP_403_FORBIDDEN)
+        if isinstance(exc, work.WorkInvalid):
+            exc = ValidationError(exc.errors)
+        return super().handle_exception(exc)
+
+    def body(self, request: Request) -> dict:
+        if not isinstance(request.data, dict):
+            raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
+        return request.data
+
+    def lead(self, request: Request, pk: int) -> Lead:
+        return get_object_or_404(leads_visible_to(viewer=request.user), pk=pk)
+
+    def lead_out(self, lead: Lead) -> Response:
+        lead = Lead.objects.select_related("account", "owner").get(pk=lead.pk)
+        return Response(s.LeadOut(lead).data)
+
+
+# --- SDR ------------------------------------------------------------------------
+
+
+class LeadAccept(WorkView):
+    """The assigned SDR accepts an MQL (mql → sal)."""
+
+    @extend_schema(request=None, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        lead = work.lead_accept(lead=self.lead(request, pk), by=request.user)
+        return self.lead_out(lead)
+
+
+class LeadReturnCreate(WorkView):
+    """The owning SDR returns an MQL or SAL with a reason; it goes where product.md
+    says (wrong information → returned to marketing, not ICP → nurture or
+    disqualified, bad timing → nurture, already a customer → customer success,
+    competitor → excluded)."""
+
+    @extend_schema(request=ReturnIn, responses={201: ReturnOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        row = work.lead_return(
+            lead=self.lead(request, pk),
+            by=request.user,
+            reason=data.get("reason"),
+            note=data.get("note", ""),
+            choice=data.get("to"),
+        )
+        # The lead has left the SDR's queue, but they may read what they just did.
+        row = LeadReturn.objects.select_related("lead__account", "returned_by").get(pk=row.pk)
+        return Response(ReturnOut(row).data, status=status.HTTP_201_CREATED)
+
+
+class LeadResend(WorkView):
+    """Marketing re-sends a fixed returned lead (returned → mql; routed again)."""
+
+    @extend_schema(request=NoteIn, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_resend(
+            lead=self.lead(request, pk), by=request.user, note=data.get("note", "")
+        )
+        return self.lead_out(lead)
+
+
+class MoveIn(serializers.Serializer):
+    to_stage = serializers.CharField()
+    reason = serializers.CharField(max_length=64)
+    note = serializers.CharField(required=False, allow_blank=True)
+
+
+class LeadMove(WorkView):
+    """Marketing moves a lead by hand with a reason: inquiry → mql / nurture /
+    disqualified / excluded, returned → nurture / disqualified, lost → nurture
+    (recycled). Any other move: 409 naming both stages."""
+
+    @extend_schema(request=MoveIn, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_marketing_move(
+            lead=self.lead(request, pk),
+            by=request.user,
+            to_stage=str(data.get("to_stage", "")),
+            reason=data.get("reason", ""),
+            note=data.get("note", ""),
+        )
+        return self.lead_out(lead)
+
+
+class LeadTouches(WorkView):
+    """``GET`` the lead's touches (oldest first); ``POST`` one touch (the owning SDR
+    or AE)."""
+
+    @extend_schema(responses={200: TouchOut(many=True), 404: s.ErrorOut})
+    def get(self, request: Request, pk: int) -> Response:
+        lead = self.lead(request, pk)
+        return Response(TouchOut(lead_touches(lead=lead), many=True).data)
+
+    @extend_schema(request=TouchIn, responses={201: TouchOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        touch = work.touch_log(
+            lead=self.lead(request, pk),
+            by=request.user,
+            channel=data.get("channel"),
+            outcome=data.get("outcome"),
+            note=data.get("note", ""),
+            at=data.get("at"),
+        )
+        return Response(TouchOut(touch).data, status=status.HTTP_201_CREATED)
+
+
+class LeadQualification(WorkView):
+    """The lead's BANT or MEDDIC (its team's framework): ``GET`` it, ``PUT`` some or
+    all criteria (others keep their values)."""
+
+    @extend_schema(responses={200: QualificationOut, 404: s.ErrorOut})
+    def get(self, request: Request, pk: int) -> Response:
+        state = work.qualification_state(lead=self.lead(request, pk))
+        return Response(QualificationOut(state).data)
+
+    @extend_schema(request=QualificationIn, responses={200: QualificationOut, **_ERRORS})
+    def put(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        if "criteria" not in data:
+            raise ValidationError({"criteria": [_("This field is required.")]})
+        state = work.qualification_update(
+            lead=self.lead(request, pk), by=request.user, criteria=data["criteria"]
+        )
+        return Response(QualificationOut(state).data)
+
+
+class LeadConvert(WorkView):
+    """The owning SDR converts a SAL to an SQL once the required criteria are yes."""
+
+    @extend_schema(request=None, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        lead = work.lead_convert(lead=self.lead(request, pk), by=request.user)
+        return self.lead_out(lead)
+
+
+class LeadDisqualify(WorkView):
+    """The owning SDR disqualifies an MQL or SAL: needs SLA_MIN_TOUCH_ATTEMPTS touches
+    unless the reason is not_icp; "competitor" is recorded as a competitor return
+    (→ excluded)."""
+
+    @extend_schema(request=DisqualifyIn, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_disqualify(
+            lead=self.lead(request, pk),
+            by=request.user,
+            reason=data.get("reason"),
+            note=data.get("note", ""),
+        )
+        return self.lead_out(lead)
+
+
+class LeadReject(WorkView):
+    """The AE holding an SQL rejects it with a reason (→ nurture or disqualified)."""
+
+    @extend_schema(request=RejectIn, responses={200: s.LeadOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.sql_reject(
+            lead=self.lead(request, pk),
+            by=request.user,
+            reason=data.get("reason"),
+            to=data.get("to", lifecycle.NURTURE),
+        )
+        return self.lead_out(lead)
+
+
+# --- returns ----------------------------------------------------------------------
+
+
+class ReturnList(WorkView):
+    """Returns of leads you may see, newest first: marketing's inbox."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "status",
+                OpenApiTypes.STR,
+                enum=list(RETURN_FILTERS),
+                description="open (default: returned, not yet re-sent), disputed, all",
+            )
+        ],
+        responses={200: ReturnOut(many=True), 400: s.ErrorOut},
+    )
+    def get(self, request: Request) -> Response:
+        wanted = request.query_params.get("status", "open")
+        if wanted not in RETURN_FILTERS:
+            raise ValidationError({"status": [_("Expected open, disputed or all.")]})
+        rows = returns_visible_to(viewer=request.user, status=wanted).select_related(
+            "lead__account", "lead__owner"
+        )
+        return Response(ReturnOut(rows, many=True).data)
+
+
+class _ReturnAction(WorkView):
+    def lead_return(self, request: Request, pk: int) -> LeadReturn:
+        return get_object_or_404(returns_visible_to(viewer=request.user, status="all"), pk=pk)
+
+    def out(self, request: Request, row: LeadReturn) -> Response:
+        return Response(ReturnOut(self.lead_return(request, row.pk)).data)
+
+
+class ReturnDispute(_ReturnAction):
+    """Marketing disputes a not-ICP or wrong-information return, once, with a note."""
+
+    @extend_schema(request=NoteIn, responses={200: ReturnOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        row = work.return_dispute(
+            lead_return=self.lead_return(request, pk), by=request.user, note=data.get("note")
+        )
+        return self.out(request, row)
+
+
+class ReturnSettle(_ReturnAction):
+    """A director settles a dispute: upheld (counts against marketing) or overturned."""
+
+    @extend_schema(request=SettleIn, responses={200: ReturnOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        row = work.return_settle(
+            lead_return=self.lead_return(request, pk),
+            by=request.user,
+            outcome=data.get("outcome"),
+            note=data.get("note", ""),
+        )
+        return self.out(request, row)
+
+
+# --- opportunities ---------------------------------------------------------------
+
+
+class OpportunityListCreate(WorkView):
+    """``GET`` the opportunities you may see; ``POST``: an AE accepts an SQL into the
+    pipeline (sql → opportunity, stage discovery)."""
+
+    @extend_schema(responses={200: OpportunityOut(many=True)})
+    def get(self, request: Request) -> Response:
+        rows = opportunities_visible_to(viewer=request.user)
+        return Response(OpportunityOut(rows, many=True).data)
+
+    @extend_schema(request=OpportunityIn, responses={201: OpportunityOut, **_ERRORS})
+    def post(self, request: Request) -> Response:
+        data = self.body(request)
+        lead_id = data.get("lead")
+        if not isinstance(lead_id, int) or isinstance(lead_id, bool):
+            raise ValidationError({"lead": [_("Expected a lead id.")]})
+        for field in ("amount", "expected_close"):
+            if data.get(field) in (None, ""):
+                raise ValidationError({field: [_("This field is required.")]})
+        opportunity = work.sql_accept(
+            lead=self.lead(request, lead_id),
+            by=request.user,
+            amount=data["amount"],
+            expected_close=data["expected_close"],
+            currency=data.get("currency") or "CNY",
+            name=data.get("name", ""),
+        )
+        row = Opportunity.objects.select_related("owner").get(pk=opportunity.pk)
+        return Response(OpportunityOut(row).data, status=status.HTTP_201_CREATED)
+
+
+class OpportunityDetail(WorkView):
+    """``GET`` one opportunity; ``PATCH`` its stage (forward, or won / lost with a lost
+    reason), amount or expected close date — the owning AE only."""
+
+    def opportunity(self, request: Request, pk: int) -> Opportunity:
+        return get_object_or_404(opportunities_visible_to(viewer=request.user), pk=pk)
+
+    @extend_schema(responses={200: OpportunityOut, 404: s.ErrorOut})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(OpportunityOut(self.opportunity(request, pk)).data)
+
+    @extend_schema(request=OpportunityPatchIn, responses={200: OpportunityOut, **_ERRORS})
+    def patch(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        opportunity = work.opportunity_update(
+            opportunity=self.opportunity(request, pk),
+            by=request.user,
+            stage=data.get("stage"),
+            amount=data.get("amount"),
+            expected_close=data.get("expected_close"),
+            lost_reason=data.get("lost_reason"),
+        )
+        return Response(OpportunityOut(self.opportunity(request, opportunity.pk)).data)

@@ -1,0 +1,378 @@
+"""Pages for testing a scoring model before publishing it: the evaluation against
+history (side by side, per month, with a chart) and the closed-loop calibration.
+
+Thin: parse the request, call ``leads.scoring.analysis``, shape for the template.
+Everyone logged in may read both pages; creating a draft from the calibration is
+for marketing managers and admins (others get 403). The charts are inline SVG
+drawn here on the server: no JavaScript library, no external file.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_http_methods, require_safe
+
+from leads.models import ActivityType, Job, ScoringModelVersion
+from leads.people import roles
+from leads.scoring.analysis import (
+    AnalysisInputError,
+    calibration_draft_create,
+    calibration_report,
+    evaluation_get_or_start,
+)
+from leads.scoring.evaluation import CALIBRATION_MONTHS_DEFAULT, MONTHS_DEFAULT, MONTHS_MAX
+
+# Who changes scoring models (the same roles as the scoring API's MODEL_EDITORS).
+MODEL_EDITOR_ROLES = (roles.MARKETING, roles.ADMIN)
+MONTH_CHOICES = [(n, n) for n in range(1, MONTHS_MAX + 1)]
+VERSIONS_OFFERED = 50
+# The two series: the version under test and the one it is compared with.
+COLORS = {"model": "#2357c6", "against": "#e0922a"}
+
+
+def _may_change_models(user) -> bool:
+    return roles.has_role(user, *MODEL_EDITOR_ROLES)
+
+
+def _url_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+# ------------------------------------------------------------------ evaluation
+
+
+class EvaluationForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=gettext_lazy("Months of history"),
+        choices=MONTH_CHOICES,
+        coerce=int,
+        initial=MONTHS_DEFAULT,
+        required=False,
+        empty_value=MONTHS_DEFAULT,
+    )
+    against = forms.ModelChoiceField(
+        label=gettext_lazy("Compare with"),
+        queryset=ScoringModelVersion.objects.none(),
+        required=False,
+        empty_label=gettext_lazy("the published version"),
+    )
+
+    def __init__(self, *args, version: ScoringModelVersion, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields["against"]
+        field.queryset = ScoringModelVersion.objects.exclude(pk=version.pk).order_by("-number")
+        field.label_from_instance = lambda v: f"v{v.number} {v.name} ({v.get_status_display()})"
+
+
+def _percent(value: float | None) -> float | None:
+    return None if value is None else round(100 * value, 1)
+
+
+def _nice_step(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (at least 1)."""
+    if value <= 1:
+        return 1
+    magnitude = 10 ** math.floor(math.log10(value))
+    for step in (1, 2, 5):
+        if value <= step * magnitude:
+            return step * magnitude
+    return 10 * magnitude
+
+
+def _axis(largest: float, *, steps: int = 4) -> tuple[float, list[float]]:
+    """A round top for an axis from 0 to at least ``largest``, and its tick values."""
+    step = _nice_step(largest / steps)
+    count = max(1, math.ceil(largest / step))
+    return step * count, [step * i for i in range(count + 1)]
+
+
+# Chart geometry (SVG user units; the SVG scales to the card's width).
+WIDTH, HEIGHT = 760, 250
+LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 34
+
+
+def _x_slots(count: int) -> tuple[float, list[float]]:
+    plot = WIDTH - LEFT - RIGHT
+    slot = plot / count
+    return slot, [LEFT + slot * (i + 0.5) for i in range(count)]
+
+
+def _y(value: float, top: float) -> float:
+    plot = HEIGHT - TOP - BOTTOM
+    return TOP + plot * (1 - value / top)
+
+
+def _mql_chart(months: list[dict], keys: list[str]) -> dict[str, Any]:
+    top, tick_values = _axis(max((m["models"][k]["mqls"] for m in months for k in keys), default=0))
+    slot, centers = _x_slots(len(months))
+    bar = min(28.0, slot * 0.34)
+    bars = []
+    for month, center in zip(months, centers, strict=True):
+        for i, key in enumerate(keys):
+            value = month["models"][key]["mqls"]
+            y = _y(value, top)
+            x = center - bar - 1 + i * (bar + 2)
+            bars.append(
+                {
+                    "key": key,
+                    "month": month["month"],
+                    "value": value,
+                    "x": round(x, 1),
+                    "y": round(y, 1),
+                    "width": round(bar, 1),
+                    "height": round(HEIGHT - BOTTOM - y, 1),
+                    "label_x": round(x + bar / 2, 1),
+                    "label_y": round(y - 3, 1),
+                    "color": COLORS[key],
+                }
+            )
+    ticks = [{"value": v, "y": round(_y(v, top), 1)} for v in tick_values]
+    labels = [
+        {"text": m["month"], "x": round(c, 1), "y": HEIGHT - BOTTOM + 18}
+        for m, c in zip(months, centers, strict=True)
+    ]
+    return {"bars": bars, "ticks": ticks, "labels": labels, **_frame()}
+
+
+def _rate_chart(months: list[dict], keys: list[str]) -> dict[str, Any]:
+    _slot, centers = _x_slots(len(months))
+    series = []
+    for key in keys:
+        for metric, dash in (("precision", ""), ("recall", "5 4")):
+            points = []
+            segments: list[list[str]] = [[]]
+            for month, center in zip(months, centers, strict=True):
+                value = _percent(month["models"][key][metric])
+                if value is None:
+                    if segments[-1]:
+                        segments.append([])
+                    continue
+                x, y = round(center, 1), round(_y(value, 100), 1)
+                points.append({"x": x, "y": y, "value": value, "month": month["month"]})
+                segments[-1].append(f"{x},{y}")
+            series.append(
+                {
+                    "key": key,
+                    "metric": metric,
+                    "color": COLORS[key],
+                    "dash": dash,
+                    "points": points,
+                    "lines": [" ".join(s) for s in segments if len(s) > 1],
+                }
+            )
+    ticks = [{"value": v, "y": round(_y(v, 100), 1)} for v in (0, 25, 50, 75, 100)]
+    labels = [
+        {"text": m["month"], "x": round(c, 1), "y": HEIGHT - BOTTOM + 18}
+        for m, c in zip(months, centers, strict=True)
+    ]
+    return {"series": series, "ticks": ticks, "labels": labels, **_frame()}
+
+
+def _frame() -> dict[str, Any]:
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "left": LEFT,
+        "right": WIDTH - RIGHT,
+        "bottom": HEIGHT - BOTTOM,
+        "tick_x": LEFT - 6,
+    }
+
+
+def _model_view(stats: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **stats,
+        "sql_pct": _percent(stats["sql_rate"]),
+        "precision_pct": _percent(stats["precision"]),
+        "recall_pct": _percent(stats["recall"]),
+    }
+
+
+def _evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
+    keys = ["model", "against"]
+    months = result["per_month"]
+    series = [
+        {
+            "key": key,
+            "color": COLORS[key],
+            "number": result[key]["number"],
+            "name": result[key]["name"],
+            "status": result[key]["status"],
+        }
+        for key in keys
+    ]
+    rows = [
+        {
+            "month": m["month"],
+            "received": m["received"],
+            "won_deals": m["won_deals"],
+            "models": [_model_view(m["models"][key]) for key in keys],
+        }
+        for m in months
+    ]
+    totals = [_model_view(result["totals"][key]) for key in keys]
+    return {
+        "series": series,
+        "rows": rows,
+        "totals": totals,
+        "summary": list(zip(series, totals, strict=True)),
+        "mql_chart": _mql_chart(months, keys),
+        "rate_chart": _rate_chart(months, keys),
+    }
+
+
+@require_safe
+@login_required
+def scoring_evaluation(request, pk: int):
+    version = get_object_or_404(ScoringModelVersion, pk=pk)
+    form = EvaluationForm(request.GET or None, version=version)
+    context: dict[str, Any] = {
+        "version": version,
+        "form": form,
+        "can_change": _may_change_models(request.user),
+    }
+    status = 200
+    if request.GET and not form.is_valid():
+        return render(request, "scoring/evaluation.html", context, status=400)
+    data = form.cleaned_data if request.GET else {}
+    months = data.get("months") or MONTHS_DEFAULT
+    against = data.get("against")
+    context["months"] = months
+    retry = request.GET.get("retry", "")
+    try:
+        job = evaluation_get_or_start(
+            version=version,
+            against=against,
+            months=months,
+            user=request.user,
+            keep_failed=True,
+            retry=int(retry) if retry.isdigit() else None,
+        )
+    except AnalysisInputError as exc:
+        context["problem"] = exc.message
+        # Without a version to compare with, the page asks for one; anything else is bad input.
+        status = 200 if exc.field == "against" and against is None else 400
+        return render(request, "scoring/evaluation.html", context, status=status)
+    context["job"] = job
+    context["running"] = job.state in (Job.State.PENDING, Job.State.RUNNING)
+    if job.state == Job.State.FAILED:
+        query = request.GET.copy()
+        query["retry"] = str(job.pk)
+        context["retry_query"] = query.urlencode()
+    if job.state == Job.State.DONE:
+        context.update(_evaluation_context(job.result))
+        context["result"] = job.result
+        context["as_of"] = datetime.fromisoformat(job.result["as_of"])
+    return render(request, "scoring/evaluation.html", context, status=status)
+
+
+# ----------------------------------------------------------------- calibration
+
+
+class CalibrationForm(forms.Form):
+    months = forms.TypedChoiceField(
+        label=gettext_lazy("Leads closed in the last"),
+        choices=[(n, n) for n in range(1, MONTHS_MAX + 1)],
+        coerce=int,
+        initial=CALIBRATION_MONTHS_DEFAULT,
+        required=False,
+        empty_value=CALIBRATION_MONTHS_DEFAULT,
+    )
+
+
+REASONS = {
+    "too_few_leads": gettext_lazy("fewer than %(min)d leads"),
+    "no_wins": gettext_lazy("none of them won"),
+}
+
+
+def _calibration_rows(report) -> list[dict[str, Any]]:
+    labels = dict(ActivityType.choices)
+    rows = []
+    for row in report.calibration.rows:
+        reason = REASONS.get(row.reason or "")
+        rows.append(
+            {
+                **row.to_dict(),
+                "label": labels.get(row.activity_type, row.activity_type),
+                "close_rate_pct": _percent(row.close_rate),
+                "change": (
+                    None
+                    if row.suggested_points is None or row.current_points is None
+                    else row.suggested_points - row.current_points
+                ),
+                "reason_text": (reason % {"min": report.calibration.min_leads}) if reason else "",
+            }
+        )
+    return rows
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@login_required
+def scoring_calibration(request):
+    can_change = _may_change_models(request.user)
+    source = request.POST if request.method == "POST" else request.GET
+    form = CalibrationForm(source or None)
+    if source and not form.is_valid():
+        if request.method == "POST" and not can_change:
+            raise PermissionDenied
+        return render(
+            request,
+            "scoring/calibration.html",
+            {"form": form, "can_change": can_change},
+            status=400,
+        )
+    months = (form.cleaned_data.get("months") if source else None) or CALIBRATION_MONTHS_DEFAULT
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        try:
+            draft = calibration_draft_create(user=request.user, months=months)
+        except AnalysisInputError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(
+                request,
+                _("Draft v%(number)d created from the suggestion. Evaluate it before publishing.")
+                % {"number": draft.number},
+            )
+            target = _url_or_none("leads:scoring_model", draft.pk)
+            if target:
+                return redirect(target)
+        return redirect(f"{reverse('leads:scoring_calibration')}?months={months}")
+    report = calibration_report(months=months)
+    published = report.published
+    return render(
+        request,
+        "scoring/calibration.html",
+        {
+            "form": form,
+            "can_change": can_change,
+            "report": report,
+            "calibration": report.calibration,
+            "rows": _calibration_rows(report),
+            "months": months,
+            "average_pct": _percent(report.calibration.average_close_rate),
+            "base_pct": _percent(report.calibration.base_close_rate),
+            "reference_label": dict(ActivityType.choices).get(
+                report.calibration.reference_type or "", ""
+            ),
+            "published_url": _url_or_none("leads:scoring_model", published.pk)
+            if published
+            else None,
+        },
+    )
