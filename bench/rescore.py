@@ -278,9 +278,9 @@ def _baseline(draft) -> dict:
     from django.core.serializers.json import DjangoJSONEncoder
     from django.db import connection, transaction
 
+    from leads.scoring.definitions import compiled_model
     from leads.scoring.engine import ActivityFact, score_lead
     from leads.scoring.rescore import OPEN_STAGES
-    from leads.scoring.services import compiled_model
 
     model = compiled_model(draft)
     encoder = DjangoJSONEncoder(ensure_ascii=False)

@@ -32,6 +32,7 @@ from leads.models import (
 )
 from leads.people import roles
 from leads.people.models import Team
+from leads.queue.routing import conditions_errors, person_set_away
 
 
 class RoleAdminAccess:
@@ -239,8 +240,6 @@ class RoutingRuleForm(forms.ModelForm):
         fields = ["name", "order", "active", "applies_to", "conditions", "team", "user"]
 
     def clean_conditions(self):
-        from leads.queue.routing import conditions_errors
-
         conditions = self.cleaned_data.get("conditions") or {}
         errors = conditions_errors(conditions)
         if errors:
@@ -287,7 +286,5 @@ class RepSettingsAdmin(RoleAdminAccess, admin.ModelAdmin):
             obj.away = not away  # the service flips it, with its events and re-routing
         super().save_model(request, obj, form, change)
         if "away" in form.changed_data and change:
-            from leads.queue.routing import person_set_away
-
             person_set_away(user=obj.user, away=away, by=request.user)
             obj.refresh_from_db()

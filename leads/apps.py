@@ -7,7 +7,10 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self) -> None:
-        # Routing listens on the MQL seam (scoring) and the SQL seam (conversion).
+        # The seams of leads.hooks, filled by the layers above the ones that call them:
+        # scoring scores what intake stores; routing listens on the MQL and SQL seams.
         from leads.queue import routing
+        from leads.scoring import rescore
 
+        rescore.register()
         routing.register()

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from leads.people.models import Team, TimeStamped
+from leads.people.names import person_name
 
 
 class RepSettings(TimeStamped):
@@ -410,8 +411,6 @@ class LeadEvent(models.Model):
     @property
     def actor_label(self) -> str:
         if self.actor_user_id:
-            from leads.people.names import person_name
-
             return person_name(self.actor_user)
         return self.actor_system
 

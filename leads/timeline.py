@@ -60,9 +60,9 @@ from leads.models import (
     Stage,
     Touch,
 )
+from leads.numbers import format_number
 from leads.people.models import Team
 from leads.people.names import person_name
-from leads.scoring.wording import format_number
 
 # --------------------------------------------------------------------------- labels
 

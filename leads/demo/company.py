@@ -55,6 +55,11 @@ from leads.models import Account, Activity, Job, Lead, LeadEvent, Stage
 from leads.people import roles
 from leads.people.models import Team
 from leads.people.names import person_name
+from leads.queue.routing import routing_paused
+from leads.scoring.predictive_services import predictive_refresh_run
+from leads.scoring.rescore import rescore_job_run, rescore_job_start
+from leads.scoring.selectors import scoring_model_published
+from leads.scoring.services import ensure_default_model
 
 DEMO_SOURCE_SYSTEM = "demo"
 DEMO_PASSWORD = "smarketing-demo"
@@ -492,11 +497,6 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
     marketing manager) and re-score every open lead with the published model, here
     and now (not through the worker): the demo opens with real scores. Leads the
     model makes MQLs move today, with their events, as they would in production."""
-    from leads.queue.routing import routing_paused
-    from leads.scoring.rescore import rescore_job_run, rescore_job_start
-    from leads.scoring.selectors import scoring_model_published
-    from leads.scoring.services import ensure_default_model
-
     author = get_user_model().objects.filter(pk__in=people.marketing[:1]).first()
     created = ensure_default_model(user=author, enqueue=False)
     if created is not None:
@@ -522,8 +522,6 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
 def _refresh_predictive(author) -> None:
     """Train the predictive score on the demo's closed leads and predict the open ones,
     here and now, so the demo opens with probabilities (nightly refreshes follow)."""
-    from leads.scoring.predictive_services import predictive_refresh_run
-
     job = Job.objects.create(kind=Job.Kind.PREDICTIVE, state=Job.State.PENDING, created_by=author)
     predictive_refresh_run(job_id=job.pk)
 

@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
+from leads import hooks
 from leads.intake.services import (
     InvalidValue,
     RowError,
@@ -25,7 +26,6 @@ from leads.intake.services import (
     identifier_cleaner,
 )
 from leads.models import Activity, ActivityType, Lead
-from leads.scoring.rescore import leads_rescore
 
 ACTIVITY_FIELDS = (
     "type",
@@ -218,7 +218,7 @@ def _write(items: list[_Item], *, result: ActivityIngestResult) -> None:
         to_create.append((item, activity))
     Activity.objects.bulk_create([activity for _item, activity in to_create], batch_size=1000)
     # A new activity re-scores its lead at once (same transaction; set-based).
-    leads_rescore(lead_ids={activity.lead_id for _item, activity in to_create})
+    hooks.rescore_leads(lead_ids={activity.lead_id for _item, activity in to_create})
     for item, activity in to_create:
         result.results.append(ActivityResult(index=item.index, id=activity.pk, status="created"))
     for item, activity in later:

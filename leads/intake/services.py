@@ -68,6 +68,7 @@ from django.db.models import JSONField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leads import hooks
 from leads.intake import normalize
 from leads.models import Account, DomainListEntry, Lead, LeadEvent, Seniority, SourceChannel, Stage
 
@@ -733,9 +734,7 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     groups = [group for group in groups if id(group) not in rejected]
     now = timezone.now()
     account_ids, account_values, changed_accounts = _write_accounts(groups, writer=writer, now=now)
-    from leads.scoring.rescore import IntakeScorer, leads_rescore, open_lead_ids
-
-    scorer = IntakeScorer.published(now=now)
+    scorer = hooks.intake_scorer(now=now)
 
     creates: list[dict[str, Any]] = []
     updates: list[dict[str, Any]] = []
@@ -796,8 +795,8 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     if scorer is not None:
         rescore = {row["id"] for row in updates} | {group.lead_id for group in mql_at_birth}
         if changed_accounts:
-            rescore.update(open_lead_ids().filter(account_id__in=changed_accounts))
-        leads_rescore(lead_ids=rescore, version=scorer.version, now=now)
+            rescore.update(hooks.open_lead_ids().filter(account_id__in=changed_accounts))
+        hooks.rescore_leads(lead_ids=rescore, version=scorer.version, now=now)
 
     results: list[RowResult] = []
     for group in groups:

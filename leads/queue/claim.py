@@ -32,6 +32,7 @@ from django.utils import timezone
 from leads import hooks
 from leads.models import Lead, LeadEvent, Stage
 from leads.people.models import Team
+from leads.people.names import person_name
 
 QUEUE_STAGES = (Stage.MQL, Stage.SAL)
 QUADRANT_RANK = {"hot": 0, "sales_check": 1, "nurture": 2, "drop": 3}
@@ -294,8 +295,6 @@ def assignment_distribution(*, start: datetime, end: datetime) -> list[Distribut
     ``account_owner``, ``manual``, ``claim``, ``default_team``…) and per rule name.
     Two queries."""
     from django.contrib.auth import get_user_model
-
-    from leads.people.names import person_name
 
     events = LeadEvent.objects.filter(
         kind=LeadEvent.Kind.ASSIGNMENT, at__gte=start, at__lt=end

@@ -725,10 +725,8 @@ def lead_assign(
 
 def register() -> None:
     """Hook routing into the MQL and SQL seams (``LeadsConfig.ready``); idempotent."""
-    from leads.scoring.services import MQL_HOOKS
-
-    if route_on_mql not in MQL_HOOKS:
-        MQL_HOOKS.append(route_on_mql)
+    if route_on_mql not in hooks.MQL_HOOKS:
+        hooks.MQL_HOOKS.append(route_on_mql)
     if route_on_sql not in hooks.SQL_HOOKS:
         hooks.SQL_HOOKS.append(route_on_sql)
     if routing_batch not in hooks.BATCH_CONTEXTS:

@@ -30,8 +30,11 @@ from leads.models import Lead, Opportunity
 from leads.people import roles
 from leads.queue import forms as f
 from leads.queue import work
-from leads.queue.actions import return_actions
+from leads.queue.actions import lead_actions, return_actions
+from leads.queue.claim import claim_next, pool_count, sdr_queue
+from leads.queue.routing import RoutingError, lead_assign, person_set_away
 from leads.queue.selectors import RETURN_FILTERS, returns_visible_to
+from leads.queue.team import managed_teams
 from leads.scoring.predictive_selectors import lead_prediction
 from leads.selectors import lead_timeline, leads_visible_to
 
@@ -308,12 +311,8 @@ def return_act(request, pk: int, action: str):
 def queue(request):
     """The SDR's own leads by priority and next-step deadline, the team pool's size and
     "Next lead". A fixed number of queries whatever the queue length."""
-    from leads.queue.claim import pool_count, sdr_queue
-
     if not roles.has_role(request.user, roles.SDR):
         raise PermissionDenied
-    from leads.queue.actions import lead_actions
-
     rows = [
         {"lead": lead, "actions": lead_actions(lead=lead, user=request.user)}
         for lead in sdr_queue(user=request.user)
@@ -337,8 +336,6 @@ def queue(request):
 @login_required
 def queue_next(request):
     """Claim the best lead of the team pool (assigned to the SDR, not accepted)."""
-    from leads.queue.claim import claim_next
-
     if not roles.has_role(request.user, roles.SDR):
         raise PermissionDenied
     lead = claim_next(user=request.user)
@@ -360,8 +357,6 @@ def team(request):
     away flag, and the teams' open leads to reassign."""
     if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
         raise PermissionDenied
-    from leads.queue.team import managed_teams
-
     return render(request, "work/team.html", {"teams": managed_teams(manager=request.user)})
 
 
@@ -369,8 +364,6 @@ def team(request):
 @login_required
 def team_away(request, user_id: int):
     from django.contrib.auth import get_user_model
-
-    from leads.queue.routing import RoutingError, person_set_away
 
     if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
         raise PermissionDenied
@@ -398,8 +391,6 @@ def team_away(request, user_id: int):
 @login_required
 def team_assign(request, pk: int):
     from django.contrib.auth import get_user_model
-
-    from leads.queue.routing import RoutingError, lead_assign
 
     if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
         raise PermissionDenied

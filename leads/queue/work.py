@@ -45,6 +45,7 @@ from leads import hooks, lifecycle
 from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
+from leads.scoring.predictive_services import predictive_lead_closed
 
 # --------------------------------------------------------------------- errors
 
@@ -258,8 +259,6 @@ def _choice(value: Any, field: str, choices) -> str:
 
 def _after_close(lead: Lead) -> None:
     """Count a just-closed lead (won, lost, disqualified) in the predictive score."""
-    from leads.scoring.predictive_services import predictive_lead_closed
-
     predictive_lead_closed(lead=lead)
 
 
@@ -344,9 +343,7 @@ def lead_resend(*, lead: Lead, by, note: str = "") -> Lead:
         LeadReturn.objects.filter(
             lead=lead, to_stage=lifecycle.RETURNED, resolved_at__isnull=True
         ).update(resolved_at=now, updated_at=now)
-        from leads.scoring.services import on_lead_became_mql
-
-        on_lead_became_mql(lead)
+        hooks.on_lead_became_mql(lead)
     return lead
 
 
@@ -380,9 +377,7 @@ def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str
         if to_stage == lifecycle.MQL:
             lead.mql_at = now
             lead.save(update_fields=["mql_at", "updated_at"])
-            from leads.scoring.services import on_lead_became_mql
-
-            on_lead_became_mql(lead)
+            hooks.on_lead_became_mql(lead)
         if from_stage == lifecycle.RETURNED:
             LeadReturn.objects.filter(
                 lead=lead, to_stage=lifecycle.RETURNED, resolved_at__isnull=True

@@ -41,6 +41,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads.models import Job, ScoringModelVersion
+from leads.scoring.definitions import ScoringModelInvalid, parse_definition
 from leads.scoring.engine import ScoringModel
 from leads.scoring.evaluation import (
     CALIBRATION_MONTHS_DEFAULT,
@@ -56,11 +57,7 @@ from leads.scoring.evaluation import (
 )
 from leads.scoring.history import calibration_counts, history_count, history_leads
 from leads.scoring.selectors import scoring_model_published
-from leads.scoring.services import (
-    ScoringModelInvalid,
-    _parse_definition,
-    scoring_model_create_draft,
-)
+from leads.scoring.services import scoring_model_create_draft
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +78,7 @@ class AnalysisInputError(ValueError):
 
 def _model(version: ScoringModelVersion, *, field: str) -> ScoringModel:
     try:
-        return _parse_definition(definition=version.definition, number=version.number)
+        return parse_definition(definition=version.definition, number=version.number)
     except ScoringModelInvalid as exc:
         raise AnalysisInputError(
             field,

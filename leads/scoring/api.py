@@ -29,12 +29,12 @@ from rest_framework.views import APIView
 from leads import serializers as s
 from leads.models import ScoringModelVersion
 from leads.people import roles
+from leads.scoring.definitions import ScoringModelInvalid
 from leads.scoring.engine import NEXT_ACTIONS, ScoreResult, ScoringModel, explain
 from leads.scoring.predictive_selectors import lead_prediction
 from leads.scoring.selectors import scoring_model_versions
 from leads.scoring.services import (
     ScoringModelAlreadyPublished,
-    ScoringModelInvalid,
     ScoringModelNotEditable,
     scoring_model_create_draft,
     scoring_model_publish,

@@ -13,7 +13,7 @@ after a publish and the nightly run:
 4. leads the score makes MQLs move inquiry/nurture → mql with a guarded UPDATE
    (``WHERE stage IN (inquiry, nurture)``, rows locked first) so two concurrent
    re-scores never promote a lead twice; each gets its stage event and the
-   ``MQL_HOOKS`` seam is called (see ``leads.scoring.services`` for the rule:
+   ``leads.hooks.MQL_HOOKS`` seam is called (see ``leads.scoring.services`` for the rule:
    scoring never demotes).
 
 The re-score job (``rescore_job_start`` / ``rescore_job_run``) walks the open
@@ -37,6 +37,7 @@ from django.utils import timezone
 from leads import hooks
 from leads.intake.services import row_store
 from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.scoring.definitions import compiled_model
 from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
 from leads.scoring.selectors import scoring_model_published
 
@@ -142,8 +143,6 @@ def leads_rescore(
     """Score the leads ``lead_ids`` with ``version`` (default: the published one) as of
     ``now`` and store the results; see the module docs. Nothing happens (an empty
     summary) when no model is published. Runs in one transaction (joins the caller's)."""
-    from leads.scoring.services import compiled_model, on_lead_became_mql
-
     ids = sorted(set(lead_ids))
     summary = RescoreSummary()
     version = version or scoring_model_published()
@@ -227,7 +226,7 @@ def leads_rescore(
             new_mqls = Lead.objects.filter(pk__in=summary.became_mql).select_related("account")
             with hooks.batch():
                 for lead in new_mqls:
-                    on_lead_became_mql(lead)
+                    hooks.on_lead_became_mql(lead)
     return summary
 
 
@@ -268,8 +267,6 @@ class IntakeScorer:
     so the score goes in with the lead's own INSERT/COPY — no second write."""
 
     def __init__(self, version: ScoringModelVersion, now: datetime) -> None:
-        from leads.scoring.services import compiled_model
-
         self.version = version
         self.now = now
         self.model = compiled_model(version)
@@ -413,3 +410,10 @@ def rescore_nightly() -> Job | None:
             },
         )
     return rescore_job_run(job_id=job.pk)
+
+
+def register() -> None:
+    """Fill intake's scoring seam (``leads.hooks.SCORING``; ``LeadsConfig.ready``)."""
+    hooks.SCORING.intake_scorer = IntakeScorer.published
+    hooks.SCORING.rescore_leads = leads_rescore
+    hooks.SCORING.open_lead_ids = open_lead_ids

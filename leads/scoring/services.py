@@ -15,8 +15,6 @@ MQL rule (documented choice)
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,13 +23,10 @@ from django.db.models import Max
 from django.utils import timezone
 
 from leads.models import Job, Lead, ScoringModelVersion
+from leads.scoring.definitions import parse_definition
 from leads.scoring.engine import (
-    ModelError,
     ScoreResult,
-    ScoringModel,
-    compile_model,
     default_model,
-    validate_model,
 )
 from leads.scoring.rescore import (
     ACCOUNT_FACTS,
@@ -42,66 +37,12 @@ from leads.scoring.rescore import (
 )
 
 
-class ScoringModelInvalid(ValueError):
-    """The definition has problems; ``errors`` lists each (section, rule index, field)."""
-
-    def __init__(self, errors: list[ModelError]) -> None:
-        super().__init__(
-            "; ".join(f"{e.section}[{e.index}] {e.field}: {e.message}" for e in errors)
-        )
-        self.errors = errors
-
-    def as_dicts(self) -> list[dict[str, Any]]:
-        return [e.to_dict() for e in self.errors]
-
-
 class ScoringModelNotEditable(Exception):
     """Only drafts can be edited (the API answers 409)."""
 
 
 class ScoringModelAlreadyPublished(Exception):
     """The version is already the published one."""
-
-
-# ------------------------------------------------------------------ definitions
-
-
-def _parse_definition(*, definition: Any, number: int) -> ScoringModel:
-    """The pure model for ``definition`` (its version forced to ``number``), or
-    ``ScoringModelInvalid`` naming every problem."""
-    if not isinstance(definition, dict):
-        raise ScoringModelInvalid(
-            [ModelError("model", None, "definition", "malformed", "must be an object")]
-        )
-    data = {**definition, "version": number}
-    for section, key in (("fit", "fit_rules"), ("interest", "interest_rules")):
-        rules = data.get(key, [])
-        if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
-            raise ScoringModelInvalid(
-                [ModelError(section, None, key, "malformed", "must be a list of objects")]
-            )
-        for i, rule in enumerate(rules):
-            needed = ("field", "operator") if section == "fit" else ("activity_type", "points")
-            for name in needed:
-                if name not in rule:
-                    raise ScoringModelInvalid(
-                        [ModelError(section, i, name, "missing", f"{name} is required")]
-                    )
-    for key in ("grade_thresholds", "threshold"):
-        if data.get(key) is not None and not isinstance(data[key], dict):
-            raise ScoringModelInvalid(
-                [ModelError(key, None, key, "malformed", "must be an object")]
-            )
-    try:
-        model = ScoringModel.from_dict(data)
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise ScoringModelInvalid(
-            [ModelError("model", None, "definition", "malformed", str(exc))]
-        ) from exc
-    errors = validate_model(model)
-    if errors:
-        raise ScoringModelInvalid(errors)
-    return model
 
 
 def _next_number() -> int:
@@ -114,7 +55,7 @@ def scoring_model_create_draft(
     """A new draft version holding ``definition``; nothing is saved when it is invalid."""
     with transaction.atomic():
         number = _next_number()
-        model = _parse_definition(definition=definition, number=number)
+        model = parse_definition(definition=definition, number=number)
         return ScoringModelVersion.objects.create(
             number=number,
             name=name or model.label,
@@ -133,7 +74,7 @@ def scoring_model_update_draft(
         locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
         if locked.status != ScoringModelVersion.Status.DRAFT:
             raise ScoringModelNotEditable(f"version {locked.number} is {locked.status}")
-        model = _parse_definition(definition=definition, number=locked.number)
+        model = parse_definition(definition=definition, number=locked.number)
         locked.definition = model.to_dict()
         locked.save(update_fields=["definition", "updated_at"])
     version.refresh_from_db()
@@ -152,7 +93,7 @@ def scoring_model_publish(
         locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
         if locked.status == ScoringModelVersion.Status.PUBLISHED:
             raise ScoringModelAlreadyPublished(f"version {locked.number} is already published")
-        _parse_definition(definition=locked.definition, number=locked.number)
+        parse_definition(definition=locked.definition, number=locked.number)
         current = list(
             ScoringModelVersion.objects.select_for_update().filter(
                 status=ScoringModelVersion.Status.PUBLISHED
@@ -187,34 +128,6 @@ def ensure_default_model(
 
 
 # ---------------------------------------------------------------------- scoring
-
-# Callbacks run (in order, inside the scoring transaction) when scoring turns a lead
-# into an MQL. The routing issue appends its router here; a callback that enqueues
-# work should wrap it in ``transaction.on_commit`` itself.
-MQL_HOOKS: list[Callable[[Lead], None]] = []
-
-
-def on_lead_became_mql(lead: Lead) -> None:
-    """The single seam for "this lead just became an MQL": calls every ``MQL_HOOKS``."""
-    for hook in list(MQL_HOOKS):
-        hook(lead)
-
-
-_COMPILED: dict[tuple[int, str], Any] = {}
-
-
-def compiled_model(version: ScoringModelVersion) -> Any:
-    """The compiled engine model of ``version``, cached by its number and definition
-    (not by id and time: ids are reused after a rollback, and clocks can stand still)."""
-    key = (version.number, json.dumps(version.definition, sort_keys=True))
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        model = _parse_definition(definition=version.definition, number=version.number)
-        compiled = compile_model(model)
-        if len(_COMPILED) > 64:
-            _COMPILED.clear()
-        _COMPILED[key] = compiled
-    return compiled
 
 
 def lead_score_facts(*, lead: Lead) -> dict[str, Any]:

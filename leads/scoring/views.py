@@ -28,6 +28,7 @@ from leads.models import ActivityType, ScoringModelVersion
 from leads.people import roles
 from leads.scoring import forms as scoring_forms
 from leads.scoring import wording as scoring_wording
+from leads.scoring.definitions import ScoringModelInvalid
 from leads.scoring.diff import diff_models
 from leads.scoring.engine import (
     FIELD_TYPES,
@@ -40,7 +41,6 @@ from leads.scoring.engine import (
 from leads.scoring.selectors import scoring_model_published, scoring_model_versions
 from leads.scoring.services import (
     ScoringModelAlreadyPublished,
-    ScoringModelInvalid,
     ScoringModelNotEditable,
     scoring_model_create_draft,
     scoring_model_publish,

@@ -9,7 +9,6 @@ queries the database (``why_score`` reads the lead's stored breakdown and its
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from leads.models import ActivityType, ScoreQuadrant, Seniority, SourceChannel
+from leads.numbers import format_number
 from leads.scoring.engine import (
     FIELD_TYPES,
     GRADES,
@@ -118,22 +118,6 @@ def quadrant_label(quadrant: str) -> str:
 
 def next_action_label(key: str) -> str:
     return str(NEXT_ACTION_LABELS.get(key, key))
-
-
-def format_number(value: Any) -> str:
-    """``45``, ``61.2``, ``5,000,000``: at most two decimals, no trailing zeros."""
-    if isinstance(value, bool) or value is None:
-        return str(value)
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        return str(value)
-    if not math.isfinite(number):
-        return str(value)
-    number = round(number, 2)
-    if number == int(number):
-        return f"{int(number):,}"
-    return f"{number:,.2f}".rstrip("0").rstrip(".")
 
 
 def _plural_count(value: Any) -> int:

@@ -7,14 +7,13 @@ from django import template
 from leads.queue import work
 from leads.queue.actions import lead_actions
 from leads.queue.forms import CRITERION_LABELS
+from leads.queue.views import ACTIONS, make_form
 
 register = template.Library()
 
 
 @register.inclusion_tag("work/_actions_panel.html", takes_context=True)
 def lead_work_panel(context):
-    from leads.queue.views import ACTIONS, make_form
-
     lead = context["lead"]
     user = context["request"].user
     actions = lead_actions(lead=lead, user=user)

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 import time_machine
 
+from leads.hooks import on_lead_became_mql
 from leads.models import DomainListEntry, Lead, LeadEvent, RepSettings, RoutingRule
 from leads.queue.claim import assignment_distribution
 from leads.queue.routing import (
@@ -17,7 +18,6 @@ from leads.queue.routing import (
     person_set_away,
     route_lead,
 )
-from leads.scoring.services import on_lead_became_mql
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,6 @@ from leads import hooks, lifecycle
 from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
 from leads.people.models import Team
 from leads.queue import work
-from leads.scoring import services as scoring_services
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -205,11 +204,11 @@ def test_resend_routes_again_and_resolves_the_return(sdr, sdr_team_east, markete
     lead = _lead("mql", owner=sdr, team=sdr_team_east)
     row = work.lead_return(lead=lead, by=sdr, reason="wrong_information", note="bad phone")
     seen = []
-    scoring_services.MQL_HOOKS.append(seen.append)
+    hooks.MQL_HOOKS.append(seen.append)
     try:
         work.lead_resend(lead=lead, by=marketer, note="phone fixed")
     finally:
-        scoring_services.MQL_HOOKS.remove(seen.append)
+        hooks.MQL_HOOKS.remove(seen.append)
     lead.refresh_from_db()
     row.refresh_from_db()
     assert lead.stage == "mql"

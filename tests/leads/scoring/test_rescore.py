@@ -9,14 +9,14 @@ import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from leads.hooks import MQL_HOOKS
 from leads.intake.activities import activities_ingest
 from leads.intake.services import leads_ingest
 from leads.models import Job, Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.scoring.definitions import compiled_model
 from leads.scoring.engine import default_model, score_lead
 from leads.scoring.rescore import leads_rescore, rescore_job_run, rescore_nightly
 from leads.scoring.services import (
-    MQL_HOOKS,
-    compiled_model,
     ensure_default_model,
     lead_score_facts,
     scoring_model_create_draft,
@@ -59,7 +59,7 @@ def hot(lead, n=2):
 
 def test_many_leads_in_a_fixed_number_of_queries(published, monkeypatch):
     # rescoring's own queries: routing each new MQL (leads.queue.routing) is measured there
-    monkeypatch.setattr("leads.scoring.services.MQL_HOOKS", [])
+    monkeypatch.setattr("leads.hooks.MQL_HOOKS", [])
     leads = [fit_lead() for _ in range(30)]
     for lead in leads[:10]:
         hot(lead)

@@ -6,13 +6,13 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
+from leads.hooks import MQL_HOOKS
 from leads.models import Job, LeadEvent, ScoringModelVersion, Stage
+from leads.scoring.definitions import ScoringModelInvalid
 from leads.scoring.engine import default_model
 from leads.scoring.selectors import scoring_model_published, scoring_model_versions
 from leads.scoring.services import (
-    MQL_HOOKS,
     ScoringModelAlreadyPublished,
-    ScoringModelInvalid,
     ScoringModelNotEditable,
     ensure_default_model,
     lead_rescore,
