@@ -9,8 +9,11 @@ class LeadsConfig(AppConfig):
     def ready(self) -> None:
         # The seams of leads.hooks, filled by the layers above the ones that call them:
         # scoring scores what intake stores; routing listens on the MQL and SQL seams.
+        # The lead page offers the AE's pipeline actions beside the SDR's.
+        from leads.pipeline import views as pipeline_views
         from leads.queue import routing
         from leads.scoring import rescore
 
         rescore.register()
         routing.register()
+        pipeline_views.register()

@@ -5,7 +5,7 @@ sales-sourced, and the recently closed ones.
 Nothing here decides who sees what: SQLs come from
 ``leads.selectors.leads_visible_to`` (an AE their own, a sales manager their teams',
 directors and admins all), opportunities from
-``leads.queue.selectors.opportunities_visible_to``. Each function is one query.
+``opportunities_visible_to`` below. Each function is one query.
 """
 
 from __future__ import annotations
@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from leads.models import Lead, Opportunity, Stage
+from leads.people import roles
+from leads.people.models import Team
 from leads.queue import work
-from leads.queue.selectors import opportunities_visible_to
 from leads.selectors import leads_visible_to
 
 PIPELINE_STAGES = work.OPEN_OPPORTUNITY_STAGES
@@ -120,3 +121,17 @@ def pipeline_totals(*, viewer: AbstractBaseUser) -> tuple[list[StageTotal], Stag
         )
 
     return [total(stage) for stage in PIPELINE_STAGES], total("")
+
+
+def opportunities_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Opportunity]:
+    user_roles = roles.user_roles(viewer)
+    opportunities = Opportunity.objects.select_related("lead", "owner")
+    if user_roles.intersection(roles.READ_ALL_ROLES):
+        return opportunities
+    condition = Q(pk__in=[])
+    if roles.AE in user_roles:
+        condition |= Q(owner=viewer)
+    if roles.SALES_MANAGER in user_roles:
+        members = Team.objects.filter(manager=viewer).values("members")
+        condition |= Q(owner__in=members)
+    return opportunities.filter(condition) if user_roles else opportunities.none()

@@ -3,7 +3,7 @@ to be accepted into the pipeline or rejected, and their open opportunities by st
 with totals split marketing-sourced vs sales-sourced; a sales manager reads their
 teams', directors and admins read everyone's.
 
-Thin doors onto ``leads.queue.work`` (``sql_accept``, ``sql_reject``,
+Thin doors onto ``leads.pipeline.services`` (``sql_accept``, ``sql_reject``,
 ``opportunity_update``) and ``leads.pipeline.selectors``. Visibility is the
 selectors': a lead or opportunity outside what the user sees answers 404. The
 services judge every change: a reader (director, manager) or another AE gets their
@@ -27,22 +27,24 @@ from django.views.decorators.http import require_POST, require_safe
 
 from leads.models import Opportunity
 from leads.people import roles
+from leads.pipeline import forms as pf
+from leads.pipeline import services
 from leads.pipeline.selectors import (
     PIPELINE_STAGES,
     closed_opportunities,
     open_opportunities,
+    opportunities_visible_to,
     pipeline_totals,
     waiting_sqls,
 )
-from leads.queue import forms as f
+from leads.queue import views as queue_views
 from leads.queue import work
 from leads.queue.actions import lead_actions
-from leads.queue.selectors import opportunities_visible_to
 from leads.selectors import leads_visible_to
 
 # Who opens the page. AEs work it; sales managers, directors and admins read it.
 PIPELINE_ROLES = (roles.AE, roles.SALES_MANAGER, roles.DIRECTOR, roles.ADMIN)
-SQL_FORMS = {"accept": f.SqlAcceptForm, "reject": f.SqlRejectForm}
+SQL_FORMS = {"accept": pf.SqlAcceptForm, "reject": pf.SqlRejectForm}
 
 
 def _require_pipeline_role(user) -> None:
@@ -60,7 +62,7 @@ def _heading(user) -> str:
 
 def _may_change(opportunity: Opportunity, user) -> bool:
     try:
-        work.require_opportunity_owner(opportunity, user)
+        services.require_opportunity_owner(opportunity, user)
     except work.WorkForbidden:
         return False
     return opportunity.stage in PIPELINE_STAGES
@@ -70,14 +72,14 @@ def _sql_items(user, bound: dict) -> list[dict]:
     items = []
     for lead in waiting_sqls(viewer=user):
         actions = lead_actions(lead=lead, user=user)
-        source = work.pipeline_source(lead)
+        source = services.pipeline_source(lead)
         forms = {}
         if actions.sql_accept:
-            forms["accept"] = bound.get(("sql", lead.pk, "accept")) or f.SqlAcceptForm(
+            forms["accept"] = bound.get(("sql", lead.pk, "accept")) or pf.SqlAcceptForm(
                 prefix=f"sql{lead.pk}-accept"
             )
         if actions.sql_reject:
-            forms["reject"] = bound.get(("sql", lead.pk, "reject")) or f.SqlRejectForm(
+            forms["reject"] = bound.get(("sql", lead.pk, "reject")) or pf.SqlRejectForm(
                 prefix=f"sql{lead.pk}-reject"
             )
         items.append(
@@ -99,7 +101,7 @@ def _opportunity_groups(user, stage: str, bound: dict, totals: dict) -> list[dic
     groups: dict[str, list[dict]] = {s: [] for s in stages}
     for opportunity in open_opportunities(viewer=user, stage=stage or None):
         change = _may_change(opportunity, user)
-        next_stage = work.opportunity_next_stage(opportunity.stage)
+        next_stage = services.opportunity_next_stage(opportunity.stage)
         groups[opportunity.stage].append(
             {
                 "opportunity": opportunity,
@@ -108,7 +110,7 @@ def _opportunity_groups(user, stage: str, bound: dict, totals: dict) -> list[dic
                 "next_label": Opportunity.Stage(next_stage).label if next_stage else "",
                 "form": (
                     bound.get(("opportunity", opportunity.pk))
-                    or f.OpportunityForm(prefix=f"opp{opportunity.pk}")
+                    or pf.OpportunityForm(prefix=f"opp{opportunity.pk}")
                 )
                 if change
                 else None,
@@ -206,7 +208,7 @@ def pipeline_sql(request, pk: int, action: str):
             raise work.WorkInvalid({})
         data = form.cleaned_data
         if action == "accept":
-            opportunity = work.sql_accept(
+            opportunity = services.sql_accept(
                 lead=lead,
                 by=request.user,
                 amount=data["amount"],
@@ -218,7 +220,7 @@ def pipeline_sql(request, pk: int, action: str):
                 "name": opportunity.name
             }
         else:
-            work.sql_reject(lead=lead, by=request.user, reason=data["reason"], to=data["to"])
+            services.sql_reject(lead=lead, by=request.user, reason=data["reason"], to=data["to"])
             message = _("SQL rejected.")
     except work.WorkInvalid as exc:
         form.add_service_errors(exc.errors)
@@ -239,12 +241,12 @@ def pipeline_opportunity(request, pk: int):
     _require_pipeline_role(request.user)
     stage = _posted_filter(request)
     opportunity = get_object_or_404(opportunities_visible_to(viewer=request.user), pk=pk)
-    form = f.OpportunityForm(request.POST, prefix=f"opp{pk}")
+    form = pf.OpportunityForm(request.POST, prefix=f"opp{pk}")
     try:
         if not form.is_valid():
             raise work.WorkInvalid({})
         target = form.cleaned_data["stage"]
-        opportunity = work.opportunity_update(
+        opportunity = services.opportunity_update(
             opportunity=opportunity,
             by=request.user,
             stage=target,
@@ -269,3 +271,47 @@ def pipeline_opportunity(request, pk: int):
             % {"name": name, "stage": opportunity.get_stage_display()},
         )
     return _back(stage)
+
+
+# --- the AE's actions on the lead page (leads.queue.views.lead_act) ------------------
+
+
+def _sql_accept(lead, user, form):
+    opportunity = services.sql_accept(
+        lead=lead,
+        by=user,
+        amount=form.cleaned_data["amount"],
+        expected_close=form.cleaned_data["expected_close"],
+        currency=form.cleaned_data["currency"] or "CNY",
+        name=form.cleaned_data["name"],
+    )
+    return _("Accepted into the pipeline: opportunity “%(name)s”.") % {"name": opportunity.name}
+
+
+def _sql_reject(lead, user, form):
+    services.sql_reject(
+        lead=lead, by=user, reason=form.cleaned_data["reason"], to=form.cleaned_data["to"]
+    )
+    return _("SQL rejected.")
+
+
+def _opportunity(lead, user, form):
+    opportunity = Opportunity.objects.filter(lead=lead).first()
+    if opportunity is None:
+        raise Http404
+    services.opportunity_update(
+        opportunity=opportunity,
+        by=user,
+        stage=form.cleaned_data["stage"],
+        lost_reason=form.cleaned_data["lost_reason"] or None,
+    )
+    return _("Opportunity updated.")
+
+
+def register() -> None:
+    """Add the AE's actions to the lead page's (``LeadsConfig.ready``); idempotent."""
+    queue_views.ACTIONS.setdefault("sql_accept", queue_views.Action(pf.SqlAcceptForm, _sql_accept))
+    queue_views.ACTIONS.setdefault("sql_reject", queue_views.Action(pf.SqlRejectForm, _sql_reject))
+    queue_views.ACTIONS.setdefault(
+        "opportunity", queue_views.Action(pf.OpportunityForm, _opportunity)
+    )

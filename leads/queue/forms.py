@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from leads import lifecycle
-from leads.models import LeadReturn, Opportunity, Touch
+from leads.models import LeadReturn, Touch
 from leads.queue import work
 
 DISQUALIFY_REASON_LABELS = {
@@ -32,15 +32,15 @@ CRITERION_LABELS = {
     "champion": _("Champion"),
 }
 CRITERION_VALUE_LABELS = {"unknown": _("Unknown"), "yes": _("Yes"), "no": _("No")}
-TARGET_LABELS = {
-    lifecycle.NURTURE: _("Nurture"),
-    lifecycle.DISQUALIFIED: _("Disqualified"),
-}
 SETTLE_LABELS = {
     LeadReturn.Dispute.UPHELD: _("Upheld: the return counts against marketing"),
     LeadReturn.Dispute.OVERTURNED: _("Overturned: the return does not count"),
 }
 
+TARGET_LABELS = {
+    lifecycle.NURTURE: _("Nurture"),
+    lifecycle.DISQUALIFIED: _("Disqualified"),
+}
 _NOTE = {"rows": 2}
 
 
@@ -132,27 +132,6 @@ class DisqualifyForm(WorkForm):
         choices=[(r, DISQUALIFY_REASON_LABELS[r]) for r in work.DISQUALIFY_REASONS],
     )
     note = forms.CharField(label=_("Note"), required=False, widget=forms.Textarea(attrs=_NOTE))
-
-
-class SqlAcceptForm(WorkForm):
-    amount = forms.CharField(
-        label=_("Amount"), widget=forms.TextInput(attrs={"inputmode": "decimal"})
-    )
-    currency = forms.CharField(label=_("Currency"), initial="CNY", max_length=3)
-    expected_close = forms.CharField(
-        label=_("Expected close date"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-    name = forms.CharField(label=_("Opportunity name"), required=False, max_length=200)
-
-
-class SqlRejectForm(WorkForm):
-    reason = forms.CharField(label=_("Reason"), max_length=64)
-    to = forms.ChoiceField(label=_("Send to"), choices=list(TARGET_LABELS.items()))
-
-
-class OpportunityForm(WorkForm):
-    stage = forms.ChoiceField(label=_("Stage"), choices=Opportunity.Stage.choices)
-    lost_reason = forms.CharField(label=_("Lost reason"), required=False, max_length=100)
 
 
 class NoteForm(WorkForm):

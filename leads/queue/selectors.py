@@ -8,11 +8,9 @@ AE their own; a sales manager those of the people in the teams they manage.
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from leads.models import LeadReturn, Opportunity, Touch
-from leads.people import roles
-from leads.people.models import Team
+from leads.models import LeadReturn, Touch
 from leads.selectors import leads_visible_to
 
 RETURN_FILTERS = ("open", "disputed", "all")
@@ -30,20 +28,6 @@ def returns_visible_to(*, viewer: AbstractBaseUser, status: str = "open") -> Que
     elif status == "disputed":
         returns = returns.filter(dispute=LeadReturn.Dispute.OPEN)
     return returns
-
-
-def opportunities_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Opportunity]:
-    user_roles = roles.user_roles(viewer)
-    opportunities = Opportunity.objects.select_related("lead", "owner")
-    if user_roles.intersection(roles.READ_ALL_ROLES):
-        return opportunities
-    condition = Q(pk__in=[])
-    if roles.AE in user_roles:
-        condition |= Q(owner=viewer)
-    if roles.SALES_MANAGER in user_roles:
-        members = Team.objects.filter(manager=viewer).values("members")
-        condition |= Q(owner__in=members)
-    return opportunities.filter(condition) if user_roles else opportunities.none()
 
 
 def lead_touches(*, lead) -> QuerySet[Touch]:

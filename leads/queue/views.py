@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from leads.models import Lead, Opportunity
+from leads.models import Lead
 from leads.people import roles
 from leads.queue import forms as f
 from leads.queue import work
@@ -99,38 +99,8 @@ def _disqualify(lead, user, form):
     return _("Done: the lead left the queue.")
 
 
-def _sql_accept(lead, user, form):
-    opportunity = work.sql_accept(
-        lead=lead,
-        by=user,
-        amount=form.cleaned_data["amount"],
-        expected_close=form.cleaned_data["expected_close"],
-        currency=form.cleaned_data["currency"] or "CNY",
-        name=form.cleaned_data["name"],
-    )
-    return _("Accepted into the pipeline: opportunity “%(name)s”.") % {"name": opportunity.name}
-
-
-def _sql_reject(lead, user, form):
-    work.sql_reject(
-        lead=lead, by=user, reason=form.cleaned_data["reason"], to=form.cleaned_data["to"]
-    )
-    return _("SQL rejected.")
-
-
-def _opportunity(lead, user, form):
-    opportunity = Opportunity.objects.filter(lead=lead).first()
-    if opportunity is None:
-        raise Http404
-    work.opportunity_update(
-        opportunity=opportunity,
-        by=user,
-        stage=form.cleaned_data["stage"],
-        lost_reason=form.cleaned_data["lost_reason"] or None,
-    )
-    return _("Opportunity updated.")
-
-
+# The lead page's actions by name. Capabilities above the queue add theirs (the AE's
+# pipeline actions: ``leads.pipeline.views.register``, from ``LeadsConfig.ready``).
 ACTIONS: dict[str, Action] = {
     "accept": Action(f.AcceptForm, _accept),
     "return": Action(f.ReturnForm, _return),
@@ -138,9 +108,6 @@ ACTIONS: dict[str, Action] = {
     "qualify": Action(f.QualificationForm, _qualify),
     "convert": Action(f.ConvertForm, _convert),
     "disqualify": Action(f.DisqualifyForm, _disqualify),
-    "sql_accept": Action(f.SqlAcceptForm, _sql_accept),
-    "sql_reject": Action(f.SqlRejectForm, _sql_reject),
-    "opportunity": Action(f.OpportunityForm, _opportunity),
 }
 
 

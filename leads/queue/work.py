@@ -32,17 +32,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
 from leads import hooks, lifecycle
-from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
+from leads.models import Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.predictive_services import predictive_lead_closed
@@ -88,10 +86,6 @@ SIDE_STAGES = (
     lifecycle.CUSTOMER_SUCCESS,
     lifecycle.EXCLUDED,
 )
-# Pipeline source: a lead that came from outbound prospecting is sales-sourced;
-# every other channel (website, content, events, WeChat, referral, paid, partner…)
-# is a lead marketing delivered, so its opportunity is marketing-sourced.
-SALES_SOURCED_CHANNELS = ("outbound",)
 
 FRAMEWORK_CRITERIA: dict[str, tuple[str, ...]] = {
     "bant": ("budget", "authority", "need", "timing"),
@@ -116,7 +110,6 @@ DISQUALIFY_REASONS = (
     "no_budget",
     "other",
 )
-REJECT_TARGETS = (lifecycle.NURTURE, lifecycle.DISQUALIFIED)
 OPEN_OPPORTUNITY_STAGES = ("discovery", "validation", "negotiation")
 CLOSED_OPPORTUNITY_STAGES = ("won", "lost")
 SETTLE_OUTCOMES = (LeadReturn.Dispute.UPHELD, LeadReturn.Dispute.OVERTURNED)
@@ -132,11 +125,11 @@ def _stage_label(stage: str) -> str:
         return stage
 
 
-def _forbid(message: str) -> None:
+def forbid(message: str) -> None:
     raise WorkForbidden(message)
 
 
-def _locked(lead: Lead) -> Lead:
+def lock_lead(lead: Lead) -> Lead:
     """The lead row, locked until the transaction ends; ``lead`` is refreshed too."""
     fresh = Lead.objects.select_for_update().get(pk=lead.pk)
     lead.__dict__.update({f.attname: getattr(fresh, f.attname) for f in Lead._meta.concrete_fields})
@@ -145,7 +138,7 @@ def _locked(lead: Lead) -> Lead:
 
 def _require_owner(lead: Lead, by, role: str, message: str) -> None:
     if not (roles.has_role(by, role) and lead.owner_id == by.pk):
-        _forbid(message)
+        forbid(message)
 
 
 def require_sdr_owner(lead: Lead, by) -> None:
@@ -176,12 +169,7 @@ def _ae_team_ids(user) -> frozenset[int]:
     return cached
 
 
-def _require_ae(lead: Lead, by) -> None:
-    if not may_act_as_ae(lead, by):
-        _forbid(_("Only the account executive who holds this lead may do this."))
-
-
-def _check(lead: Lead, to_stage: str, actor: str) -> None:
+def check_move(lead: Lead, to_stage: str, actor: str) -> None:
     refusal = lifecycle.check_transition(lead.stage, to_stage, actor)
     if refusal is not None:
         raise TransitionRefused(
@@ -192,7 +180,7 @@ def _check(lead: Lead, to_stage: str, actor: str) -> None:
         )
 
 
-def _event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **stages) -> LeadEvent:
+def write_event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **stages) -> LeadEvent:
     return LeadEvent.objects.create(
         lead=lead,
         kind=kind,
@@ -204,9 +192,11 @@ def _event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **stages) 
     )
 
 
-def _move(lead: Lead, to_stage: str, *, by, actor: str, reason: str = "", data=None) -> LeadEvent:
+def move_lead(
+    lead: Lead, to_stage: str, *, by, actor: str, reason: str = "", data=None
+) -> LeadEvent:
     """Check and make one stage move with its ``stage_change`` event."""
-    _check(lead, to_stage, actor)
+    check_move(lead, to_stage, actor)
     from_stage = lead.stage
     now = timezone.now()
     lead.stage = to_stage
@@ -218,7 +208,7 @@ def _move(lead: Lead, to_stage: str, *, by, actor: str, reason: str = "", data=N
         lead.assigned_at = None
         fields += ["owner", "team", "assigned_at"]
     lead.save(update_fields=fields)
-    return _event(
+    return write_event(
         lead,
         kind=LeadEvent.Kind.STAGE_CHANGE,
         by=by,
@@ -229,7 +219,7 @@ def _move(lead: Lead, to_stage: str, *, by, actor: str, reason: str = "", data=N
     )
 
 
-def _text(value: Any, field: str, *, required: bool = False, max_length: int = 0) -> str:
+def clean_text(value: Any, field: str, *, required: bool = False, max_length: int = 0) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
@@ -244,7 +234,7 @@ def _text(value: Any, field: str, *, required: bool = False, max_length: int = 0
     return value
 
 
-def _choice(value: Any, field: str, choices) -> str:
+def clean_choice(value: Any, field: str, choices) -> str:
     if value not in choices:
         raise WorkInvalid(
             {
@@ -257,7 +247,7 @@ def _choice(value: Any, field: str, choices) -> str:
     return value
 
 
-def _after_close(lead: Lead) -> None:
+def after_close(lead: Lead) -> None:
     """Count a just-closed lead (won, lost, disqualified) in the predictive score."""
     predictive_lead_closed(lead=lead)
 
@@ -268,9 +258,9 @@ def _after_close(lead: Lead) -> None:
 def lead_accept(*, lead: Lead, by) -> Lead:
     """mql → sal by the assigned SDR."""
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_sdr_owner(lead, by)
-        _move(lead, lifecycle.SAL, by=by, actor="sdr")
+        move_lead(lead, lifecycle.SAL, by=by, actor="sdr")
     return lead
 
 
@@ -281,10 +271,10 @@ def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | No
     """Return an MQL or SAL with a reason; it goes where ``lifecycle.return_target``
     says (``choice`` picks nurture or disqualified for a not-ICP return). Records a
     ``LeadReturn``, a ``return`` event and the stage event. Returns the LeadReturn."""
-    reason = _choice(reason, "reason", lifecycle.RETURN_REASONS)
-    note = _text(note, "note")
+    reason = clean_choice(reason, "reason", lifecycle.RETURN_REASONS)
+    note = clean_text(note, "note")
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_sdr_owner(lead, by)
         targets = lifecycle.RETURN_TARGETS[reason]
         if choice not in (None, "") and choice not in targets:
@@ -297,10 +287,10 @@ def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | No
                 }
             )
         if lead.stage not in (lifecycle.MQL, lifecycle.SAL):
-            _check(lead, choice or targets[0], "sdr")  # raises: names both stages
+            check_move(lead, choice or targets[0], "sdr")  # raises: names both stages
         target = lifecycle.return_target(reason, lead.stage, choice or None)
         from_stage = lead.stage
-        _check(lead, target, "sdr")
+        check_move(lead, target, "sdr")
         lead_return_row = LeadReturn.objects.create(
             lead=lead,
             returned_by=by,
@@ -310,7 +300,7 @@ def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | No
             to_stage=target,
             at=timezone.now(),
         )
-        _event(
+        write_event(
             lead,
             kind=LeadEvent.Kind.RETURN,
             by=by,
@@ -322,21 +312,23 @@ def lead_return(*, lead: Lead, by, reason: str, note: str = "", choice: str | No
         if reason == lifecycle.ALREADY_CUSTOMER and not lead.already_customer:
             lead.already_customer = True
             lead.save(update_fields=["already_customer", "updated_at"])
-        _move(lead, target, by=by, actor="sdr", reason=reason, data={"note": note})
+        move_lead(lead, target, by=by, actor="sdr", reason=reason, data={"note": note})
     if target == lifecycle.DISQUALIFIED:
-        _after_close(lead)
+        after_close(lead)
     return lead_return_row
 
 
 def lead_resend(*, lead: Lead, by, note: str = "") -> Lead:
     """Marketing has fixed a returned lead: returned → mql, routed again through the
     MQL seam; its open return is marked resolved."""
-    note = _text(note, "note")
+    note = clean_text(note, "note")
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         if not roles.has_role(by, roles.MARKETING):
-            _forbid(_("Only marketing re-sends a returned lead."))
-        _move(lead, lifecycle.MQL, by=by, actor="marketing", reason="resent", data={"note": note})
+            forbid(_("Only marketing re-sends a returned lead."))
+        move_lead(
+            lead, lifecycle.MQL, by=by, actor="marketing", reason="resent", data={"note": note}
+        )
         now = timezone.now()
         lead.mql_at = now
         lead.save(update_fields=["mql_at", "updated_at"])
@@ -365,14 +357,14 @@ def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str
     the MQL seam), nurture, disqualified or excluded; a returned lead to nurture or
     disqualified (its open return is resolved); a lost lead back to nurture
     (recycled). Anything else is refused with both stages."""
-    reason = _text(reason, "reason", required=True, max_length=64)
-    note = _text(note, "note")
+    reason = clean_text(reason, "reason", required=True, max_length=64)
+    note = clean_text(note, "note")
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         if not roles.has_role(by, roles.MARKETING):
-            _forbid(_("Only marketing moves a lead here."))
+            forbid(_("Only marketing moves a lead here."))
         from_stage = lead.stage
-        _move(lead, to_stage, by=by, actor="marketing", reason=reason, data={"note": note})
+        move_lead(lead, to_stage, by=by, actor="marketing", reason=reason, data={"note": note})
         now = timezone.now()
         if to_stage == lifecycle.MQL:
             lead.mql_at = now
@@ -387,11 +379,11 @@ def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str
 
 def return_dispute(*, lead_return: LeadReturn, by, note: str) -> LeadReturn:
     """Marketing disputes a quality return (not ICP, wrong information), once."""
-    note = _text(note, "note", required=True)
+    note = clean_text(note, "note", required=True)
     with transaction.atomic():
         row = LeadReturn.objects.select_for_update().get(pk=lead_return.pk)
         if not roles.has_role(by, roles.MARKETING):
-            _forbid(_("Only marketing disputes a return."))
+            forbid(_("Only marketing disputes a return."))
         if row.reason not in lifecycle.QUALITY_REASONS:
             raise WorkConflict(
                 _("Only returns for “not ICP” or “wrong information” can be disputed.")
@@ -404,7 +396,7 @@ def return_dispute(*, lead_return: LeadReturn, by, note: str) -> LeadReturn:
         row.disputed_by = by
         row.disputed_at = now
         row.save()
-        _event(
+        write_event(
             row.lead,
             kind=LeadEvent.Kind.DISPUTE,
             by=by,
@@ -418,12 +410,12 @@ def return_dispute(*, lead_return: LeadReturn, by, note: str) -> LeadReturn:
 def return_settle(*, lead_return: LeadReturn, by, outcome: str, note: str = "") -> LeadReturn:
     """A director settles an open dispute: ``upheld`` (the return stands and counts
     against marketing) or ``overturned`` (it no longer counts)."""
-    outcome = _choice(outcome, "outcome", SETTLE_OUTCOMES)
-    note = _text(note, "note")
+    outcome = clean_choice(outcome, "outcome", SETTLE_OUTCOMES)
+    note = clean_text(note, "note")
     with transaction.atomic():
         row = LeadReturn.objects.select_for_update().get(pk=lead_return.pk)
         if not roles.has_role(by, roles.DIRECTOR):
-            _forbid(_("Only a director settles a dispute."))
+            forbid(_("Only a director settles a dispute."))
         if row.dispute != LeadReturn.Dispute.OPEN:
             raise WorkConflict(_("This return has no open dispute."))
         row.dispute = outcome
@@ -431,7 +423,7 @@ def return_settle(*, lead_return: LeadReturn, by, outcome: str, note: str = "") 
         row.settled_at = timezone.now()
         row.settlement_note = note
         row.save()
-        _event(
+        write_event(
             row.lead,
             kind=LeadEvent.Kind.DISPUTE,
             by=by,
@@ -470,19 +462,19 @@ def require_may_touch(lead: Lead, by) -> None:
     """Touches: the owning SDR, or the AE holding the lead. Marketing never logs touches."""
     is_sdr_owner = roles.has_role(by, roles.SDR) and lead.owner_id == by.pk
     if not (is_sdr_owner or may_act_as_ae(lead, by)):
-        _forbid(_("Only the SDR or account executive who owns this lead logs touches."))
+        forbid(_("Only the SDR or account executive who owns this lead logs touches."))
 
 
 def touch_log(
     *, lead: Lead, by, channel: str, outcome: str, note: str = "", at: Any = None
 ) -> Touch:
     """Record one attempt to reach the lead, and its ``touch`` event."""
-    channel = _choice(channel, "channel", Touch.Channel.values)
-    outcome = _choice(outcome, "outcome", Touch.Outcome.values)
-    note = _text(note, "note")
+    channel = clean_choice(channel, "channel", Touch.Channel.values)
+    outcome = clean_choice(outcome, "outcome", Touch.Outcome.values)
+    note = clean_text(note, "note")
     at = _when(at, "at")
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_may_touch(lead, by)
         touch = Touch.objects.create(
             lead=lead, user=by, channel=channel, outcome=outcome, note=note, at=at
@@ -571,7 +563,7 @@ def _clean_criteria(framework: str, criteria: Any) -> dict[str, dict[str, str]]:
                     ]
                 }
             )
-        cleaned[name] = {"value": value, "note": _text(given.get("note"), f"criteria.{name}")}
+        cleaned[name] = {"value": value, "note": clean_text(given.get("note"), f"criteria.{name}")}
     return cleaned
 
 
@@ -580,7 +572,7 @@ def qualification_update(*, lead: Lead, by, criteria: Any) -> QualificationState
     the lead's framework; the others keep their values. A ``qualification`` event
     records what was set."""
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_sdr_owner(lead, by)
         if lead.stage not in (lifecycle.MQL, lifecycle.SAL):
             raise WorkConflict(
@@ -594,7 +586,7 @@ def qualification_update(*, lead: Lead, by, criteria: Any) -> QualificationState
             lead=lead,
             defaults={"framework": state.framework, "criteria": merged, "updated_by": by},
         )
-        _event(
+        write_event(
             lead,
             kind=LeadEvent.Kind.QUALIFICATION,
             by=by,
@@ -611,9 +603,9 @@ def lead_convert(*, lead: Lead, by) -> Lead:
     """sal → sql when the team's required criteria are all "yes"; then the SQL seam
     (``leads.hooks.on_lead_became_sql``) hands it to an AE team."""
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_sdr_owner(lead, by)
-        _check(lead, lifecycle.SQL, "sdr")
+        check_move(lead, lifecycle.SQL, "sdr")
         state = qualification_state(lead=lead)
         if state.missing:
             raise WorkInvalid(
@@ -624,7 +616,7 @@ def lead_convert(*, lead: Lead, by) -> Lead:
                     ]
                 }
             )
-        _move(lead, lifecycle.SQL, by=by, actor="sdr", data={"framework": state.framework})
+        move_lead(lead, lifecycle.SQL, by=by, actor="sdr", data={"framework": state.framework})
         hooks.on_lead_became_sql(lead)
     return lead
 
@@ -635,8 +627,8 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
     ``lead_return`` so marketing's quality numbers see them: ``not_icp`` (no attempts
     needed; → disqualified) and ``competitor`` (→ excluded, never routed again).
     Returns the lead."""
-    reason = _choice(reason, "reason", DISQUALIFY_REASONS)
-    note = _text(note, "note")
+    reason = clean_choice(reason, "reason", DISQUALIFY_REASONS)
+    note = clean_text(note, "note")
     if reason == lifecycle.NOT_ICP:
         lead_return(lead=lead, by=by, reason=reason, note=note, choice=lifecycle.DISQUALIFIED)
         return lead
@@ -644,9 +636,9 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
         lead_return(lead=lead, by=by, reason=reason, note=note)
         return lead
     with transaction.atomic():
-        _locked(lead)
+        lock_lead(lead)
         require_sdr_owner(lead, by)
-        _check(lead, lifecycle.DISQUALIFIED, "sdr")
+        check_move(lead, lifecycle.DISQUALIFIED, "sdr")
         attempts = Touch.objects.filter(lead=lead).count()
         needed = settings.SLA_MIN_TOUCH_ATTEMPTS
         if attempts < needed:
@@ -661,7 +653,7 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
                     ]
                 }
             )
-        _move(
+        move_lead(
             lead,
             lifecycle.DISQUALIFIED,
             by=by,
@@ -669,190 +661,8 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
             reason=reason,
             data={"note": note, "attempts": attempts},
         )
-    _after_close(lead)
+    after_close(lead)
     return lead
 
 
 # ----------------------------------------------------------------- the AE
-
-
-def _amount(value: Any) -> Decimal:
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise WorkInvalid({"amount": [_("Enter a number.")]}) from None
-    if not amount.is_finite() or amount < 0:
-        raise WorkInvalid({"amount": [_("Enter an amount of 0 or more.")]})
-    if amount.as_tuple().exponent < -2 or abs(amount) >= Decimal(10) ** 12:
-        raise WorkInvalid({"amount": [_("At most 12 digits and 2 decimals.")]})
-    return amount
-
-
-def _date(value: Any, field: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        raise WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
-    if isinstance(value, dt.date):
-        return value
-    parsed = None
-    if isinstance(value, str):
-        try:
-            parsed = parse_date(value.strip())
-        except ValueError:
-            parsed = None
-    if parsed is None:
-        raise WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
-    return parsed
-
-
-def pipeline_source(lead: Lead) -> str:
-    """Whose pipeline the lead's opportunity counts in: ``sales`` for outbound
-    prospecting, ``marketing`` for every other channel (``SALES_SOURCED_CHANNELS``)."""
-    return "sales" if lead.source_channel in SALES_SOURCED_CHANNELS else "marketing"
-
-
-def sql_accept(
-    *,
-    lead: Lead,
-    by,
-    amount: Any,
-    expected_close: Any,
-    currency: str = "CNY",
-    name: str = "",
-) -> Opportunity:
-    """An AE accepts an SQL into the pipeline: sql → opportunity and an
-    ``Opportunity`` (stage discovery) keeping the lead's source."""
-    amount = _amount(amount)
-    expected_close = _date(expected_close, "expected_close")
-    currency = _text(currency or "CNY", "currency").upper()
-    if len(currency) != 3 or not currency.isalpha():
-        raise WorkInvalid({"currency": [_("Enter a three-letter currency code.")]})
-    name = _text(name, "name", max_length=200)
-    with transaction.atomic():
-        _locked(lead)
-        _require_ae(lead, by)
-        _check(lead, lifecycle.OPPORTUNITY, "ae")
-        source = pipeline_source(lead)
-        opportunity = Opportunity.objects.create(
-            lead=lead,
-            owner=by,
-            name=name or lead.company_name or str(lead),
-            amount=amount,
-            currency=currency,
-            expected_close=expected_close,
-            source=source,
-            source_channel=lead.source_channel,
-            campaign=lead.campaign,
-        )
-        if lead.owner_id != by.pk:
-            lead.owner = by
-            lead.assigned_at = timezone.now()
-            lead.save(update_fields=["owner", "assigned_at", "updated_at"])
-        _move(
-            lead,
-            lifecycle.OPPORTUNITY,
-            by=by,
-            actor="ae",
-            data={"opportunity_id": opportunity.pk, "source": source},
-        )
-    return opportunity
-
-
-def sql_reject(*, lead: Lead, by, reason: str, to: str = lifecycle.NURTURE) -> Lead:
-    """An AE rejects an SQL with a reason: → nurture or disqualified."""
-    reason = _text(reason, "reason", required=True, max_length=64)
-    to = _choice(to, "to", REJECT_TARGETS)
-    with transaction.atomic():
-        _locked(lead)
-        _require_ae(lead, by)
-        _move(lead, to, by=by, actor="ae", reason=reason)
-    if to == lifecycle.DISQUALIFIED:
-        _after_close(lead)
-    return lead
-
-
-def require_opportunity_owner(opportunity: Opportunity, by) -> None:
-    """Raise ``WorkForbidden`` unless ``by`` is the AE who owns ``opportunity`` (public:
-    the pipeline page asks it to know which opportunities to offer actions on)."""
-    if not (roles.has_role(by, roles.AE) and opportunity.owner_id == by.pk):
-        _forbid(_("Only the account executive who owns this opportunity may change it."))
-
-
-def opportunity_next_stage(stage: str) -> str | None:
-    """The open stage after ``stage`` (discovery → validation → negotiation), or None."""
-    if stage not in OPEN_OPPORTUNITY_STAGES:
-        return None
-    index = OPEN_OPPORTUNITY_STAGES.index(stage) + 1
-    return OPEN_OPPORTUNITY_STAGES[index] if index < len(OPEN_OPPORTUNITY_STAGES) else None
-
-
-def opportunity_update(
-    *,
-    opportunity: Opportunity,
-    by,
-    stage: str | None = None,
-    amount: Any = None,
-    expected_close: Any = None,
-    lost_reason: str | None = None,
-) -> Opportunity:
-    """Change an open opportunity: amount, expected close, and its stage forward
-    (discovery → validation → negotiation), or close it won / lost (lost needs a
-    lost reason). Closing moves the lead opportunity → won / lost."""
-    if stage is not None:
-        stage = _choice(stage, "stage", (*OPEN_OPPORTUNITY_STAGES, *CLOSED_OPPORTUNITY_STAGES))
-    if amount is not None:
-        amount = _amount(amount)
-    if expected_close is not None:
-        expected_close = _date(expected_close, "expected_close")
-    if lost_reason is not None:
-        lost_reason = _text(lost_reason, "lost_reason", max_length=100)
-    with transaction.atomic():
-        lead = _locked(opportunity.lead)
-        opp = Opportunity.objects.select_for_update().get(pk=opportunity.pk)
-        require_opportunity_owner(opp, by)
-        if opp.stage in CLOSED_OPPORTUNITY_STAGES:
-            raise WorkConflict(_("This opportunity is closed."))
-        before = {"stage": opp.stage, "amount": str(opp.amount)}
-        if stage in OPEN_OPPORTUNITY_STAGES and OPEN_OPPORTUNITY_STAGES.index(
-            stage
-        ) < OPEN_OPPORTUNITY_STAGES.index(opp.stage):
-            raise WorkConflict(
-                _("An opportunity moves forward only: %(from)s → %(to)s is refused.")
-                % {
-                    "from": Opportunity.Stage(opp.stage).label,
-                    "to": Opportunity.Stage(stage).label,
-                }
-            )
-        if stage == "lost" and not (lost_reason or opp.lost_reason):
-            raise WorkInvalid({"lost_reason": [_("A lost opportunity needs a lost reason.")]})
-        if amount is not None:
-            opp.amount = amount
-        if expected_close is not None:
-            opp.expected_close = expected_close
-        if lost_reason is not None:
-            opp.lost_reason = lost_reason
-        closing = stage in CLOSED_OPPORTUNITY_STAGES
-        if closing:
-            _move(
-                lead,
-                stage,
-                by=by,
-                actor="ae",
-                reason=(opp.lost_reason if stage == "lost" else "")[:64],
-                data={"opportunity_id": opp.pk, "amount": str(opp.amount)},
-            )
-            opp.closed_at = timezone.now()
-        if stage is not None:
-            opp.stage = stage
-        opp.save()
-        if stage is not None and stage != before["stage"] and not closing:
-            _event(
-                lead,
-                kind=LeadEvent.Kind.NOTE,
-                by=by,
-                reason="opportunity_stage",
-                data={"opportunity_id": opp.pk, "from": before["stage"], "to": stage},
-            )
-    opportunity.__dict__.update({k: v for k, v in opp.__dict__.items() if k != "_state"})
-    if closing:
-        _after_close(lead)
-    return opportunity

@@ -1,5 +1,6 @@
 from django.urls import path
 
+from leads.pipeline import api as pipeline_api
 from leads.queue import api as queue
 from leads.queue import distribution as distribution_views
 from leads.queue import work_api as work
@@ -62,12 +63,12 @@ urlpatterns = [
     ),
     path("leads/<int:pk>/convert/", work.LeadConvert.as_view(), name="lead_convert"),
     path("leads/<int:pk>/disqualify/", work.LeadDisqualify.as_view(), name="lead_disqualify"),
-    path("leads/<int:pk>/reject/", work.LeadReject.as_view(), name="lead_reject"),
+    path("leads/<int:pk>/reject/", pipeline_api.LeadReject.as_view(), name="lead_reject"),
     path("returns/", work.ReturnList.as_view(), name="returns"),
     path("returns/<int:pk>/dispute/", work.ReturnDispute.as_view(), name="return_dispute"),
     path("returns/<int:pk>/settle/", work.ReturnSettle.as_view(), name="return_settle"),
-    path("opportunities/", work.OpportunityListCreate.as_view(), name="opportunities"),
-    path("opportunities/<int:pk>/", work.OpportunityDetail.as_view(), name="opportunity"),
+    path("opportunities/", pipeline_api.OpportunityListCreate.as_view(), name="opportunities"),
+    path("opportunities/<int:pk>/", pipeline_api.OpportunityDetail.as_view(), name="opportunity"),
     # --- end working a lead ---
     # --- the queue, claiming, assignment, routing rules (leads.queue.api) ---
     path("queue/", queue.QueueView.as_view(), name="queue"),

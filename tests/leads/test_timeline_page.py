@@ -19,6 +19,7 @@ from leads.intake.activities import activities_ingest
 from leads.intake.services import leads_ingest
 from leads.models import Lead, LeadEvent, LeadReturn, Opportunity, RoutingRule
 from leads.people.models import Team
+from leads.pipeline import services as pipeline_services
 from leads.queue import work
 from leads.scoring.services import ensure_default_model
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
@@ -124,11 +125,11 @@ def live_a_whole_life(integration, sdr, sdr_team_east, ae) -> Lead:
         lead.refresh_from_db()
         assert lead.owner == ae
         later(120)
-        opportunity = work.sql_accept(
+        opportunity = pipeline_services.sql_accept(
             lead=lead, by=ae, amount="120000", expected_close="2026-06-30", name="Acme rollout"
         )
         later()
-        work.opportunity_update(opportunity=opportunity, by=ae, stage="validation")
+        pipeline_services.opportunity_update(opportunity=opportunity, by=ae, stage="validation")
     finally:
         traveller.stop()  # the clock runs again for the page (and a live server)
     return Lead.objects.get(pk=lead.pk)

@@ -18,6 +18,7 @@ from leads.intake.activities import activities_ingest
 from leads.intake.services import leads_ingest
 from leads.models import DomainListEntry, Lead, LeadEvent, LeadReturn, RoutingRule
 from leads.people.models import Team
+from leads.pipeline import services as pipeline_services
 from leads.queue import work
 from leads.queue.claim import claim_next
 from leads.queue.routing import lead_assign, person_set_away, route_lead
@@ -592,11 +593,13 @@ def test_convert_the_ae_accepts_moves_and_loses(sdr, sdr_team_east, ae, ae_team)
     )
     work.lead_convert(lead=lead, by=sdr)
     lead.refresh_from_db()
-    opportunity = work.sql_accept(
+    opportunity = pipeline_services.sql_accept(
         lead=lead, by=ae, amount="120000.50", expected_close="2026-06-30", name="Acme rollout"
     )
-    work.opportunity_update(opportunity=opportunity, by=ae, stage="validation")
-    work.opportunity_update(opportunity=opportunity, by=ae, stage="lost", lost_reason="Budget cut")
+    pipeline_services.opportunity_update(opportunity=opportunity, by=ae, stage="validation")
+    pipeline_services.opportunity_update(
+        opportunity=opportunity, by=ae, stage="lost", lost_reason="Budget cut"
+    )
 
     moves = [shown(w) for w in words(lead, "stage_change")]
     assert moves == [

@@ -13,6 +13,7 @@ from django.utils import timezone
 from leads import hooks, lifecycle
 from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Stage, Touch
 from leads.people.models import Team
+from leads.pipeline import services as pipeline_services
 from leads.queue import work
 from tests.factories import LeadFactory, TeamFactory, UserFactory
 
@@ -117,17 +118,21 @@ def test_resend_follows_the_table(from_stage, marketer):
 AE_MOVES = {
     "sql_accept": (
         lifecycle.OPPORTUNITY,
-        lambda lead, by: work.sql_accept(
+        lambda lead, by: pipeline_services.sql_accept(
             lead=lead, by=by, amount="1000", expected_close="2031-01-31"
         ),
     ),
     "reject_nurture": (
         lifecycle.NURTURE,
-        lambda lead, by: work.sql_reject(lead=lead, by=by, reason="no project", to="nurture"),
+        lambda lead, by: pipeline_services.sql_reject(
+            lead=lead, by=by, reason="no project", to="nurture"
+        ),
     ),
     "reject_disqualified": (
         lifecycle.DISQUALIFIED,
-        lambda lead, by: work.sql_reject(lead=lead, by=by, reason="tiny", to="disqualified"),
+        lambda lead, by: pipeline_services.sql_reject(
+            lead=lead, by=by, reason="tiny", to="disqualified"
+        ),
     ),
 }
 
@@ -464,7 +469,9 @@ def test_a_competitor_is_returned_and_excluded_not_disqualified(sdr, sdr_team_ea
 @pytest.mark.parametrize(("channel", "source"), [("website", "marketing"), ("outbound", "sales")])
 def test_sql_accept_creates_the_opportunity_with_its_source(channel, source, ae):
     lead = _lead("sql", owner=ae, source_channel=channel, campaign="expo", company_name="ACME")
-    opp = work.sql_accept(lead=lead, by=ae, amount="12500.50", expected_close="2031-03-31")
+    opp = pipeline_services.sql_accept(
+        lead=lead, by=ae, amount="12500.50", expected_close="2031-03-31"
+    )
     assert (opp.source, opp.source_channel, opp.campaign, opp.name) == (
         source,
         channel,
@@ -485,7 +492,9 @@ def test_an_ae_in_the_team_holding_an_unowned_sql_may_accept(ae):
     team = TeamFactory(name="AE North", kind=Team.Kind.AE)
     team.members.add(ae)
     lead = _lead("sql", team=team)
-    opp = work.sql_accept(lead=lead, by=ae, amount=1, expected_close=dt.date(2031, 1, 1))
+    opp = pipeline_services.sql_accept(
+        lead=lead, by=ae, amount=1, expected_close=dt.date(2031, 1, 1)
+    )
     lead.refresh_from_db()
     assert lead.owner == ae
     assert opp.owner == ae
@@ -504,7 +513,7 @@ def test_sql_accept_refuses_bad_input(field, kwargs, ae):
     lead = _lead("sql", owner=ae)
     given = {"amount": "10", "expected_close": "2031-01-01", **kwargs}
     with pytest.raises(work.WorkInvalid) as invalid:
-        work.sql_accept(lead=lead, by=ae, **given)
+        pipeline_services.sql_accept(lead=lead, by=ae, **given)
     assert list(invalid.value.errors) == [field]
     lead.refresh_from_db()
     assert lead.stage == "sql"
@@ -515,23 +524,23 @@ def test_another_ae_cannot_accept(ae):
     other = UserFactory(username="other-ae", roles=["ae"])
     lead = _lead("sql", owner=ae)
     with pytest.raises(work.WorkForbidden):
-        work.sql_accept(lead=lead, by=other, amount=1, expected_close="2031-01-01")
+        pipeline_services.sql_accept(lead=lead, by=other, amount=1, expected_close="2031-01-01")
     lead.refresh_from_db()
     assert lead.stage == "sql"
 
 
 def test_opportunity_moves_forward_then_closes_lost_with_a_reason(ae):
     lead = _lead("sql", owner=ae)
-    opp = work.sql_accept(lead=lead, by=ae, amount=100, expected_close="2031-01-01")
-    work.opportunity_update(opportunity=opp, by=ae, stage="validation", amount="150")
+    opp = pipeline_services.sql_accept(lead=lead, by=ae, amount=100, expected_close="2031-01-01")
+    pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="validation", amount="150")
     assert (opp.stage, opp.amount) == ("validation", Decimal("150"))
     with pytest.raises(work.WorkConflict):
-        work.opportunity_update(opportunity=opp, by=ae, stage="discovery")
+        pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="discovery")
     with pytest.raises(work.WorkInvalid) as invalid:
-        work.opportunity_update(opportunity=opp, by=ae, stage="lost")
+        pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="lost")
     assert list(invalid.value.errors) == ["lost_reason"]
-    work.opportunity_update(opportunity=opp, by=ae, stage="negotiation")
-    work.opportunity_update(opportunity=opp, by=ae, stage="lost", lost_reason="price")
+    pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="negotiation")
+    pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="lost", lost_reason="price")
     opp.refresh_from_db()
     lead.refresh_from_db()
     assert (opp.stage, opp.lost_reason, lead.stage) == ("lost", "price", "lost")
@@ -539,15 +548,15 @@ def test_opportunity_moves_forward_then_closes_lost_with_a_reason(ae):
     last = lead.events.filter(kind="stage_change").last()
     assert (last.from_stage, last.to_stage, last.reason) == ("opportunity", "lost", "price")
     with pytest.raises(work.WorkConflict):
-        work.opportunity_update(opportunity=opp, by=ae, stage="won")
+        pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="won")
 
 
 def test_opportunity_won_moves_the_lead(ae, director):
     lead = _lead("sql", owner=ae)
-    opp = work.sql_accept(lead=lead, by=ae, amount=100, expected_close="2031-01-01")
+    opp = pipeline_services.sql_accept(lead=lead, by=ae, amount=100, expected_close="2031-01-01")
     with pytest.raises(work.WorkForbidden):
-        work.opportunity_update(opportunity=opp, by=director, stage="won")
-    work.opportunity_update(opportunity=opp, by=ae, stage="won")
+        pipeline_services.opportunity_update(opportunity=opp, by=director, stage="won")
+    pipeline_services.opportunity_update(opportunity=opp, by=ae, stage="won")
     lead.refresh_from_db()
     assert lead.stage == "won"
     assert LeadEvent.objects.filter(lead=lead, to_stage="won", actor_user=ae).count() == 1
@@ -556,12 +565,12 @@ def test_opportunity_won_moves_the_lead(ae, director):
 def test_sql_reject_needs_a_reason_and_a_known_target(ae):
     lead = _lead("sql", owner=ae)
     with pytest.raises(work.WorkInvalid) as invalid:
-        work.sql_reject(lead=lead, by=ae, reason="")
+        pipeline_services.sql_reject(lead=lead, by=ae, reason="")
     assert list(invalid.value.errors) == ["reason"]
     with pytest.raises(work.WorkInvalid) as invalid:
-        work.sql_reject(lead=lead, by=ae, reason="x", to="returned")
+        pipeline_services.sql_reject(lead=lead, by=ae, reason="x", to="returned")
     assert list(invalid.value.errors) == ["to"]
-    work.sql_reject(lead=lead, by=ae, reason="no budget this year", to="nurture")
+    pipeline_services.sql_reject(lead=lead, by=ae, reason="no budget this year", to="nurture")
     lead.refresh_from_db()
     assert (lead.stage, lead.owner) == ("nurture", None)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Touch
+from leads.pipeline import services as pipeline_services
 from leads.queue import work
 from tests.factories import LeadFactory
 
@@ -53,7 +54,9 @@ def _ae_lead(cast, stage="sql"):
 
 def _opportunity(cast):
     lead = _ae_lead(cast)
-    return work.sql_accept(lead=lead, by=cast["ae"], amount=10, expected_close="2031-01-01")
+    return pipeline_services.sql_accept(
+        lead=lead, by=cast["ae"], amount=10, expected_close="2031-01-01"
+    )
 
 
 def _return(cast, dispute=False):
