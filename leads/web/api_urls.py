@@ -1,5 +1,6 @@
 from django.urls import path
 
+from leads.intake import api as intake_api
 from leads.pipeline import api as pipeline_api
 from leads.queue import api as queue
 from leads.queue import distribution as distribution_views
@@ -13,9 +14,9 @@ app_name = "api"
 
 urlpatterns = [
     path("leads/", views.LeadListCreate.as_view(), name="lead_list"),
-    path("leads/bulk/", views.LeadBulk.as_view(), name="lead_bulk"),
+    path("leads/bulk/", intake_api.LeadBulk.as_view(), name="lead_bulk"),
     path("leads/<int:pk>/", views.LeadDetail.as_view(), name="lead_detail"),
-    path("activities/", views.ActivityCreate.as_view(), name="activities"),
+    path("activities/", intake_api.ActivityCreate.as_view(), name="activities"),
     path("leads/<int:pk>/score/", scoring.LeadScore.as_view(), name="lead_score"),
     path("jobs/<int:pk>/", views.JobDetail.as_view(), name="job_detail"),
     path("scoring/models/", scoring.ScoringModelListCreate.as_view(), name="scoring_models"),
