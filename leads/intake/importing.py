@@ -64,9 +64,11 @@ from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.utils.exceptions import InvalidFileException
 
+from leads import jobs
 from leads.intake.services import INTAKE_FIELDS, IngestResult, leads_ingest
 from leads.models import Job, Seniority, SourceChannel
-from leads.people import roles
+
+jobs.register(Job.Kind.IMPORT, task="leads.tasks.import_leads")
 
 logger = logging.getLogger(__name__)
 
@@ -893,11 +895,8 @@ def report_bytes(*, table: Table, rejected: Sequence[RejectedRow]) -> bytes:
 
 
 def import_jobs_visible_to(*, user) -> QuerySet[Job]:
-    """Import jobs a user may see: their own; an admin sees every one."""
-    jobs = Job.objects.filter(kind=Job.Kind.IMPORT).select_related("created_by")
-    if roles.has_role(user, roles.ADMIN):
-        return jobs
-    return jobs.filter(created_by=user)
+    """Import jobs a user may see: their own; an admin sees every one (``leads.jobs``)."""
+    return jobs.visible_to(viewer=user).filter(kind=Job.Kind.IMPORT)
 
 
 def import_job_create(*, upload, user) -> Job:
@@ -958,23 +957,19 @@ def import_job_start(*, job: Job) -> bool:
     if job.total <= chunk_size:
         import_job_run(job_id=job.pk)
         return True
-    from leads.tasks import import_leads_task
-
-    transaction.on_commit(lambda: import_leads_task.delay(job.pk))
+    jobs.enqueue(job)
     return False
 
 
 def import_job_run(*, job_id: int) -> Job | None:
     """Run (or resume) an import job to the end; quietly nothing if it is gone or finished."""
-    claimed = Job.objects.filter(
-        pk=job_id, kind=Job.Kind.IMPORT, state__in=(Job.State.PENDING, Job.State.RUNNING)
-    ).update(state=Job.State.RUNNING, updated_at=timezone.now())
-    if not claimed:
-        return None
-    job = Job.objects.select_related("created_by").get(pk=job_id)
-    if job.started_at is None:
-        job.started_at = timezone.now()
-        job.save(update_fields=["started_at", "updated_at"])
+    with jobs.claimed(job_id, kind=Job.Kind.IMPORT) as job:
+        if job is None:
+            return None
+        return _import_job_run(job)
+
+
+def _import_job_run(job: Job) -> Job:
     params = job.params
     try:
         table = job_table(job=job)
@@ -985,9 +980,7 @@ def import_job_run(*, job_id: int) -> Job | None:
             for key in ("created", "updated", "rejected"):
                 result[key] = result.get(key, 0) + getattr(chunk, key)
             errors.extend({"row": r.row, "errors": r.errors} for r in chunk.rejected_rows)
-            Job.objects.filter(pk=job.pk).update(
-                done=total.done, result=result, errors=errors, updated_at=timezone.now()
-            )
+            jobs.progress(job, done=total.done, result=result, errors=errors)
 
         import_rows(
             table=table,
@@ -1009,15 +1002,8 @@ def import_job_run(*, job_id: int) -> Job | None:
             )
         for key in ("created", "updated", "rejected"):
             job.result.setdefault(key, 0)
-        job.state = Job.State.DONE
         job.done = job.total
-        job.finished_at = timezone.now()
-        job.save()
+        return jobs.finish(job)
     except Exception as exc:
-        logger.exception("import job %s failed", job_id)
-        job.refresh_from_db()
-        job.state = Job.State.FAILED
-        job.result = {**(job.result or {}), "message": str(exc)[:500]}
-        job.finished_at = timezone.now()
-        job.save()
-    return job
+        # An import's errors are its rejected rows: the message goes to the result only.
+        return jobs.fail(job, exc, in_errors=False)

@@ -40,6 +40,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from leads import jobs
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.definitions import ScoringModelInvalid, parse_definition
 from leads.scoring.engine import ScoringModel
@@ -64,7 +65,9 @@ logger = logging.getLogger(__name__)
 EVALUATION_FRESH_FOR = timedelta(hours=24)
 FAILED_SHOWN_FOR = timedelta(minutes=10)
 STALLED_AFTER = timedelta(minutes=30)
-OPEN_STATES = (Job.State.PENDING, Job.State.RUNNING)
+OPEN_STATES = jobs.RUNNABLE
+
+jobs.register(Job.Kind.EVALUATION, task="leads.tasks.scoring_evaluation")
 
 
 class AnalysisInputError(ValueError):
@@ -168,10 +171,10 @@ def evaluation_get_or_start(
     with transaction.atomic():
         # One start at a time per model: concurrent requests share the job.
         ScoringModelVersion.objects.select_for_update().filter(pk=version.pk).first()
-        jobs = Job.objects.filter(kind=Job.Kind.EVALUATION, params__key=key).order_by(
+        same_key = Job.objects.filter(kind=Job.Kind.EVALUATION, params__key=key).order_by(
             "-created_at", "-id"
         )
-        for position, job in enumerate(jobs):
+        for position, job in enumerate(same_key):
             if job.state in OPEN_STATES and job.updated_at >= now - STALLED_AFTER:
                 return job
             if (
@@ -189,11 +192,10 @@ def evaluation_get_or_start(
                 and job.finished_at >= now - FAILED_SHOWN_FOR
             ):
                 return job
-        job = Job.objects.create(
-            kind=Job.Kind.EVALUATION,
-            state=Job.State.PENDING,
+        job = jobs.start(
+            Job.Kind.EVALUATION,
             total=history_count(ends=ends),  # known now, so the progress reads "0 / N"
-            created_by=user if getattr(user, "is_authenticated", False) else None,
+            created_by=user,
             params={
                 "key": key,
                 "model": version.pk,
@@ -202,22 +204,21 @@ def evaluation_get_or_start(
                 "as_of": now.isoformat(),
             },
         )
-        from leads.tasks import scoring_evaluation
-
-        transaction.on_commit(lambda: scoring_evaluation.delay(job.pk))
     return job
 
 
 def evaluation_job_run(*, job_id: int, chunk_size: int | None = None) -> Job | None:
     """Run (or re-run after a crash) the evaluation job ``job_id``; quietly nothing
     when it is gone or already finished."""
-    now = timezone.now()
-    claimed = Job.objects.filter(pk=job_id, kind=Job.Kind.EVALUATION, state__in=OPEN_STATES).update(
-        state=Job.State.RUNNING, started_at=now, done=0, updated_at=now
-    )
-    if not claimed:
-        return None
-    job = Job.objects.get(pk=job_id)
+    # An evaluation adds up every lead of the window in memory: a crash loses the
+    # sums, so a claimed job starts again from its first lead.
+    with jobs.claimed(job_id, kind=Job.Kind.EVALUATION, restart=True) as job:
+        if job is None:
+            return None
+        return _evaluation_job_run(job, chunk_size=chunk_size)
+
+
+def _evaluation_job_run(job: Job, *, chunk_size: int | None) -> Job:
     params = job.params
     try:
         version = ScoringModelVersion.objects.get(pk=params["model"])
@@ -235,13 +236,13 @@ def evaluation_job_run(*, job_id: int, chunk_size: int | None = None) -> Job | N
             as_of=as_of,
         )
         total = history_count(ends=ends)
-        Job.objects.filter(pk=job.pk).update(total=total, updated_at=timezone.now())
+        jobs.progress(job, total=total)
         done = 0
         sizing = {"chunk_size": chunk_size} if chunk_size else {}
         for chunk in history_leads(ends=ends, as_of=as_of, **sizing):
             evaluation.add_all(chunk)
             done += len(chunk)
-            Job.objects.filter(pk=job.pk).update(done=min(done, total), updated_at=timezone.now())
+            jobs.progress(job, done=min(done, total))
         result = evaluation.result()
         job.refresh_from_db()
         job.result = {
@@ -252,18 +253,9 @@ def evaluation_job_run(*, job_id: int, chunk_size: int | None = None) -> Job | N
         }
         job.total = max(job.total, done)
         job.done = job.total
-        job.state = Job.State.DONE
-        job.finished_at = timezone.now()
-        job.save()
+        return jobs.finish(job)
     except Exception as exc:
-        logger.exception("evaluation job %s failed", job_id)
-        job.refresh_from_db()
-        job.state = Job.State.FAILED
-        job.result = {"message": str(exc)[:500]}
-        job.errors = [str(exc)[:500]]
-        job.finished_at = timezone.now()
-        job.save()
-    return job
+        return jobs.fail(job, exc)
 
 
 # ----------------------------------------------------------------- calibration

@@ -53,6 +53,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from leads import jobs
 from leads.models import Job, Lead, PredictiveSnapshot
 from leads.scoring.predictive import Prediction, PredictiveModel, add_closed_lead, evaluate, train
 from leads.scoring.predictive_selectors import (
@@ -76,6 +77,8 @@ MAX_MIN_COUNT = 1_000_000
 # returns that one instead of queueing a second.
 REFRESH_REUSE_WINDOW = timedelta(minutes=30)
 NOT_ENOUGH_HISTORY = "not_enough_history"
+
+jobs.register(Job.Kind.PREDICTIVE, task="leads.tasks.predictive_refresh")
 
 
 def is_held_out(lead_id: int, *, percent: int = HELD_OUT_PERCENT) -> bool:
@@ -223,12 +226,7 @@ def predictive_refresh_start(*, user: Any = None, min_count: int | None = None) 
         if running is not None:
             return running, False
         params = {} if min_count is None else {"min_count": min_count}
-        job = Job.objects.create(
-            kind=Job.Kind.PREDICTIVE, state=Job.State.PENDING, params=params, created_by=user
-        )
-        from leads.tasks import predictive_refresh
-
-        transaction.on_commit(lambda: predictive_refresh.delay(job.pk))
+        job = jobs.start(Job.Kind.PREDICTIVE, params=params, created_by=user)
     return job, True
 
 
@@ -236,34 +234,29 @@ def predictive_refresh_run(*, job_id: int) -> Job | None:
     """Run (or resume) the refresh job ``job_id``: train and store a snapshot
     (once per job), then predict the open leads chunk by chunk, reporting progress
     in ``done`` / ``total``. Quietly nothing if the job is gone or finished."""
-    claimed = Job.objects.filter(
-        pk=job_id, kind=Job.Kind.PREDICTIVE, state__in=(Job.State.PENDING, Job.State.RUNNING)
-    ).update(state=Job.State.RUNNING, updated_at=timezone.now())
-    if not claimed:
-        return None
-    job = Job.objects.get(pk=job_id)
+    with jobs.claimed(job_id, kind=Job.Kind.PREDICTIVE) as job:
+        if job is None:
+            return None
+        return _predictive_refresh_run(job)
+
+
+def _predictive_refresh_run(job: Job) -> Job:
     try:
-        if job.started_at is None:
-            job.started_at = timezone.now()
-            job.save(update_fields=["started_at", "updated_at"])
         closed = Lead.objects.filter(stage__in=CLOSED_STAGES).count()
         open_leads = Lead.objects.filter(stage__in=OPEN_STAGES).count()
         snapshot = PredictiveSnapshot.objects.filter(job=job).order_by("-id").first()
         result = dict(job.result or {})
         if snapshot is None:
-            Job.objects.filter(pk=job.pk).update(
-                total=closed + open_leads, done=0, updated_at=timezone.now()
-            )
+            jobs.progress(job, total=closed + open_leads, done=0)
             snapshot = predictive_train(min_count=job.params.get("min_count"), job=job)
             if snapshot is None:
                 job.refresh_from_db()
                 job.result = {"message": NOT_ENOUGH_HISTORY, "closed": closed}
                 job.total = job.done = closed
-                return _finish(job, Job.State.DONE)
+                return jobs.finish(job)
+            # The resume point (the last open lead predicted) is kept in the result.
             result = {"snapshot": snapshot.pk, "last_id": 0, "predicted": 0}
-            Job.objects.filter(pk=job.pk).update(
-                done=snapshot.trained_rows, result=result, updated_at=timezone.now()
-            )
+            jobs.progress(job, done=snapshot.trained_rows, result=result)
         done = Job.objects.values_list("done", flat=True).get(pk=job.pk)
 
         def progress(count: int, last_id: int) -> None:
@@ -271,9 +264,7 @@ def predictive_refresh_run(*, job_id: int) -> Job | None:
             done += count
             result["last_id"] = last_id
             result["predicted"] = result.get("predicted", 0) + count
-            Job.objects.filter(pk=job.pk).update(
-                done=done, result=result, updated_at=timezone.now()
-            )
+            jobs.progress(job, done=done, result=result)
 
         predictive_predict_open(
             snapshot=snapshot,
@@ -290,19 +281,9 @@ def predictive_refresh_run(*, job_id: int) -> Job | None:
             "auc": snapshot.evaluation.get("auc"),
         }
         job.done = job.total = max(job.total, job.done)
-        return _finish(job, Job.State.DONE)
+        return jobs.finish(job)
     except Exception as exc:
-        logger.exception("predictive refresh job %s failed", job_id)
-        job.refresh_from_db()
-        job.result = {**(job.result or {}), "message": str(exc)[:500]}
-        return _finish(job, Job.State.FAILED)
-
-
-def _finish(job: Job, state: str) -> Job:
-    job.state = state
-    job.finished_at = timezone.now()
-    job.save()
-    return job
+        return jobs.fail(job, exc, in_errors=False)
 
 
 # ------------------------------------------------------------ a lead that closed

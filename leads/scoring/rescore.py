@@ -34,7 +34,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from leads import hooks
+from leads import hooks, jobs
 from leads.intake.services import row_store
 from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.definitions import compiled_model
@@ -42,6 +42,8 @@ from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
 from leads.scoring.selectors import scoring_model_published
 
 logger = logging.getLogger(__name__)
+
+jobs.register(Job.Kind.RESCORE, task="leads.tasks.rescore_leads")
 
 # Stages whose leads are re-scored after a publish and nightly. Closed leads keep the
 # score they had when they closed (the evaluation and the predictive score read history).
@@ -307,26 +309,17 @@ def rescore_job_start(
     """A re-score job of every open lead with ``version``; the Celery task is queued
     when the caller's transaction commits (``enqueue=False``: the caller runs it,
     e.g. the demo seed, with ``rescore_job_run``)."""
-    job = Job.objects.create(
-        kind=Job.Kind.RESCORE,
-        state=Job.State.PENDING,
-        created_by=user if getattr(user, "pk", None) else None,
+    return jobs.start(
+        Job.Kind.RESCORE,
+        created_by=user,
         params={
             "version": version.pk,
             "number": version.number,
             "reason": reason,
             "after_id": 0,
         },
+        enqueue=enqueue,
     )
-    if enqueue:
-        transaction.on_commit(lambda: _enqueue(job.pk))
-    return job
-
-
-def _enqueue(job_id: int) -> None:
-    from leads.tasks import rescore_leads
-
-    rescore_leads.delay(job_id)
 
 
 def rescore_job_run(
@@ -337,20 +330,21 @@ def rescore_job_run(
     A job whose version is no longer the published one when a chunk starts stops
     there as done, with ``result["superseded"] = True`` (the newer publish started
     its own job). ``now``: score as of this time (default: each chunk's own now)."""
-    job = Job.objects.filter(pk=job_id).first()
-    if job is None:  # deleted (or a message from another database): nothing to do
-        logger.warning("re-score job %s does not exist", job_id)
-        return None
-    if job.state in (Job.State.DONE, Job.State.FAILED):
-        return job
+    with jobs.claimed(job_id, kind=Job.Kind.RESCORE) as job:
+        if job is None:  # finished, run by another worker, or gone: nothing to do
+            job = Job.objects.filter(pk=job_id).first()
+            if job is None:  # deleted (or a message from another database)
+                logger.warning("re-score job %s does not exist", job_id)
+            return job
+        return _rescore_job_run(job, chunk_size=chunk_size, now=now)
+
+
+def _rescore_job_run(job: Job, *, chunk_size: int, now: datetime | None) -> Job:
     version = ScoringModelVersion.objects.filter(pk=job.params.get("version")).first()
     if version is None:
-        return _finish(job, state=Job.State.FAILED, errors=["the model version is gone"])
-    if job.state == Job.State.PENDING or not job.total:
-        job.state = Job.State.RUNNING
-        job.started_at = job.started_at or timezone.now()
-        job.total = open_lead_ids().count()
-        job.save(update_fields=["state", "started_at", "total", "updated_at"])
+        return jobs.fail(job, "the model version is gone", in_result=False)
+    if not job.total:
+        jobs.progress(job, total=open_lead_ids().count())
     totals = RescoreSummary(
         scored=int(job.result.get("scored", 0)), changed=int(job.result.get("changed", 0))
     )
@@ -363,33 +357,25 @@ def rescore_job_run(
             if version.status != ScoringModelVersion.Status.PUBLISHED:
                 version.refresh_from_db(fields=["status"])
                 if version.status != ScoringModelVersion.Status.PUBLISHED:
-                    locked.result = {**totals.to_dict(), "became_mql": became, "superseded": True}
-                    locked.save(update_fields=["result", "updated_at"])
-                    return _finish(locked, state=Job.State.DONE)
+                    return jobs.finish(
+                        locked,
+                        result={**totals.to_dict(), "became_mql": became, "superseded": True},
+                    )
             after = int(locked.params.get("after_id", 0))
             ids = list(open_lead_ids().filter(pk__gt=after).order_by("pk")[:chunk_size])
             if not ids:
-                locked.result = {**totals.to_dict(), "became_mql": became}
-                locked.save(update_fields=["result", "updated_at"])
-                return _finish(locked, state=Job.State.DONE)
+                return jobs.finish(locked, result={**totals.to_dict(), "became_mql": became})
             chunk = leads_rescore(lead_ids=ids, version=version, now=now)
             totals.add(chunk)
             became += len(chunk.became_mql)
-            locked.params = {**locked.params, "after_id": ids[-1]}
-            locked.done += len(ids)
-            locked.total = max(locked.total, locked.done)  # leads opened since the count
-            locked.result = {**totals.to_dict(), "became_mql": became}
-            locked.save(update_fields=["params", "done", "total", "result", "updated_at"])
-
-
-def _finish(job: Job, *, state: str, errors: list[str] | None = None) -> Job:
-    job.state = state
-    job.finished_at = timezone.now()
-    if errors:
-        job.errors = [*job.errors, *errors]
-    job.save(update_fields=["state", "finished_at", "errors", "updated_at"])
-    logger.info("re-score job %s %s: %s", job.pk, state, job.result)
-    return job
+            # The resume point goes in with the chunk's scores: one transaction.
+            jobs.progress(
+                locked,
+                params={**locked.params, "after_id": ids[-1]},
+                done=locked.done + len(ids),
+                total=max(locked.total, locked.done + len(ids)),  # leads opened since the count
+                result={**totals.to_dict(), "became_mql": became},
+            )
 
 
 def rescore_nightly() -> Job | None:
@@ -399,16 +385,7 @@ def rescore_nightly() -> Job | None:
     if version is None:
         return None
     with transaction.atomic():
-        job = Job.objects.create(
-            kind=Job.Kind.RESCORE,
-            state=Job.State.PENDING,
-            params={
-                "version": version.pk,
-                "number": version.number,
-                "reason": "nightly",
-                "after_id": 0,
-            },
-        )
+        job = rescore_job_start(version=version, user=None, reason="nightly", enqueue=False)
     return rescore_job_run(job_id=job.pk)
 
 
