@@ -8,25 +8,23 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_safe
 
+from leads import jobs
 from leads.models import Job
-from leads.selectors import jobs_visible_to
-
-FINISHED = (Job.State.DONE, Job.State.FAILED)
 
 
 @login_required
 @require_safe
 def job_detail(request, pk: int):
-    job = get_object_or_404(jobs_visible_to(viewer=request.user), pk=pk)
+    job = get_object_or_404(jobs.visible_to(viewer=request.user), pk=pk)
     if job.kind == Job.Kind.IMPORT:
         return redirect("leads:import_detail", pk=job.pk)
-    return render(request, "leads/job_detail.html", {"job": job, "finished": job.state in FINISHED})
+    return render(request, "leads/job_detail.html", {"job": job, "finished": jobs.is_finished(job)})
 
 
 @login_required
 @require_safe
 def job_progress(request, pk: int):
-    job = get_object_or_404(jobs_visible_to(viewer=request.user), pk=pk)
+    job = get_object_or_404(jobs.visible_to(viewer=request.user), pk=pk)
     return JsonResponse(
         {
             "id": job.pk,
@@ -36,7 +34,7 @@ def job_progress(request, pk: int):
             "done": job.done,
             "total": job.total,
             "percent": job.percent,
-            "finished": job.state in FINISHED,
+            "finished": jobs.is_finished(job),
             "result": job.result,
         }
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
+from leads import jobs
 from leads.models import Job, Lead, Stage
 from leads.people import roles
 from leads.people.models import Team
@@ -60,15 +61,6 @@ def lead_timeline(*, lead: Lead) -> list[dict]:
     return entries
 
 
-# Jobs whose progress any signed-in user may follow (scoring is read by everyone);
-# an import job shows the importer's file, so only its creator and admins see it.
-SHARED_JOB_KINDS = ("rescore", "evaluation", "predictive")
-
-
 def jobs_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Job]:
-    """The jobs ``viewer`` may follow: admins every job; others their own jobs and
-    the scoring jobs (``SHARED_JOB_KINDS``). Outside it a job answers 404."""
-    jobs = Job.objects.select_related("created_by")
-    if roles.has_role(viewer, roles.ADMIN):
-        return jobs
-    return jobs.filter(Q(created_by=viewer) | Q(kind__in=SHARED_JOB_KINDS))
+    """The jobs ``viewer`` may follow; decided by ``leads.jobs.visible_to``."""
+    return jobs.visible_to(viewer=viewer)

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from leads.intake import importing
 from leads.intake.forms import ColumnMappingForm, ImportUploadForm
 from leads.intake.importing import FIELD_LABELS, ImportFileError
+from leads.jobs import is_finished
 from leads.models import Job, Seniority, SourceChannel
 from leads.people import roles
 
@@ -201,7 +202,7 @@ def import_progress(request, pk: int):
             "created": result.get("created", 0),
             "updated": result.get("updated", 0),
             "rejected": result.get("rejected", 0),
-            "finished": job.state in (Job.State.DONE, Job.State.FAILED),
+            "finished": is_finished(job),
             "url": reverse("leads:import_detail", args=[job.pk]),
         }
     )

@@ -19,11 +19,12 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads import jobs
 from leads import serializers as s
 from leads.intake.api import INTAKE_ERRORS, MayPushIntake, source_name
 from leads.intake.services import leads_ingest
 from leads.models import Lead
-from leads.selectors import jobs_visible_to, lead_timeline, leads_visible_to
+from leads.selectors import lead_timeline, leads_visible_to
 from leads.web.filters import LeadFilter
 
 _LEAD_READS = ("account", "owner")
@@ -89,5 +90,5 @@ class JobDetail(APIView):
 
     @extend_schema(responses={200: s.JobOut, 404: s.ErrorOut})
     def get(self, request: Request, pk: int) -> Response:
-        jobs = jobs_visible_to(viewer=request.user)
-        return Response(s.JobOut(get_object_or_404(jobs, pk=pk)).data)
+        visible = jobs.visible_to(viewer=request.user)
+        return Response(s.JobOut(get_object_or_404(visible, pk=pk)).data)
