@@ -1,9 +1,7 @@
-{% load i18n humanize %}<div data-progress data-progress-url="{% url 'leads:import_progress' job.pk %}">
-  <p><span data-progress-state>{{ job.get_state_display }}</span> · <span data-progress-done>{{ job.done|intcomma }}</span> / {{ job.total|intcomma }} {% translate "rows" %}</p>
-  <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow="{{ job.percent }}" aria-label="{% translate 'Import progress' %}"><div data-progress-bar style="width: {{ job.percent }}%"></div></div>
-  <p class="muted">{% translate "You can leave this page; the import goes on." %}</p>
-</div>
-<script>
+/* A long job's progress bar (leads/templates/leads/_job_progress.html): polls the box's
+   data-progress-url every second for {state_label, done, total, percent, finished},
+   moves the bar and the counts, and reloads the page when the job has finished
+   (the page then shows the result). A failed poll is tried again in three seconds. */
 (function () {
   var box = document.querySelector("[data-progress]");
   if (!box) return;
@@ -14,6 +12,7 @@
         box.querySelector("[data-progress-bar]").style.width = data.percent + "%";
         box.querySelector("[role=progressbar]").setAttribute("aria-valuenow", data.percent);
         box.querySelector("[data-progress-done]").textContent = data.done.toLocaleString();
+        box.querySelector("[data-progress-total]").textContent = data.total.toLocaleString();
         box.querySelector("[data-progress-state]").textContent = data.state_label;
         if (data.finished) { window.location.reload(); } else { setTimeout(poll, 1000); }
       })
@@ -21,4 +20,3 @@
   }
   setTimeout(poll, 1000);
 })();
-</script>
