@@ -102,7 +102,7 @@ def register(kind: str, *, task: str) -> None:
     """Jobs of ``kind`` are run by the Celery task registered as ``task``."""
     known = _tasks.setdefault(kind, task)
     if known != task:
-        raise ValueError(f"job kind {kind!r} is run by {known!r} already, not {task!r}")
+        raise ValueError(f"job kind {str(kind)!r} is run by {known!r} already, not {task!r}")
 
 
 def task_name(kind: str) -> str:
@@ -110,7 +110,7 @@ def task_name(kind: str) -> str:
     try:
         return _tasks[kind]
     except KeyError:
-        raise LookupError(f"no task is registered for jobs of kind {kind!r}") from None
+        raise LookupError(f"no task is registered for jobs of kind {str(kind)!r}") from None
 
 
 def registered() -> dict[str, str]:
@@ -131,6 +131,8 @@ def start(
 ) -> Job:
     """A new ``pending`` job of ``kind``; its task is sent when the caller's
     transaction commits (``enqueue=False``: the caller runs it itself)."""
+    if enqueue:
+        task_name(kind)  # an unregistered kind fails here, before its row exists
     job = Job.objects.create(
         kind=kind,
         state=Job.State.PENDING,
