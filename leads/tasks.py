@@ -1,18 +1,10 @@
-"""Celery tasks of the leads app: thin, by id, re-runnable.
-
-A job's task only calls its runner; ``leads.jobs`` sends it by its name (each
-runner's module registers it there), so these modules import no task."""
+"""Celery tasks of the core: beat's heartbeat. A capability's tasks live in its own
+package (``leads/intake/tasks.py``, ``leads/scoring/tasks.py``), each found by the
+worker (``smarketing/celery.py``); their names stay ``leads.tasks.…``."""
 
 import logging
 
 from celery import shared_task
-
-from leads import jobs
-from leads.intake.importing import import_job_run
-from leads.models import Job
-from leads.scoring.analysis import evaluation_job_run
-from leads.scoring.predictive_services import predictive_refresh_run
-from leads.scoring.rescore import rescore_job_run, rescore_nightly
 
 logger = logging.getLogger(__name__)
 
@@ -22,36 +14,3 @@ def heartbeat() -> str:
     """Beat's liveness tick: proves worker and beat are connected through the broker."""
     logger.info("smarketing heartbeat")
     return "ok"
-
-
-@shared_task(name="leads.tasks.import_leads", ignore_result=True, acks_late=True)
-def import_leads_task(job_id: int) -> None:
-    """Run (or resume after a crash) the import job ``job_id``; see leads.intake.importing."""
-    import_job_run(job_id=job_id)
-
-
-@shared_task(name="leads.tasks.rescore_leads", ignore_result=True, acks_late=True)
-def rescore_leads(job_id: int) -> None:
-    """Run (or resume) the re-score job ``job_id``; see leads.scoring.rescore."""
-    rescore_job_run(job_id=job_id)
-
-
-@shared_task(name="leads.tasks.rescore_open_leads_nightly", ignore_result=True)
-def rescore_open_leads_nightly() -> None:
-    """Re-score every open lead with the published model: decay moves scores with time."""
-    rescore_nightly()
-
-
-@shared_task(name="leads.tasks.scoring_evaluation", ignore_result=True, acks_late=True)
-def scoring_evaluation(job_id: int) -> None:
-    """Evaluate a scoring model against history (job ``job_id``); see leads.scoring.analysis."""
-    evaluation_job_run(job_id=job_id)
-
-
-@shared_task(name="leads.tasks.predictive_refresh", ignore_result=True, acks_late=True)
-def predictive_refresh(job_id: int | None = None) -> None:
-    """Retrain the predictive score and re-predict every open lead (job ``job_id``;
-    beat's nightly run passes none and gets a job of its own)."""
-    if job_id is None:
-        job_id = jobs.start(Job.Kind.PREDICTIVE, enqueue=False).pk
-    predictive_refresh_run(job_id=job_id)

@@ -6,7 +6,7 @@ import pytest
 
 from leads.models import Job, Lead, PredictiveSnapshot
 from leads.scoring.predictive_services import predictive_refresh_start
-from leads.tasks import predictive_refresh
+from leads.scoring.tasks import predictive_refresh
 from tests.factories import AccountFactory
 from tests.leads.scoring.predictive_history import ODOO_VECTOR, lead_with_history, odoo_history
 
