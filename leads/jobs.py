@@ -7,10 +7,16 @@ This is a core module: it imports ``leads.models``, ``leads.people.roles`` and D
 Celery only, never a capability module. Capabilities call it; it never calls them.
 
 Kinds and tasks
-    ``register(kind, task="leads.tasks.…")`` at the top of the module that starts
-    jobs of that kind names the Celery task that runs one (by its registered
-    name: ``start`` / ``enqueue`` send it with ``send_task``, so no runner
-    imports the tasks module). The task takes the job's id and calls its runner.
+    ``register(kind, task="leads.tasks.…")`` names the Celery task that runs a
+    job of ``kind``; ``start`` / ``enqueue`` send it by that name
+    (``send_task``), so no runner imports a tasks module. The call sits at the top
+    of the module that starts such jobs (it is imported wherever one is started:
+    a page, the API, the worker), not in the tasks module (only the worker
+    imports that). The task itself is thin — it takes the job's id and calls the
+    runner — and lives in its package's ``tasks.py``, which the worker finds
+    through ``smarketing/celery.py``. A new kind (an SLA sweep, a monthly report):
+    a ``Job.Kind`` choice, ``register``, a task, and a runner that claims, records
+    progress and finishes or fails through this module.
 
 States
     ``draft`` (an import waiting for its column mapping; not runnable) →
@@ -56,8 +62,11 @@ Progress, finish, fail
     stalled) in one UPDATE, in the caller's transaction if there is one.
     ``finish(job, result=…)`` marks it ``done`` with ``finished_at``.
     ``fail(job, error)`` marks it ``failed``: the message (500 characters at
-    most) goes to ``result["message"]`` and to ``errors`` — unless the kind keeps
-    something else there (an import's ``errors`` are its rejected rows).
+    most) goes to ``result["message"]`` and to ``errors`` (the job page lists
+    them) unless the runner says otherwise — an import's ``errors`` are its
+    rejected rows, so its message goes to the result only; the predictive
+    refresh's page reads the result only; the re-score's "model version is gone"
+    is in its errors only.
 
 Who may see a job
     ``visible_to(viewer=…)``: an admin every job; anyone else the jobs they
