@@ -77,6 +77,12 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "leads.web.context_processors.navigation",
             ],
+            # Template tag libraries live in their capability's package.
+            "libraries": {
+                "people": "leads.people.templatetags",
+                "scoring": "leads.scoring.templatetags",
+                "work": "leads.queue.templatetags",
+            },
         },
     },
 ]
