@@ -1,42 +1,22 @@
 /* Working a lead without full reloads: forms marked data-swap are posted with fetch;
    the answer (the lead page after the redirect, or the page with the errors and a
-   4xx status) replaces the page's content in place. Without JS the forms post
-   normally. */
+   4xx status) replaces the page's content in place (smk.postAndSwap, js/swap.js).
+   Without JS the forms post normally. */
 (function () {
   "use strict";
   if (window.smkWork) return;
   window.smkWork = true;
 
-  function swapFrom(html) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
-    var fresh = doc.querySelector("main.content");
-    var here = document.querySelector("main.content");
-    if (fresh && here) here.innerHTML = fresh.innerHTML;
-    document.dispatchEvent(new CustomEvent("smk:swapped"));
-  }
-
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (!form.matches("form[data-swap]") || !document.querySelector("[data-lead-actions]")) return;
     event.preventDefault();
-    var button = form.querySelector("button[type=submit]");
-    if (button) button.disabled = true;
-    fetch(form.action, {
-      method: "POST",
-      body: new FormData(form),
-      credentials: "same-origin",
-      headers: { "X-Requested-With": "fetch" },
-    }).then(function (response) {
-      return response.text().then(function (html) {
-        var landed = new URL(response.url, location.href);
-        if (response.ok && landed.pathname !== location.pathname) {
-          location.assign(landed.href); // the lead left this page (e.g. not yours any more)
-          return;
-        }
-        swapFrom(html);
-      });
-    }).catch(function () {
-      form.submit();
+    window.smk.postAndSwap(form, function (response, html, landed) {
+      if (response.ok && landed.pathname !== location.pathname) {
+        location.assign(landed.href); // the lead left this page (e.g. not yours any more)
+        return;
+      }
+      window.smk.swapMain(html);
     });
   });
 
