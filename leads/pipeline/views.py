@@ -39,7 +39,7 @@ from leads.pipeline.selectors import (
 )
 from leads.queue import views as queue_views
 from leads.queue import work
-from leads.queue.actions import lead_actions
+from leads.queue.actions import allowed, lead_actions
 from leads.selectors import leads_visible_to
 
 # Who opens the page. AEs work it; sales managers, directors and admins read it.
@@ -61,11 +61,9 @@ def _heading(user) -> str:
 
 
 def _may_change(opportunity: Opportunity, user) -> bool:
-    try:
-        services.require_opportunity_owner(opportunity, user)
-    except work.WorkForbidden:
-        return False
-    return opportunity.stage in PIPELINE_STAGES
+    return allowed(services.require_opportunity_owner, opportunity, user) and (
+        opportunity.stage in PIPELINE_STAGES
+    )
 
 
 def _sql_items(user, bound: dict) -> list[dict]:

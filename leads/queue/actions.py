@@ -17,9 +17,12 @@ from leads.people import roles
 from leads.queue import work
 
 
-def _allowed(check, lead: Lead, user) -> bool:
+def allowed(check, obj, user) -> bool:
+    """Whether a service's permission check (``check(obj, user)``: a ``require_*`` of
+    ``leads.queue.work`` or ``leads.pipeline.services``) lets ``user`` through; the lead
+    page and the pipeline page ask it."""
     try:
-        check(lead, user)
+        check(obj, user)
     except work.WorkForbidden:
         return False
     return True
@@ -60,7 +63,7 @@ class LeadActions:
 
 def lead_actions(*, lead: Lead, user) -> LeadActions:
     """The actions ``user`` may take on ``lead`` in its current stage."""
-    sdr_owner = _allowed(work.require_sdr_owner, lead, user)
+    sdr_owner = allowed(work.require_sdr_owner, lead, user)
     in_queue = lead.stage in (lifecycle.MQL, lifecycle.SAL)
     ae = work.may_act_as_ae(lead, user) if roles.has_role(user, roles.AE) else False
     opportunity = None
@@ -73,7 +76,7 @@ def lead_actions(*, lead: Lead, user) -> LeadActions:
     return LeadActions(
         accept=sdr_owner and _moves(lead, lifecycle.SAL, "sdr"),
         return_lead=sdr_owner and in_queue,
-        touch=_allowed(work.require_may_touch, lead, user),
+        touch=allowed(work.require_may_touch, lead, user),
         qualify=sdr_owner and in_queue,
         convert=sdr_owner and _moves(lead, lifecycle.SQL, "sdr"),
         disqualify=sdr_owner and _moves(lead, lifecycle.DISQUALIFIED, "sdr"),
