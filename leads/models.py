@@ -303,6 +303,22 @@ class Lead(TimeStamped):
         return self.name or self.email or self.phone or f"#{self.pk}"
 
 
+# A lead's score as stored: its columns and what each holds while the lead is unscored.
+# The scoring writes them (leads.scoring.rescore); intake writes them with each new lead
+# (scored before it is written, or unscored while no model is published).
+UNSCORED = {
+    "score_fit": None,
+    "score_grade": "",
+    "score_interest": None,
+    "score_total": None,
+    "score_quadrant": "",
+    "score_breakdown": {},
+    "score_model_id": None,
+    "scored_at": None,
+}
+SCORE_COLUMNS = tuple(UNSCORED)
+
+
 class ActivityType(models.TextChoices):
     DEMO_REQUEST = "demo_request", _("Demo request")
     PRICING_PAGE = "pricing_page", _("Pricing page visit")

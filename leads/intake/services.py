@@ -70,7 +70,17 @@ from django.utils.translation import gettext as _
 
 from leads import hooks
 from leads.intake import normalize
-from leads.models import Account, DomainListEntry, Lead, LeadEvent, Seniority, SourceChannel, Stage
+from leads.models import (
+    SCORE_COLUMNS,
+    UNSCORED,
+    Account,
+    DomainListEntry,
+    Lead,
+    LeadEvent,
+    Seniority,
+    SourceChannel,
+    Stage,
+)
 
 # Field names accepted by intake (API JSON keys, import column targets).
 INTAKE_FIELDS = (
@@ -752,7 +762,7 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
             )
             lead["updated_at"] = now
             if scorer is None:
-                lead.update(_UNSCORED)
+                lead.update(UNSCORED)
             elif scorer.fill(lead, account_values.get(group.account_key)):
                 mql_at_birth.append(group)
             creates.append(lead)
@@ -953,25 +963,8 @@ _LEAD_INSERT_COLUMNS = (
     "created_at",
     "updated_at",
     # a new lead is scored before it is written (leads.scoring.rescore.IntakeScorer)
-    "score_fit",
-    "score_grade",
-    "score_interest",
-    "score_total",
-    "score_quadrant",
-    "score_breakdown",
-    "score_model_id",
-    "scored_at",
+    *SCORE_COLUMNS,
 )
-_UNSCORED = {
-    "score_fit": None,
-    "score_grade": "",
-    "score_interest": None,
-    "score_total": None,
-    "score_quadrant": "",
-    "score_breakdown": {},
-    "score_model_id": None,
-    "scored_at": None,
-}
 _ACCOUNT_INSERT_COLUMNS = (
     "name",
     "name_normalised",

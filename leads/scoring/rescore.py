@@ -36,7 +36,7 @@ from django.utils import timezone
 
 from leads import hooks, jobs
 from leads.intake.services import row_store
-from leads.models import Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
+from leads.models import SCORE_COLUMNS, Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.definitions import compiled_model
 from leads.scoring.engine import ActivityFact, ScoreResult, score_lead
 from leads.scoring.selectors import scoring_model_published
@@ -76,17 +76,6 @@ _FACT_COLUMNS = (
     ("source_system", "source_system"),
     ("language", "language"),
     ("do_not_contact", "do_not_contact"),
-)
-SCORE_COLUMNS = (
-    "score_fit",
-    "score_grade",
-    "score_interest",
-    "score_total",
-    "score_quadrant",
-    "score_breakdown",
-    "score_model_id",
-    "scored_at",
-    "updated_at",
 )
 
 
@@ -217,7 +206,7 @@ def leads_rescore(
                 summary.results[lead_id] = result
         store = row_store()
         try:
-            store.update_rows(Lead, SCORE_COLUMNS, updates)
+            store.update_rows(Lead, (*SCORE_COLUMNS, "updated_at"), updates)
             store.insert_events(events, now=now)
         finally:
             store.close()

@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from leads.models import Job, Lead, ScoringModelVersion
+from leads.models import SCORE_COLUMNS, Job, Lead, ScoringModelVersion
 from leads.scoring.definitions import parse_definition
 from leads.scoring.engine import (
     ScoreResult,
@@ -139,18 +139,6 @@ def lead_score_facts(*, lead: Lead) -> dict[str, Any]:
     )
 
 
-SCORE_FIELDS = (
-    "score_fit",
-    "score_grade",
-    "score_interest",
-    "score_total",
-    "score_quadrant",
-    "score_breakdown",
-    "score_model",
-    "scored_at",
-)
-
-
 def lead_rescore(
     *, lead: Lead, now: datetime | None = None, version: ScoringModelVersion | None = None
 ) -> ScoreResult | None:
@@ -162,5 +150,5 @@ def lead_rescore(
     summary = leads_rescore(lead_ids=[lead.pk], version=version, now=now, keep_results=True)
     result = summary.results.get(lead.pk)
     if result is not None:
-        lead.refresh_from_db(fields=[*SCORE_FIELDS, "stage", "stage_changed_at", "mql_at"])
+        lead.refresh_from_db(fields=[*SCORE_COLUMNS, "stage", "stage_changed_at", "mql_at"])
     return result
