@@ -217,64 +217,47 @@ def _api_pass(rows: list[dict], *, batch: int) -> dict:
     return {"seconds": seconds, "rate": len(rows) / seconds, "counts": counts, "problems": problems}
 
 
-_COPY_COLUMNS = (
-    "name",
-    "email",
-    "email_normalised",
-    "phone",
-    "title",
-    "seniority",
-    "wechat_id",
-    "language",
-    "company_name",
-    "source_channel",
-    "campaign",
-    "source_system",
-    "external_id",
-    "created_at_source",
-    "received_at",
-    "stage",
-    "stage_changed_at",
-    "do_not_contact",
-    "consent_source",
-    "consent_at",
-    "created_at",
-    "updated_at",
-)
+def _copy_columns() -> tuple[str, ...]:
+    """The columns intake inserts a new lead with (``leads.intake.services.LEAD_INSERT_COLUMNS``)
+    but the account link and the score: the baseline matches no account, scores nothing."""
+    from leads.intake.services import LEAD_INSERT_COLUMNS
+    from leads.models import SCORE_COLUMNS
+
+    left_out = {"account_id", *SCORE_COLUMNS}
+    return tuple(column for column in LEAD_INSERT_COLUMNS if column not in left_out)
 
 
-def _copy_rows(rows: list[dict]) -> list[tuple]:
+def _copy_rows(rows: list[dict], columns: tuple[str, ...]) -> list[tuple]:
     """The same rows in column form — no validation, no normalisation, no matching."""
     now = dt.datetime.now(dt.UTC)
     out = []
     for row in rows:
         email = row.get("email")
-        out.append(
-            (
-                row.get("name", ""),
-                email or "",
-                email,
-                row.get("phone"),
-                row.get("title", ""),
-                row.get("seniority", "unknown"),
-                row.get("wechat_id", ""),
-                "",
-                row.get("company", ""),
-                row["source_channel"],
-                row.get("campaign", ""),
-                "bench-integration",
-                row.get("external_id"),
-                row.get("created_at_source"),
-                now,
-                "inquiry",
-                now,
-                bool(row.get("do_not_contact", False)),
-                row.get("consent_source", ""),
-                row.get("consent_at"),
-                now,
-                now,
-            )
-        )
+        values = {
+            "name": row.get("name", ""),
+            "email": email or "",
+            "email_normalised": email,
+            "phone": row.get("phone"),
+            "title": row.get("title", ""),
+            "seniority": row.get("seniority", "unknown"),
+            "wechat_id": row.get("wechat_id", ""),
+            "language": "",
+            "company_name": row.get("company", ""),
+            "source_channel": row["source_channel"],
+            "campaign": row.get("campaign", ""),
+            "source_system": "bench-integration",
+            "external_id": row.get("external_id"),
+            "created_at_source": row.get("created_at_source"),
+            "received_at": now,
+            "stage": "inquiry",
+            "stage_changed_at": now,
+            "do_not_contact": bool(row.get("do_not_contact", False)),
+            "consent_source": row.get("consent_source", ""),
+            "consent_at": row.get("consent_at"),
+            "created_at": now,
+            "updated_at": now,
+        }
+        out.append(tuple(values[column] for column in columns))
     return out
 
 
@@ -282,8 +265,9 @@ def _copy_pass(rows: list[dict]) -> dict:
     from django.db import connection, transaction
 
     _truncate()
-    prepared = _copy_rows(rows)
-    sql = f"COPY leads_lead ({', '.join(_COPY_COLUMNS)}) FROM STDIN"
+    columns = _copy_columns()
+    prepared = _copy_rows(rows, columns)
+    sql = f"COPY leads_lead ({', '.join(columns)}) FROM STDIN"
     started = time.perf_counter()
     with transaction.atomic(), connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
         for record in prepared:

@@ -1,8 +1,8 @@
 """Shapes of the API: read serializers, and input serializers that only document.
 
 Input is validated by ``leads.intake.services`` / ``leads.intake.activities`` as a whole batch,
-never by a DRF serializer per row; the ``*In`` serializers here describe that
-input for the OpenAPI schema.
+never by a DRF serializer per row; the ``*In`` serializers here (and intake's
+``LeadIn``, in ``leads.intake.api``) describe that input for the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -11,50 +11,10 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from leads.models import Account, Activity, ActivityType, Job, Lead, LeadEvent, Seniority
-from leads.models import SourceChannel as Channel
+from leads.models import Account, Activity, ActivityType, Job, Lead, LeadEvent
 from leads.people.names import person_name
 
 # --- input (documentation) ----------------------------------------------------
-
-
-class LeadIn(serializers.Serializer):
-    """One lead to create or update. Give at least one of external_id, email, phone."""
-
-    external_id = serializers.CharField(required=False, max_length=128)
-    source_system = serializers.CharField(
-        required=False,
-        max_length=64,
-        help_text="Defaults to the API user's name; (source_system, external_id) is an identity.",
-    )
-    name = serializers.CharField(required=False, max_length=200)
-    email = serializers.EmailField(required=False, max_length=254)
-    phone = serializers.CharField(
-        required=False, help_text="Any common format; stored as E.164 (default region CN)."
-    )
-    title = serializers.CharField(required=False, max_length=200)
-    seniority = serializers.ChoiceField(choices=Seniority.choices, required=False)
-    wechat_id = serializers.CharField(required=False, max_length=64)
-    language = serializers.CharField(required=False, max_length=16)
-    company = serializers.CharField(required=False, max_length=200)
-    domain = serializers.CharField(
-        required=False, help_text="Company web domain; otherwise taken from the email."
-    )
-    employees = serializers.IntegerField(required=False, min_value=0)
-    annual_revenue = serializers.DecimalField(
-        required=False, max_digits=16, decimal_places=2, help_text="USD."
-    )
-    industry = serializers.CharField(required=False, max_length=100)
-    region = serializers.CharField(required=False, max_length=100)
-    country = serializers.CharField(required=False, min_length=2, max_length=2)
-    source_channel = serializers.ChoiceField(choices=Channel.choices)
-    campaign = serializers.CharField(required=False, max_length=200)
-    created_at_source = serializers.DateTimeField(
-        required=False, help_text="ISO-8601 with a time zone; a naive time is refused."
-    )
-    do_not_contact = serializers.BooleanField(required=False)
-    consent_source = serializers.CharField(required=False, max_length=100)
-    consent_at = serializers.DateTimeField(required=False, help_text="ISO-8601 with a time zone.")
 
 
 class ActivityIn(serializers.Serializer):

@@ -10,7 +10,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.permissions import BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -19,9 +19,53 @@ from rest_framework.views import APIView
 
 from leads import serializers as s
 from leads.intake.activities import activities_ingest
-from leads.intake.services import IngestResult, leads_ingest
-from leads.models import Activity
+from leads.intake.services import INTAKE_FIELDS, IngestResult, leads_ingest
+from leads.models import Activity, Seniority, SourceChannel
 from leads.people import roles
+
+
+class LeadIn(serializers.Serializer):
+    """One lead to create or update. Give at least one of external_id, email, phone."""
+
+    external_id = serializers.CharField(required=False, max_length=128)
+    source_system = serializers.CharField(
+        required=False,
+        max_length=64,
+        help_text="Defaults to the API user's name; (source_system, external_id) is an identity.",
+    )
+    name = serializers.CharField(required=False, max_length=200)
+    email = serializers.EmailField(required=False, max_length=254)
+    phone = serializers.CharField(
+        required=False, help_text="Any common format; stored as E.164 (default region CN)."
+    )
+    title = serializers.CharField(required=False, max_length=200)
+    seniority = serializers.ChoiceField(choices=Seniority.choices, required=False)
+    wechat_id = serializers.CharField(required=False, max_length=64)
+    language = serializers.CharField(required=False, max_length=16)
+    company = serializers.CharField(required=False, max_length=200)
+    domain = serializers.CharField(
+        required=False, help_text="Company web domain; otherwise taken from the email."
+    )
+    employees = serializers.IntegerField(required=False, min_value=0)
+    annual_revenue = serializers.DecimalField(
+        required=False, max_digits=16, decimal_places=2, help_text="USD."
+    )
+    industry = serializers.CharField(required=False, max_length=100)
+    region = serializers.CharField(required=False, max_length=100)
+    country = serializers.CharField(required=False, min_length=2, max_length=2)
+    source_channel = serializers.ChoiceField(choices=SourceChannel.choices)
+    campaign = serializers.CharField(required=False, max_length=200)
+    created_at_source = serializers.DateTimeField(
+        required=False, help_text="ISO-8601 with a time zone; a naive time is refused."
+    )
+    do_not_contact = serializers.BooleanField(required=False)
+    consent_source = serializers.CharField(required=False, max_length=100)
+    consent_at = serializers.DateTimeField(required=False, help_text="ISO-8601 with a time zone.")
+
+    def get_fields(self):
+        """Intake's fields (``INTAKE_FIELDS``), in its order, as declared above."""
+        declared = super().get_fields()
+        return {name: declared[name] for name in INTAKE_FIELDS}
 
 
 class MayPushIntake(BasePermission):
@@ -83,7 +127,7 @@ class LeadBulk(APIView):
     permission_classes = [IsAuthenticated, MayPushIntake]
 
     @extend_schema(
-        request=s.LeadIn(many=True),
+        request=LeadIn(many=True),
         responses={
             200: s.BulkResultOut,
             413: OpenApiResponse(s.ErrorOut, description="More than 5,000 rows; nothing saved."),

@@ -955,7 +955,8 @@ def _lock_ids(keys: Iterable[str]) -> list[int]:
 
 _ACCOUNT_UPDATE_COLUMNS = ("name", "name_normalised", "domain", *_ACCOUNT_FILL, "updated_at")
 _LEAD_UPDATE_COLUMNS = (*_LEAD_COLUMNS, "updated_at")
-_LEAD_INSERT_COLUMNS = (
+# The columns a new lead is inserted with (public: the bench's baseline COPY derives its own).
+LEAD_INSERT_COLUMNS = (
     *_LEAD_COLUMNS,
     "received_at",
     "stage",
@@ -1212,7 +1213,7 @@ class _PostgresStore:
         self.update_rows(Account, _ACCOUNT_UPDATE_COLUMNS, rows)
 
     def insert_leads(self, rows: list[dict]) -> list[int]:
-        return self._insert(Lead, _LEAD_INSERT_COLUMNS, rows)
+        return self._insert(Lead, LEAD_INSERT_COLUMNS, rows)
 
     def update_leads(self, rows: list[dict]) -> None:
         self.update_rows(Lead, _LEAD_UPDATE_COLUMNS, rows)

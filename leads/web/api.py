@@ -21,7 +21,7 @@ from rest_framework.views import APIView
 
 from leads import jobs
 from leads import serializers as s
-from leads.intake.api import INTAKE_ERRORS, MayPushIntake, source_name
+from leads.intake.api import INTAKE_ERRORS, LeadIn, MayPushIntake, source_name
 from leads.intake.services import leads_ingest
 from leads.models import Lead
 from leads.selectors import lead_timeline, leads_visible_to
@@ -46,7 +46,7 @@ class LeadListCreate(generics.ListAPIView):
         return leads_visible_to(viewer=self.request.user).select_related(*_LEAD_READS)
 
     @extend_schema(
-        request=s.LeadIn,
+        request=LeadIn,
         responses={201: s.LeadOut, 200: s.LeadOut, **INTAKE_ERRORS},
         description=(
             "Create or update one lead, matched by (source_system, external_id), else "
