@@ -318,6 +318,10 @@ UNSCORED = {
 }
 SCORE_COLUMNS = tuple(UNSCORED)
 
+# The source system of the synthetic leads ``manage.py seed_demo`` writes (leads.demo);
+# pages and analyses that show them label them as synthetic.
+DEMO_SOURCE_SYSTEM = "demo"
+
 
 class ActivityType(models.TextChoices):
     DEMO_REQUEST = "demo_request", _("Demo request")

@@ -51,7 +51,7 @@ from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
 from leads.intake.normalize import normalize_company, normalize_email, normalize_phone
-from leads.models import Account, Activity, Job, Lead, LeadEvent, Stage
+from leads.models import DEMO_SOURCE_SYSTEM, Account, Activity, Job, Lead, LeadEvent, Stage
 from leads.people import roles
 from leads.people.models import Team
 from leads.people.names import person_name
@@ -61,7 +61,6 @@ from leads.scoring.rescore import rescore_job_run, rescore_job_start
 from leads.scoring.selectors import scoring_model_published
 from leads.scoring.services import ensure_default_model
 
-DEMO_SOURCE_SYSTEM = "demo"
 DEMO_PASSWORD = "smarketing-demo"
 DEMO_EMAIL_DOMAIN = "demo-company.example"
 SCORING_SYSTEM = "scoring model v1"  # as leads.scoring.rescore names version 1

@@ -31,11 +31,10 @@ from typing import Any
 from django.db import connection
 from django.db.models import Count, F, FloatField, Func, Q
 
-from leads.models import Activity, Lead, LeadEvent, Stage
+from leads.models import DEMO_SOURCE_SYSTEM, Activity, Lead, LeadEvent, Stage
 from leads.scoring.engine import ActivityFact
 from leads.scoring.evaluation import HistoryLead, month_start
 
-DEMO_SOURCE_SYSTEM = "demo"
 # Reaching any of these counts as reaching SQL (won leads went through it).
 SQL_OR_LATER = (Stage.SQL.value, Stage.OPPORTUNITY.value, Stage.WON.value)
 # Closed without a win: the lead is out of the funnel for good, or until someone

@@ -62,6 +62,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from leads.models import (
+    DEMO_SOURCE_SYSTEM,
     Activity,
     ActivityType,
     Lead,
@@ -84,7 +85,6 @@ from leads.scoring.predictive import (
     predict,
     top_factors,
 )
-from leads.web.browse import DEMO_SOURCE_SYSTEM
 
 FUNNEL: tuple[str, ...] = tuple(
     s.value for s in (Stage.INQUIRY, Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)

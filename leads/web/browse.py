@@ -15,13 +15,9 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
+from leads.models import DEMO_SOURCE_SYSTEM, Lead, ScoreQuadrant, SourceChannel, Stage
 from leads.scoring.engine import GRADES
 from leads.selectors import leads_visible_to
-
-# Leads from ``manage.py seed_demo`` carry this source system; pages that show
-# counts label them as synthetic when any exist.
-DEMO_SOURCE_SYSTEM = "demo"
 
 
 class LeadFilterForm(forms.Form):
