@@ -8,8 +8,9 @@ thin doors onto ``leads.queue.claim`` and ``leads.queue.routing``.
   accepted); 204 when the pool is empty.
 - ``POST /leads/{id}/assign/`` (sales managers for their teams' leads, admins): 404
   outside what the caller sees, 403 for other roles or outside their teams.
-- ``/routing/rules/`` (admins only): ordered routing rules; invalid input answers 400
-  naming the field (``conditions.<key>``, ``team``, ``user``…).
+- ``/routing/rules/`` (admins only): ordered routing rules, written by
+  ``leads.queue.routing.routing_rule_create`` / ``_update`` / ``_delete``; invalid
+  input answers 400 naming the field (``conditions.<key>``, ``team``, ``user``…).
 """
 
 from __future__ import annotations
@@ -32,7 +33,15 @@ from leads.models import Lead, RoutingRule
 from leads.people import roles
 from leads.people.models import Team
 from leads.queue.claim import claim_next, next_step_deadline, pool_count, sdr_queue
-from leads.queue.routing import TEAM_KIND, RoutingError, conditions_errors, lead_assign
+from leads.queue.routing import (
+    TEAM_KIND,
+    RoutingError,
+    conditions_errors,
+    lead_assign,
+    routing_rule_create,
+    routing_rule_delete,
+    routing_rule_update,
+)
 from leads.selectors import leads_visible_to
 
 ASSIGNERS = (roles.SALES_MANAGER, roles.ADMIN)
@@ -256,6 +265,9 @@ class RoutingRuleListCreate(generics.ListCreateAPIView):
     queryset = RoutingRule.objects.order_by("applies_to", "order", "pk")
     pagination_class = None
 
+    def perform_create(self, serializer):
+        serializer.instance = routing_rule_create(**serializer.validated_data)
+
 
 class RoutingRuleDetail(generics.RetrieveUpdateDestroyAPIView):
     """One routing rule (admins only)."""
@@ -264,3 +276,11 @@ class RoutingRuleDetail(generics.RetrieveUpdateDestroyAPIView):
     serializer_class = RoutingRuleSerializer
     queryset = RoutingRule.objects.all()
     http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def perform_update(self, serializer):
+        serializer.instance = routing_rule_update(
+            rule=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance):
+        routing_rule_delete(rule=instance)

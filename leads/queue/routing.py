@@ -133,6 +133,29 @@ def conditions_errors(conditions: Any) -> dict[str, list[str]]:
     return errors
 
 
+# ------------------------------------------------------------------ rules
+
+
+def routing_rule_create(**fields: Any) -> RoutingRule:
+    """A new routing rule from validated ``fields`` (``name``, ``order``, ``active``,
+    ``applies_to``, ``conditions``, ``team``, ``user``; the model's defaults for those
+    not given). The caller validates: the API's serializer (``conditions_errors``, a
+    team or a person of the right kind)."""
+    return RoutingRule.objects.create(**fields)
+
+
+def routing_rule_update(*, rule: RoutingRule, **fields: Any) -> RoutingRule:
+    """``rule`` with validated ``fields`` changed, saved."""
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    rule.save()
+    return rule
+
+
+def routing_rule_delete(*, rule: RoutingRule) -> None:
+    rule.delete()
+
+
 def lead_routing_facts(lead: Lead) -> dict[str, Any]:
     """What rules match on: the account's region, country, industry and size, the
     lead's source channel, quadrant and language."""

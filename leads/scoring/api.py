@@ -38,6 +38,7 @@ from leads.scoring.services import (
     ScoringModelNotEditable,
     scoring_model_create_draft,
     scoring_model_publish,
+    scoring_model_rename_draft,
     scoring_model_update_draft,
 )
 from leads.selectors import leads_visible_to
@@ -235,14 +236,13 @@ class ScoringModelDetail(APIView):
                 version = scoring_model_update_draft(
                     version=version, definition=attrs["definition"], user=request.user
                 )
+            if "name" in attrs:
+                version = scoring_model_rename_draft(version=version, name=attrs["name"])
         except ScoringModelNotEditable:
             version.refresh_from_db()
             return _conflict(_("This version is no longer a draft."), version)
         except ScoringModelInvalid as exc:
             return _invalid(exc)
-        if "name" in attrs:
-            version.name = attrs["name"]
-            version.save(update_fields=["name", "updated_at"])
         return Response(ScoringModelOut(version).data)
 
 

@@ -81,6 +81,18 @@ def scoring_model_update_draft(
     return version
 
 
+def scoring_model_rename_draft(*, version: ScoringModelVersion, name: str) -> ScoringModelVersion:
+    """Rename a draft; published and retired versions are frozen: ``ScoringModelNotEditable``."""
+    with transaction.atomic():
+        locked = ScoringModelVersion.objects.select_for_update().get(pk=version.pk)
+        if locked.status != ScoringModelVersion.Status.DRAFT:
+            raise ScoringModelNotEditable(f"version {locked.number} is {locked.status}")
+        locked.name = name
+        locked.save(update_fields=["name", "updated_at"])
+    version.refresh_from_db()
+    return version
+
+
 def scoring_model_publish(
     *, version: ScoringModelVersion, user: Any, enqueue: bool = True
 ) -> tuple[ScoringModelVersion, Job]:

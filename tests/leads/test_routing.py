@@ -17,6 +17,9 @@ from leads.queue.routing import (
     person_deactivate,
     person_set_away,
     route_lead,
+    routing_rule_create,
+    routing_rule_delete,
+    routing_rule_update,
 )
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
 
@@ -51,6 +54,18 @@ def last_assignment(lead) -> LeadEvent:
 
 
 # ------------------------------------------------------------------ rules
+
+
+def test_rules_are_written_by_the_services(sdr, other_sdr):
+    rule = routing_rule_create(
+        name="China", order=20, conditions={"country": ["CN"]}, team=None, user=sdr
+    )
+    assert (rule.applies_to, rule.active) == ("mql", True)  # the model's defaults
+    routing_rule_update(rule=rule, name="China (west)", user=other_sdr)
+    rule.refresh_from_db()
+    assert (rule.name, rule.order, rule.user) == ("China (west)", 20, other_sdr)
+    routing_rule_delete(rule=rule)
+    assert not RoutingRule.objects.exists()
 
 
 def test_the_first_matching_rule_in_order_decides_and_the_event_names_it(sdr, other_sdr):

@@ -18,6 +18,7 @@ from leads.scoring.services import (
     lead_rescore,
     scoring_model_create_draft,
     scoring_model_publish,
+    scoring_model_rename_draft,
     scoring_model_update_draft,
 )
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
@@ -129,6 +130,16 @@ def test_update_draft(marketer):
         scoring_model_update_draft(version=version, definition=bad, user=marketer)
     version.refresh_from_db()
     assert version.definition["threshold"]["mode"] == "grade_and_interest"
+
+
+def test_rename_a_draft_but_not_a_published_version(marketer):
+    version = scoring_model_create_draft(definition=definition(), user=marketer, name="Q4")
+    assert scoring_model_rename_draft(version=version, name="Q4 bis").name == "Q4 bis"
+    scoring_model_publish(version=version, user=marketer)
+    with pytest.raises(ScoringModelNotEditable):
+        scoring_model_rename_draft(version=version, name="changed")
+    version.refresh_from_db()
+    assert version.name == "Q4 bis"
 
 
 def test_publish_twice_is_an_error(marketer):
