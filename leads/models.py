@@ -1,4 +1,8 @@
-"""Intake data: accounts, leads, their behaviour and the immutable event log."""
+"""The leads app's data (teams live in ``leads.people.models``): accounts, leads, their
+behaviour and the immutable event log, scoring model versions and predictive snapshots,
+routing (rules, people's settings, domain lists), working a lead (touches,
+qualification, returns, opportunities) and long jobs; and the lead constants its
+packages share."""
 
 from __future__ import annotations
 

@@ -1,7 +1,9 @@
-"""Writes of the leads app other than lead intake itself (that is ``leads.intake.services``).
+"""Activity intake: ``activities_ingest`` records behavioural events (a demo request,
+a webinar, a WeChat article read …) pushed by marketing automation.
 
-``activities_ingest`` records behavioural events (a demo request, a webinar,
-a WeChat article read …) pushed by marketing automation.
+Lead intake is ``leads.intake.services``; the app's other writes live with what they
+change (``leads.queue.work``, ``leads.queue.routing``, ``leads.pipeline.services``,
+``leads.scoring.services``…).
 """
 
 from __future__ import annotations

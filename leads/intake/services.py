@@ -1,6 +1,6 @@
 """Lead intake: validate rows and upsert them, idempotently, in bulk.
 
-CONTRACT (used by the REST API, the file import and the demo seeder):
+CONTRACT (used by the REST API and the file import; the demo seeder writes its own rows):
 
     leads_ingest(*, rows, source_system, actor_user=None, actor_system="",
                  naive_tz=None) -> IngestResult
