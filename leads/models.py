@@ -306,6 +306,11 @@ class Lead(TimeStamped):
     def __str__(self) -> str:
         return self.name or self.email or self.phone or f"#{self.pk}"
 
+    @property
+    def is_demo(self) -> bool:
+        """A synthetic lead of ``manage.py seed_demo`` (``DEMO_SOURCE_SYSTEM``)."""
+        return self.source_system == DEMO_SOURCE_SYSTEM
+
 
 # A lead's score as stored: its columns and what each holds while the lead is unscored.
 # The scoring writes them (leads.scoring.rescore); intake writes them with each new lead

@@ -1332,7 +1332,7 @@ class _Generator:
             begin = min(first, end)
         if first <= end:
             properties = self._properties(conversion, channel)
-            rows.append((lead_id, conversion, properties, "demo", first, first))
+            rows.append((lead_id, conversion, properties, DEMO_SOURCE_SYSTEM, first, first))
             count -= 1
         span = max(0.0, (end - begin).total_seconds())
         times = sorted(begin + timedelta(seconds=rng.random() * span) for _ in range(count))
@@ -1343,7 +1343,9 @@ class _Generator:
         intent = INTENT_BY_OUTCOME.get(story.stage, 0.0)
         for at in times:
             kind = rng.choice(INTENT_TYPES) if rng.random() < intent else self.pick(engagement)
-            rows.append((lead_id, kind, self._properties(kind, channel), "demo", at, at))
+            rows.append(
+                (lead_id, kind, self._properties(kind, channel), DEMO_SOURCE_SYSTEM, at, at)
+            )
 
     def _properties(self, kind: str, channel: str) -> dict:
         if kind in ("web_visit", "pricing_page"):
