@@ -1,0 +1,54 @@
+"""Waiting in tests: on a condition, never for a fixed time.
+
+``wait_until`` polls a condition with a short interval until it holds or a
+deadline passes; ``wait_for_job`` waits for a ``leads.models.Job`` to finish.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+POLL = 0.05  # seconds between two looks: a wait ends at most this long after its condition
+
+
+def wait_until(
+    condition: Callable[[], T],
+    *,
+    timeout: float = 30,
+    what: str = "the condition",
+    interval: float = POLL,
+    sleep: Callable[[float], object] = time.sleep,
+) -> T:
+    """``condition()``'s first truthy value; ``AssertionError`` after ``timeout`` seconds.
+
+    Deadlines use ``time.monotonic``, which time-machine leaves running, so this works
+    under frozen time too. ``sleep`` lets a browser test wait through Playwright.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+        sleep(interval)
+
+
+def wait_for_job(job, timeout: float = 90):
+    """``job`` refreshed from the database until it is DONE or FAILED, or ``timeout``
+    seconds passed; returned in whatever state it is then, so the test's own assertion
+    on ``job.state`` fails with its message (e.g. the Celery worker's log)."""
+    from leads.models import Job
+
+    def finished() -> bool:
+        job.refresh_from_db()
+        return job.state in (Job.State.DONE, Job.State.FAILED)
+
+    with contextlib.suppress(AssertionError):
+        wait_until(finished, timeout=timeout, what=f"job {job.pk} to finish")
+    return job
