@@ -1,7 +1,9 @@
-"""Waiting in tests: on a condition, never for a fixed time.
+"""Helpers for tests: waiting on a condition (never for a fixed time), and data made
+once for several tests.
 
 ``wait_until`` polls a condition with a short interval until it holds or a
-deadline passes; ``wait_for_job`` waits for a ``leads.models.Job`` to finish.
+deadline passes; ``wait_for_job`` waits for a ``leads.models.Job`` to finish;
+``rolled_back`` holds data that a class or module of read-only tests shares.
 """
 
 from __future__ import annotations
@@ -10,6 +12,8 @@ import contextlib
 import time
 from collections.abc import Callable
 from typing import TypeVar
+
+from django.db import transaction
 
 T = TypeVar("T")
 
@@ -52,3 +56,15 @@ def wait_for_job(job, timeout: float = 90):
     with contextlib.suppress(AssertionError):
         wait_until(finished, timeout=timeout, what=f"job {job.pk} to finish")
     return job
+
+
+@contextlib.contextmanager
+def rolled_back(using: str = "default"):
+    """A transaction that is always rolled back, for data that several read-only tests
+    share: a class- or module-scoped fixture makes its rows inside (with
+    ``django_db_blocker.unblock()``), and each test's own atomic block (pytest-django's
+    ``db``) nests in it as a savepoint. Works on SQLite and PostgreSQL; not for
+    ``transactional_db`` tests, which need committed rows."""
+    with transaction.atomic(using=using):
+        yield
+        transaction.set_rollback(True, using=using)
