@@ -72,18 +72,31 @@ def pytest_runtest_setup(item):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not _SKIPPED_SERVICES:
+    # Read from the skip reports, not from _SKIPPED_SERVICES alone: under pytest-xdist
+    # the skips happen in the worker processes and only their reports come back here.
+    found: dict[str, tuple[int, str]] = {}
+    for service, how in HOW_TO_RUN.items():
+        reasons = [
+            str(rep.longrepr)
+            for rep in terminalreporter.stats.get("skipped", [])
+            if how in str(rep.longrepr)
+        ]
+        if reasons:
+            why = _SKIPPED_SERVICES.get(service) or _skip_reason(reasons[0], how)
+            found[service] = (len(reasons), why)
+    if not found:
         return
     terminalreporter.section("skipped: services missing on this machine")
-    for service, why in _SKIPPED_SERVICES.items():
-        count = sum(
-            1
-            for rep in terminalreporter.stats.get("skipped", [])
-            if HOW_TO_RUN[service] in str(rep.longrepr)
-        )
+    for service, (count, why) in found.items():
         terminalreporter.write_line(
             f"{count} {service} test(s) skipped — {why}. Run them with: {HOW_TO_RUN[service]}"
         )
+
+
+def _skip_reason(longrepr: str, how: str) -> str:
+    """The ``why`` of ``_need``'s skip message ``"{why} (run: {how})"``."""
+    match = re.search(r"Skipped: (.*) \(run: " + re.escape(how), longrepr)
+    return match.group(1) if match else "service missing"
 
 
 # --- one fast password hasher for the whole suite ------------------------------
@@ -349,9 +362,14 @@ def _celery_session_worker(django_db_setup, tmp_path_factory):
     """The session's ``celery worker`` on the test database (created by django_db_setup,
     so its name is read after it); stopped before the test database is dropped."""
     env = dict(os.environ)
+    # This process's own folders and Redis database as settings made them (per xdist
+    # worker), passed as they are: the worker must not derive them a second time.
+    env.pop("PYTEST_XDIST_WORKER", None)
     env["DATABASE_URL"] = _worker_database_url()
     env["SMARKETING_VAR_DIR"] = str(settings.VAR_DIR)
     env["SMARKETING_BROKER_DIR"] = str(settings.CELERY_BROKER_FOLDER)
+    env["REDIS_URL"] = settings.REDIS_URL
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     worker = SessionWorker(env, tmp_path_factory.mktemp("celery-worker") / "worker.log")
     yield worker
     worker.stop()
