@@ -9,6 +9,10 @@ PORT ?= 8000
 # pytest-xdist worker processes for the test targets (0: one process, no xdist).
 # Two pay on this 2-core machine: the whole suite on PostgreSQL ran 157 s with one, 108 s with two.
 TEST_WORKERS ?= 2
+# Let Python cache bytecode (and pytest its rewritten test modules) in __pycache__:
+# with PYTHONDONTWRITEBYTECODE set (some shells and images do) every run, and every
+# xdist worker, compiles the project again — collection 4.3-5.5 s instead of 2.3-2.5 s.
+unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test test-sqlite lint format bench bench-smoke worker beat migrate demo messages clean
 
