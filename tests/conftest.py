@@ -357,8 +357,26 @@ def _worker_database_url() -> str:
     return f"sqlite:///{db['NAME']}"
 
 
+def _wait_for_other_sessions_to_leave(django_db_blocker) -> None:
+    """PostgreSQL ends a closed client's session a moment after the process exits, and
+    DROP DATABASE refuses while one is left: wait for the worker's to go."""
+    if not _is_postgres():
+        return
+
+    def alone() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0] == 0
+
+    with django_db_blocker.unblock(), contextlib.suppress(AssertionError):
+        wait_until(alone, timeout=10, what="the worker's database session to end")
+
+
 @pytest.fixture(scope="session")
-def _celery_session_worker(django_db_setup, tmp_path_factory):
+def _celery_session_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """The session's ``celery worker`` on the test database (created by django_db_setup,
     so its name is read after it); stopped before the test database is dropped."""
     env = dict(os.environ)
@@ -372,7 +390,9 @@ def _celery_session_worker(django_db_setup, tmp_path_factory):
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
     worker = SessionWorker(env, tmp_path_factory.mktemp("celery-worker") / "worker.log")
     yield worker
-    worker.stop()
+    if worker.proc is not None:
+        worker.stop()
+        _wait_for_other_sessions_to_leave(django_db_blocker)
 
 
 @pytest.fixture
