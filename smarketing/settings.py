@@ -5,7 +5,9 @@ SQLite file and kombu's ``filesystem://`` broker under ``var/``. Set
 ``DATABASE_URL`` and ``REDIS_URL`` for PostgreSQL and Redis.
 """
 
+import os
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import dj_database_url
 from celery.schedules import crontab
@@ -15,6 +17,22 @@ from smarketing.env import env_bool, env_int, env_list, env_path, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = env_path("SMARKETING_VAR_DIR", BASE_DIR / "var")
+# Tests only: a pytest-xdist worker process (PYTEST_XDIST_WORKER=gw0, gw1, ...) gets its
+# own folder under VAR_DIR (SQLite test file, broker folders, media) and its own Redis
+# database (REDIS_URL's number + the worker's), so parallel workers share nothing.
+# pytest-django loads these settings before any conftest runs, so it is done here.
+_TEST_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+if _TEST_WORKER:
+    VAR_DIR = VAR_DIR / _TEST_WORKER
+
+
+def _redis_for_test_worker(url: str) -> str:
+    if not (_TEST_WORKER and url.startswith(("redis://", "rediss://"))):
+        return url
+    parts = urlsplit(url)
+    db = int(parts.path.strip("/") or 0) + int(_TEST_WORKER.removeprefix("gw"))
+    return urlunsplit(parts._replace(path=f"/{db}"))
+
 
 DEBUG = env_bool("DEBUG", default=True)
 _DEV_SECRET = "django-insecure-dev-only-key-change-me-in-production"
@@ -112,7 +130,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ----------------------------------------------------------
-REDIS_URL = env_str("REDIS_URL", default="")
+REDIS_URL = _redis_for_test_worker(env_str("REDIS_URL", default=""))
 if REDIS_URL:
     CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
@@ -120,7 +138,9 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
-CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", default=REDIS_URL or "filesystem://")
+CELERY_BROKER_URL = _redis_for_test_worker(env_str("CELERY_BROKER_URL", default="")) or (
+    REDIS_URL or "filesystem://"
+)
 CELERY_BROKER_FOLDER = env_path("SMARKETING_BROKER_DIR", VAR_DIR / "broker")
 CELERY_BROKER_TRANSPORT_OPTIONS = (
     {

@@ -7,11 +7,12 @@ at the end of the run with the command that runs it; with ``CI=true`` it fails.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,6 +22,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from tests.factories import TeamFactory, UserFactory
+from tests.helpers import wait_until
 
 ROOT = Path(__file__).resolve().parent.parent
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -70,18 +72,31 @@ def pytest_runtest_setup(item):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not _SKIPPED_SERVICES:
+    # Read from the skip reports, not from _SKIPPED_SERVICES alone: under pytest-xdist
+    # the skips happen in the worker processes and only their reports come back here.
+    found: dict[str, tuple[int, str]] = {}
+    for service, how in HOW_TO_RUN.items():
+        reasons = [
+            str(rep.longrepr)
+            for rep in terminalreporter.stats.get("skipped", [])
+            if how in str(rep.longrepr)
+        ]
+        if reasons:
+            why = _SKIPPED_SERVICES.get(service) or _skip_reason(reasons[0], how)
+            found[service] = (len(reasons), why)
+    if not found:
         return
     terminalreporter.section("skipped: services missing on this machine")
-    for service, why in _SKIPPED_SERVICES.items():
-        count = sum(
-            1
-            for rep in terminalreporter.stats.get("skipped", [])
-            if HOW_TO_RUN[service] in str(rep.longrepr)
-        )
+    for service, (count, why) in found.items():
         terminalreporter.write_line(
             f"{count} {service} test(s) skipped — {why}. Run them with: {HOW_TO_RUN[service]}"
         )
+
+
+def _skip_reason(longrepr: str, how: str) -> str:
+    """The ``why`` of ``_need``'s skip message ``"{why} (run: {how})"``."""
+    match = re.search(r"Skipped: (.*) \(run: " + re.escape(how), longrepr)
+    return match.group(1) if match else "service missing"
 
 
 # --- one fast password hasher for the whole suite ------------------------------
@@ -222,81 +237,181 @@ def api_as():
 
 # --- a real Celery worker -----------------------------------------------------
 
+_TASK_LINE = re.compile(r"Task [\w.]+\[([0-9a-f-]{36})\] (\w+)")
+
+
+class SessionWorker:
+    """One ``celery worker`` subprocess for the whole test session (per xdist worker).
+
+    Started the first time a test asks for ``celery_worker_process``, on the test
+    database and the test broker; restarted if it died or stayed busy past a test.
+    """
+
+    def __init__(self, env: dict[str, str], log_path: Path):
+        self.env = env
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self._log_file = None
+
+    def log_size(self) -> int:
+        return self.log_path.stat().st_size if self.log_path.exists() else 0
+
+    def log_from(self, offset: int) -> str:
+        with open(self.log_path, "rb") as log:
+            log.seek(offset)
+            return log.read().decode("utf-8", errors="replace")
+
+    def ensure_running(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            return
+        self.stop()
+        start = self.log_size()
+        self._log_file = open(self.log_path, "ab")  # noqa: SIM115
+        celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
+        self.proc = subprocess.Popen(
+            [
+                celery,
+                "-A",
+                "smarketing",
+                "worker",
+                "--pool=solo",
+                "--concurrency=1",
+                "-l",
+                "INFO",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=self._log_file,
+            stderr=subprocess.STDOUT,
+        )
+
+        def ready_or_dead() -> bool:
+            return "ready." in self.log_from(start) or self.proc.poll() is not None
+
+        with contextlib.suppress(AssertionError):
+            wait_until(ready_or_dead, timeout=60, interval=0.1, what="the celery worker")
+        if self.proc.poll() is not None or "ready." not in self.log_from(start):
+            self.stop()
+            raise RuntimeError("celery worker did not start:\n" + self.log_from(start))
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
+
 
 class RunningWorker:
-    def __init__(self, proc, log_path: Path):
-        self.proc = proc
-        self.log_path = log_path
+    """One test's view of the session's worker: its log from the test's start on."""
+
+    def __init__(self, worker: SessionWorker):
+        self.worker = worker
+        self.proc = worker.proc
+        self.offset = worker.log_size()
 
     def log(self) -> str:
-        return self.log_path.read_text()
+        return self.worker.log_from(self.offset)
 
     def wait_for_log(self, text: str, timeout: float = 30) -> bool:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if text in self.log():
-                return True
-            time.sleep(0.1)
-        return False
+        try:
+            wait_until(lambda: text in self.log(), timeout=timeout, what=repr(text))
+        except AssertionError:
+            return False
+        return True
+
+    def busy_with(self) -> set[str]:
+        """Ids of the tasks this test's worker received and has not finished."""
+        pending: set[str] = set()
+        for task_id, word in _TASK_LINE.findall(self.log()):
+            if word == "received":
+                pending.add(task_id)
+            else:  # succeeded, raised, retry, failed, ignored, rejected, ...
+                pending.discard(task_id)
+        return pending
+
+    def wait_until_idle(self, timeout: float = 60) -> bool:
+        try:
+            wait_until(lambda: not self.busy_with(), timeout=timeout, what="the worker to idle")
+        except AssertionError:
+            return False
+        return True
 
 
-@pytest.fixture
-def celery_worker_process(transactional_db, tmp_path):
-    """A real ``celery worker`` subprocess on the test database and the test broker.
-
-    Uses Redis when REDIS_URL is set, else kombu's filesystem transport in a
-    temporary folder. Tests using it must be ``transactional_db`` so the worker
-    sees their rows.
-    """
-    env = dict(os.environ)
-    db = connection.settings_dict
+def _worker_database_url() -> str:
+    db = connection.settings_dict  # the test database's, once django_db_setup has run
     if _is_postgres():
-        env["DATABASE_URL"] = (
+        return (
             f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST'] or '127.0.0.1'}:"
             f"{db['PORT'] or 5432}/{db['NAME']}"
         )
-    else:
-        env["DATABASE_URL"] = f"sqlite:///{db['NAME']}"
+    return f"sqlite:///{db['NAME']}"
+
+
+def _wait_for_other_sessions_to_leave(django_db_blocker) -> None:
+    """PostgreSQL ends a closed client's session a moment after the process exits, and
+    DROP DATABASE refuses while one is left: wait for the worker's to go."""
+    if not _is_postgres():
+        return
+
+    def alone() -> bool:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+            return cursor.fetchone()[0] == 0
+
+    with django_db_blocker.unblock(), contextlib.suppress(AssertionError):
+        wait_until(alone, timeout=10, what="the worker's database session to end")
+
+
+@pytest.fixture(scope="session")
+def _celery_session_worker(django_db_setup, django_db_blocker, tmp_path_factory):
+    """The session's ``celery worker`` on the test database (created by django_db_setup,
+    so its name is read after it); stopped before the test database is dropped."""
+    env = dict(os.environ)
+    # This process's own folders and Redis database as settings made them (per xdist
+    # worker), passed as they are: the worker must not derive them a second time.
+    env.pop("PYTEST_XDIST_WORKER", None)
+    env["DATABASE_URL"] = _worker_database_url()
     env["SMARKETING_VAR_DIR"] = str(settings.VAR_DIR)
     env["SMARKETING_BROKER_DIR"] = str(settings.CELERY_BROKER_FOLDER)
+    env["REDIS_URL"] = settings.REDIS_URL
+    env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    worker = SessionWorker(env, tmp_path_factory.mktemp("celery-worker") / "worker.log")
+    yield worker
+    if worker.proc is not None:
+        worker.stop()
+        _wait_for_other_sessions_to_leave(django_db_blocker)
+
+
+@pytest.fixture
+def celery_worker_process(transactional_db, _celery_session_worker):
+    """A real ``celery worker`` process on the test database and the test broker.
+
+    One process serves the whole session (started by the first test that asks); each
+    test gets the broker's queue purged at its start, a ``log()`` of what the worker
+    wrote since, and the worker idle again before its database is flushed. Uses
+    Redis when REDIS_URL is set, else kombu's filesystem transport. Tests using it
+    are ``transactional_db`` so the worker sees their rows.
+    """
     from smarketing.celery import app
 
-    app.control.purge()  # nothing left over from an earlier run is delivered
-    celery = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celery"
-    log = open(tmp_path / "worker.log", "w")  # noqa: SIM115
-    proc = subprocess.Popen(
-        [
-            celery,
-            "-A",
-            "smarketing",
-            "worker",
-            "--pool=solo",
-            "--concurrency=1",
-            "-l",
-            "INFO",
-            "--without-gossip",
-            "--without-mingle",
-            "--without-heartbeat",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if "ready." in (tmp_path / "worker.log").read_text():
-            break
-        if proc.poll() is not None:
-            raise RuntimeError("celery worker died:\n" + (tmp_path / "worker.log").read_text())
-        time.sleep(0.2)
-    else:
-        proc.kill()
-        raise RuntimeError("celery worker did not start:\n" + (tmp_path / "worker.log").read_text())
-    yield RunningWorker(proc=proc, log_path=tmp_path / "worker.log")
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    _celery_session_worker.ensure_running()
+    app.control.purge()  # nothing left over from an earlier test or run is delivered
+    running = RunningWorker(_celery_session_worker)
+    yield running
+    # The test's tasks finish before transactional_db empties the tables under them;
+    # a worker still busy after that is replaced for the next test.
+    if not running.wait_until_idle(timeout=60):
+        _celery_session_worker.stop()

@@ -35,8 +35,9 @@ def _migration_rows(migration_rows):
     """Browser tests run on a transactional database (live_server): see tests/conftest.py."""
 
 
-# Module scope: one Playwright per module, so a module with its own fixture can start another.
-@pytest.fixture(scope="module")
+# Session scope: one Playwright and one Chromium for the whole run (per xdist worker);
+# each test still gets a fresh context (cookies, storage) and page.
+@pytest.fixture(scope="session")
 def chromium():
     if not Path(CHROMIUM).exists():
         pytest.skip(f"no Chromium at {CHROMIUM}")

@@ -13,17 +13,16 @@ from leads.models import Lead, Opportunity, Touch
 from leads.people.models import Team
 from tests.browser.test_pages_browser import switch_language, t
 from tests.factories import LeadFactory, TeamFactory
+from tests.helpers import wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def wait_for(page, condition, what: str, seconds: float = 10) -> None:
     """Poll the database while the browser works (the page swaps parts in place)."""
-    for _ in range(int(seconds * 10)):
-        if condition():
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError(f"timed out waiting for {what}")
+    wait_until(
+        condition, timeout=seconds, what=what, sleep=lambda s: page.wait_for_timeout(s * 1000)
+    )
 
 
 @pytest.fixture

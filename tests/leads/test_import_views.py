@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from leads.models import Job, Lead
+from tests.helpers import wait_for_job
 
 pytestmark = pytest.mark.django_db
 
@@ -286,8 +287,6 @@ def test_a_finished_job_has_no_mapping_step_and_no_report_when_all_rows_pass(cli
 def test_a_large_file_runs_as_a_celery_task_to_done(
     transactional_db, celery_worker_process, migration_rows, client, marketer, settings
 ):
-    import time
-
     settings.IMPORT_INLINE_MAX_ROWS = 10
     lines = ["Email,Name,Source"]
     for n in range(1, 46):
@@ -301,12 +300,7 @@ def test_a_large_file_runs_as_a_celery_task_to_done(
 
     client.post(reverse("leads:import_run", args=[job.pk]))
 
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.state in (Job.State.DONE, Job.State.FAILED):
-            break
-        time.sleep(0.3)
+    wait_for_job(job)
     assert job.state == Job.State.DONE, celery_worker_process.log()
     assert job.result == {"created": 45, "updated": 0, "rejected": 3}
     assert (job.done, job.total) == (48, 48)

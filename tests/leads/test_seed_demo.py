@@ -23,6 +23,7 @@ from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.rescore import OPEN_STAGES
 from tests.factories import LeadFactory
+from tests.helpers import rolled_back
 
 NOW = datetime(2025, 6, 30, 2, 0, tzinfo=UTC)
 SCORING = "scoring model v1"
@@ -57,172 +58,200 @@ def _team_members(name: str) -> set[int]:
     return set(Team.objects.get(name=name).members.values_list("pk", flat=True))
 
 
-def test_every_role_has_a_demo_user_and_the_teams_have_managers(seeded):
-    users = get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES)
-    for role in roles.ROLES:
-        assert users.filter(groups__name=role).exists(), role
-    admin = users.get(username="admin")
-    assert admin.is_staff
-    assert admin.check_password(demo.DEMO_PASSWORD)
-    integration = users.get(username="integration")
-    assert not integration.has_usable_password()
-    assert Token.objects.filter(user=integration).count() == 1
-    teams = {t.name: t for t in Team.objects.select_related("manager")}
-    assert {teams[n].kind for n in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST)} == {"sdr"}
-    assert teams[demo.TEAM_AE].kind == "ae"
-    assert teams[demo.TEAM_MARKETING].kind == "marketing"
-    for name in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST, demo.TEAM_AE):
-        assert roles.has_role(teams[name].manager, roles.SALES_MANAGER)
-        assert teams[name].members.count() >= 3
+@pytest.mark.django_db
+class TestOneSeededCompany:
+    """Checks that only read the demo company: it is seeded once for the class, inside
+    a transaction rolled back after the class's last test (each test's own atomic block
+    nests in it). Tests that write seed their own (the module's ``seeded``)."""
 
+    @pytest.fixture(scope="class")
+    @classmethod
+    def seeded(cls, django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock(), rolled_back():
+            yield demo.demo_seed(leads=LEADS, seed=7, now=NOW)
 
-def test_row_counts_are_what_was_written(seeded):
-    assert seeded.counts == {
-        "teams": 4,
-        "users": len(demo.DEMO_USERS),
-        "accounts": Account.objects.count(),
-        "leads": LEADS,
-        "activities": Activity.objects.count(),
-        "lead events": LeadEvent.objects.count(),
-        "leads scored": Lead.objects.filter(stage__in=OPEN_STAGES).count(),
-        "leads made MQL by the model": LeadEvent.objects.filter(
-            actor_system=SCORING, kind="stage_change", to_stage="mql", at=NOW
-        ).count(),
-    }
-    assert (
-        Lead.objects.filter(stage__in=OPEN_STAGES, scored_at=NOW).count()
-        == (seeded.counts["leads scored"])
-    )
-    assert Lead.objects.exclude(stage__in=OPEN_STAGES).filter(scored_at__isnull=False).count() == 0
-    assert Lead.objects.exclude(source_system=demo.DEMO_SOURCE_SYSTEM).count() == 0
-    assert sum(seeded.stages.values()) == LEADS
-    assert seeded.counts["activities"] > 3 * LEADS
+    def test_every_role_has_a_demo_user_and_the_teams_have_managers(self, seeded):
+        users = get_user_model().objects.filter(username__in=demo.DEMO_USERNAMES)
+        for role in roles.ROLES:
+            assert users.filter(groups__name=role).exists(), role
+        admin = users.get(username="admin")
+        assert admin.is_staff
+        assert admin.check_password(demo.DEMO_PASSWORD)
+        integration = users.get(username="integration")
+        assert not integration.has_usable_password()
+        assert Token.objects.filter(user=integration).count() == 1
+        teams = {t.name: t for t in Team.objects.select_related("manager")}
+        assert {teams[n].kind for n in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST)} == {"sdr"}
+        assert teams[demo.TEAM_AE].kind == "ae"
+        assert teams[demo.TEAM_MARKETING].kind == "marketing"
+        for name in (demo.TEAM_SDR_EAST, demo.TEAM_SDR_WEST, demo.TEAM_AE):
+            assert roles.has_role(teams[name].manager, roles.SALES_MANAGER)
+            assert teams[name].members.count() >= 3
 
+    def test_row_counts_are_what_was_written(self, seeded):
+        assert seeded.counts == {
+            "teams": 4,
+            "users": len(demo.DEMO_USERS),
+            "accounts": Account.objects.count(),
+            "leads": LEADS,
+            "activities": Activity.objects.count(),
+            "lead events": LeadEvent.objects.count(),
+            "leads scored": Lead.objects.filter(stage__in=OPEN_STAGES).count(),
+            "leads made MQL by the model": LeadEvent.objects.filter(
+                actor_system=SCORING, kind="stage_change", to_stage="mql", at=NOW
+            ).count(),
+        }
+        assert (
+            Lead.objects.filter(stage__in=OPEN_STAGES, scored_at=NOW).count()
+            == (seeded.counts["leads scored"])
+        )
+        assert (
+            Lead.objects.exclude(stage__in=OPEN_STAGES).filter(scored_at__isnull=False).count() == 0
+        )
+        assert Lead.objects.exclude(source_system=demo.DEMO_SOURCE_SYSTEM).count() == 0
+        assert sum(seeded.stages.values()) == LEADS
+        assert seeded.counts["activities"] > 3 * LEADS
 
-def test_each_lead_starts_with_one_created_event(seeded):
-    events = _events_by_lead()
-    assert len(events) == LEADS
-    for lead in Lead.objects.all():
-        first = events[lead.pk][0]
-        assert (first.kind, first.from_stage, first.to_stage) == ("created", None, "inquiry")
-        assert first.at == lead.received_at
-        assert sum(e.kind == "created" for e in events[lead.pk]) == 1
+    def test_each_lead_starts_with_one_created_event(self, seeded):
+        events = _events_by_lead()
+        assert len(events) == LEADS
+        for lead in Lead.objects.all():
+            first = events[lead.pk][0]
+            assert (first.kind, first.from_stage, first.to_stage) == ("created", None, "inquiry")
+            assert first.at == lead.received_at
+            assert sum(e.kind == "created" for e in events[lead.pk]) == 1
 
+    def test_stage_and_owner_agree_with_the_event_log(self, seeded):
+        events = _events_by_lead()
+        for lead in Lead.objects.all():
+            log = events[lead.pk]
+            stage_events = [e for e in log if e.kind in ("created", "stage_change")]
+            for before, after in zip(stage_events, stage_events[1:], strict=False):
+                assert after.from_stage == before.to_stage, lead.pk
+                assert after.to_stage in ALLOWED[before.to_stage], (before.to_stage, after.to_stage)
+            last = stage_events[-1]
+            assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
+            assignments = [e for e in log if e.kind == "assignment"]
+            expected_owner = assignments[-1].data["owner"] if assignments else None
+            assert lead.owner_id == expected_owner, lead.pk
 
-def test_stage_and_owner_agree_with_the_event_log(seeded):
-    events = _events_by_lead()
-    for lead in Lead.objects.all():
-        log = events[lead.pk]
-        stage_events = [e for e in log if e.kind in ("created", "stage_change")]
-        for before, after in zip(stage_events, stage_events[1:], strict=False):
-            assert after.from_stage == before.to_stage, lead.pk
-            assert after.to_stage in ALLOWED[before.to_stage], (before.to_stage, after.to_stage)
-        last = stage_events[-1]
-        assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
-        assignments = [e for e in log if e.kind == "assignment"]
-        expected_owner = assignments[-1].data["owner"] if assignments else None
-        assert lead.owner_id == expected_owner, lead.pk
+    def test_events_are_in_time_order_and_never_in_the_future(self, seeded):
+        for lead_id, log in _events_by_lead().items():
+            times = [e.at for e in log]
+            assert times == sorted(times), lead_id
+            assert times[-1] <= NOW
+        assert not Activity.objects.filter(occurred_at__gt=NOW).exists()
+        assert not Lead.objects.filter(received_at__gt=NOW).exists()
+        assert not Lead.objects.filter(received_at__lt=NOW - timedelta(days=366)).exists()
 
+    def test_the_right_actor_moves_each_stage(self, seeded):
+        sdrs = _team_members(demo.TEAM_SDR_EAST) | _team_members(demo.TEAM_SDR_WEST)
+        aes = _team_members(demo.TEAM_AE)
+        marketing = _team_members(demo.TEAM_MARKETING)
+        for log in _events_by_lead().values():
+            owner = None
+            for event in log:
+                if event.kind == "assignment":
+                    owner = event.data["owner"]
+                if event.kind != "stage_change":
+                    continue
+                step = (event.from_stage, event.to_stage)
+                if step == ("inquiry", "mql"):
+                    assert (event.actor_system, event.actor_user_id) == (demo.SCORING_SYSTEM, None)
+                elif step == ("returned", "mql"):
+                    assert event.actor_user_id in marketing
+                elif step in (("mql", "sal"), ("sal", "sql")):
+                    assert event.actor_user_id == owner
+                    assert owner in sdrs
+                elif step in (
+                    ("sql", "opportunity"),
+                    ("opportunity", "won"),
+                    ("opportunity", "lost"),
+                ):
+                    assert event.actor_user_id == owner
+                    assert owner in aes
 
-def test_events_are_in_time_order_and_never_in_the_future(seeded):
-    for lead_id, log in _events_by_lead().items():
-        times = [e.at for e in log]
-        assert times == sorted(times), lead_id
-        assert times[-1] <= NOW
-    assert not Activity.objects.filter(occurred_at__gt=NOW).exists()
-    assert not Lead.objects.filter(received_at__gt=NOW).exists()
-    assert not Lead.objects.filter(received_at__lt=NOW - timedelta(days=366)).exists()
+    def test_the_funnel_mix_is_plausible(self, seeded):
+        reached = defaultdict(set)
+        for lead_id, to_stage in LeadEvent.objects.values_list("lead_id", "to_stage"):
+            reached[to_stage].add(lead_id)
+        share = {stage: len(reached[stage]) for stage in reached}
+        for stage in ("mql", "sal", "sql", "opportunity", "won", "lost"):
+            assert share.get(stage, 0) > 0, stage
+        for stage in ("returned", "nurture", "disqualified"):
+            assert share.get(stage, 0) > 0, stage
+        assert 0.2 <= share["mql"] / LEADS <= 0.4
+        assert share["sal"] < share["mql"]
+        assert share["sql"] < share["sal"]
+        assert share["opportunity"] < share["sql"]
+        assert share["won"] < share["opportunity"]
 
+    def test_activities_come_before_the_first_mql(self, seeded):
+        first_mql = {}
+        for lead_id, at in (
+            # the seed's story; the model's own promotions at NOW are checked elsewhere
+            LeadEvent.objects.filter(to_stage="mql", at__lt=NOW)
+            .order_by("at")
+            .values_list("lead_id", "at")
+        ):
+            first_mql.setdefault(lead_id, at)
+        per_lead = Counter(Activity.objects.values_list("lead_id", flat=True))
+        for lead_id, occurred_at in Activity.objects.values_list("lead_id", "occurred_at"):
+            if lead_id in first_mql:
+                assert occurred_at < first_mql[lead_id]
+        assert all(5 <= per_lead[lead_id] <= 15 for lead_id in first_mql)
+        assert set(per_lead) == set(Lead.objects.values_list("pk", flat=True))
 
-def test_the_right_actor_moves_each_stage(seeded):
-    sdrs = _team_members(demo.TEAM_SDR_EAST) | _team_members(demo.TEAM_SDR_WEST)
-    aes = _team_members(demo.TEAM_AE)
-    marketing = _team_members(demo.TEAM_MARKETING)
-    for log in _events_by_lead().values():
-        owner = None
-        for event in log:
-            if event.kind == "assignment":
-                owner = event.data["owner"]
-            if event.kind != "stage_change":
-                continue
-            step = (event.from_stage, event.to_stage)
-            if step == ("inquiry", "mql"):
-                assert (event.actor_system, event.actor_user_id) == (demo.SCORING_SYSTEM, None)
-            elif step == ("returned", "mql"):
-                assert event.actor_user_id in marketing
-            elif step in (("mql", "sal"), ("sal", "sql")):
-                assert event.actor_user_id == owner
-                assert owner in sdrs
-            elif step in (("sql", "opportunity"), ("opportunity", "won"), ("opportunity", "lost")):
-                assert event.actor_user_id == owner
-                assert owner in aes
+    def test_contact_data_is_what_intake_would_store(self, seeded):
+        leads = list(Lead.objects.select_related("account"))
+        for lead in leads:
+            assert lead.email_normalised == (normalize_email(lead.email) or None)
+            if lead.phone:
+                assert lead.phone == normalize_phone(lead.phone)
+            assert lead.created_at_source < lead.received_at
+            assert lead.source_system == demo.DEMO_SOURCE_SYSTEM
+            domain = lead.email_normalised.split("@")[1] if lead.email_normalised else None
+            if lead.account:
+                assert lead.account.domain == domain
+                assert lead.account.domain.endswith(".example")
+            if domain in DEFAULT_FREE_MAIL_DOMAINS:
+                assert lead.account is None
+        phone_only = [x for x in leads if not x.email and x.phone]
+        wechat_only = [x for x in leads if not x.email and not x.phone]
+        assert phone_only
+        assert all(x.phone.startswith("+") for x in phone_only)
+        assert wechat_only
+        assert all(x.wechat_id and x.external_id for x in wechat_only)
+        assert any(x.email.endswith(("@qq.com", "@163.com", "@126.com")) for x in leads)
+        shared = Counter(x.account_id for x in leads if x.account_id)
+        assert max(shared.values()) >= 3
+        assert {x.source_channel for x in leads} >= {
+            "website",
+            "content",
+            "event",
+            "wechat",
+            "referral",
+            "outbound",
+        }
+        assert {x.language for x in leads} == {"zh-hans", "en"}
 
+    def test_json_columns_hold_objects(self, seeded):
+        assignment = LeadEvent.objects.filter(kind="assignment").first()
+        assert isinstance(assignment.data, dict)
+        assert isinstance(assignment.data["owner"], int)
+        assert LeadEvent.objects.filter(kind="assignment", data__team=demo.TEAM_AE).exists()
+        assert Activity.objects.filter(type="pricing_page", properties__url="/pricing").exists()
 
-def test_the_funnel_mix_is_plausible(seeded):
-    reached = defaultdict(set)
-    for lead_id, to_stage in LeadEvent.objects.values_list("lead_id", "to_stage"):
-        reached[to_stage].add(lead_id)
-    share = {stage: len(reached[stage]) for stage in reached}
-    for stage in ("mql", "sal", "sql", "opportunity", "won", "lost"):
-        assert share.get(stage, 0) > 0, stage
-    for stage in ("returned", "nurture", "disqualified"):
-        assert share.get(stage, 0) > 0, stage
-    assert 0.2 <= share["mql"] / LEADS <= 0.4
-    assert share["sal"] < share["mql"]
-    assert share["sql"] < share["sal"]
-    assert share["opportunity"] < share["sql"]
-    assert share["won"] < share["opportunity"]
-
-
-def test_activities_come_before_the_first_mql(seeded):
-    first_mql = {}
-    for lead_id, at in (
-        # the seed's story; the model's own promotions at NOW are checked elsewhere
-        LeadEvent.objects.filter(to_stage="mql", at__lt=NOW)
-        .order_by("at")
-        .values_list("lead_id", "at")
-    ):
-        first_mql.setdefault(lead_id, at)
-    per_lead = Counter(Activity.objects.values_list("lead_id", flat=True))
-    for lead_id, occurred_at in Activity.objects.values_list("lead_id", "occurred_at"):
-        if lead_id in first_mql:
-            assert occurred_at < first_mql[lead_id]
-    assert all(5 <= per_lead[lead_id] <= 15 for lead_id in first_mql)
-    assert set(per_lead) == set(Lead.objects.values_list("pk", flat=True))
-
-
-def test_contact_data_is_what_intake_would_store(seeded):
-    leads = list(Lead.objects.select_related("account"))
-    for lead in leads:
-        assert lead.email_normalised == (normalize_email(lead.email) or None)
-        if lead.phone:
-            assert lead.phone == normalize_phone(lead.phone)
-        assert lead.created_at_source < lead.received_at
-        assert lead.source_system == demo.DEMO_SOURCE_SYSTEM
-        domain = lead.email_normalised.split("@")[1] if lead.email_normalised else None
-        if lead.account:
-            assert lead.account.domain == domain
-            assert lead.account.domain.endswith(".example")
-        if domain in DEFAULT_FREE_MAIL_DOMAINS:
-            assert lead.account is None
-    phone_only = [x for x in leads if not x.email and x.phone]
-    wechat_only = [x for x in leads if not x.email and not x.phone]
-    assert phone_only
-    assert all(x.phone.startswith("+") for x in phone_only)
-    assert wechat_only
-    assert all(x.wechat_id and x.external_id for x in wechat_only)
-    assert any(x.email.endswith(("@qq.com", "@163.com", "@126.com")) for x in leads)
-    shared = Counter(x.account_id for x in leads if x.account_id)
-    assert max(shared.values()) >= 3
-    assert {x.source_channel for x in leads} >= {
-        "website",
-        "content",
-        "event",
-        "wechat",
-        "referral",
-        "outbound",
-    }
-    assert {x.language for x in leads} == {"zh-hans", "en"}
+    def test_demo_logins_lists_a_user_per_role(self, seeded):
+        out = StringIO()
+        call_command("demo_logins", stdout=out)
+        text = out.getvalue()
+        for spec in demo.DEMO_USERS:
+            assert spec.username in text
+        assert text.count(f"password: {demo.DEMO_PASSWORD}") == len(demo.DEMO_USERS) - 1
+        token = Token.objects.get(user__username="integration").key
+        assert f"API token: {token}" in text
+        assert "林晓梅" in text
 
 
 def _snapshot():
@@ -329,30 +358,10 @@ def test_new_rows_after_the_seed_get_fresh_ids(seeded):
     assert event.pk > LeadEvent.objects.exclude(pk=event.pk).order_by("-pk").first().pk
 
 
-def test_json_columns_hold_objects(seeded):
-    assignment = LeadEvent.objects.filter(kind="assignment").first()
-    assert isinstance(assignment.data, dict)
-    assert isinstance(assignment.data["owner"], int)
-    assert LeadEvent.objects.filter(kind="assignment", data__team=demo.TEAM_AE).exists()
-    assert Activity.objects.filter(type="pricing_page", properties__url="/pricing").exists()
-
-
 def test_demo_logins_on_an_empty_database_prints_a_hint(db):
     out = StringIO()
     call_command("demo_logins", stdout=out)
     assert "seed_demo" in out.getvalue()
-
-
-def test_demo_logins_lists_a_user_per_role(seeded):
-    out = StringIO()
-    call_command("demo_logins", stdout=out)
-    text = out.getvalue()
-    for spec in demo.DEMO_USERS:
-        assert spec.username in text
-    assert text.count(f"password: {demo.DEMO_PASSWORD}") == len(demo.DEMO_USERS) - 1
-    token = Token.objects.get(user__username="integration").key
-    assert f"API token: {token}" in text
-    assert "林晓梅" in text
 
 
 def _foreign_keys() -> list[tuple[str, str, str]]:

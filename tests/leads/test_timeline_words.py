@@ -26,6 +26,7 @@ from leads.scoring.services import ensure_default_model
 from leads.selectors import lead_timeline
 from leads.timeline import Words
 from tests.factories import AccountFactory, LeadFactory, TeamFactory, UserFactory
+from tests.helpers import rolled_back
 from tests.leads.test_timeline_page import RAW
 
 pytestmark = pytest.mark.django_db
@@ -776,18 +777,35 @@ def test_unknown_keys_and_missing_references_still_show():
     assert shown(mystery) == ["mystery", "by x", "reason: why", "data: [1]"]
 
 
-@pytest.mark.parametrize("language", [EN, ZH])
-def test_every_entry_of_the_seeded_demo_reads_in_words(language):
-    demo.demo_seed(leads=200, seed=7, now=NOW)
-    kinds = set()
-    with translation.override(language):
-        for lead in Lead.objects.all():
-            for entry in lead_timeline(lead=lead):
-                w = entry["words"]
-                kinds.add(w.kind)
-                texts = [w.title, w.reason, *w.sentences, w.note]
-                texts += [f"{fact.label}: {fact.value}" for fact in w.facts]
-                assert RAW.findall(" ".join(texts)) == [], shown(w)
-                # no fact is labelled with a stored key (snake_case)
-                assert not [f.label for f in w.facts if "_" in f.label], shown(w)
-    assert {"created", "stage_change", "assignment", "touch", "qualification", "activity"} <= kinds
+class TestTheSeededDemo:
+    """The demo company, seeded once (at NOW) for both languages, inside a transaction
+    rolled back after the class (see tests.helpers.rolled_back)."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def seeded_demo(cls, django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock(), rolled_back(), time_machine.travel(NOW, tick=False):
+            demo.demo_seed(leads=200, seed=7, now=NOW)
+            yield
+
+    @pytest.mark.parametrize("language", [EN, ZH])
+    def test_every_entry_of_the_seeded_demo_reads_in_words(self, seeded_demo, language):
+        kinds = set()
+        with translation.override(language):
+            for lead in Lead.objects.all():
+                for entry in lead_timeline(lead=lead):
+                    w = entry["words"]
+                    kinds.add(w.kind)
+                    texts = [w.title, w.reason, *w.sentences, w.note]
+                    texts += [f"{fact.label}: {fact.value}" for fact in w.facts]
+                    assert RAW.findall(" ".join(texts)) == [], shown(w)
+                    # no fact is labelled with a stored key (snake_case)
+                    assert not [f.label for f in w.facts if "_" in f.label], shown(w)
+        assert {
+            "created",
+            "stage_change",
+            "assignment",
+            "touch",
+            "qualification",
+            "activity",
+        } <= kinds

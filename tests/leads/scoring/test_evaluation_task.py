@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 from django.utils import timezone
 
 from leads.models import Job
 from leads.scoring.analysis import evaluation_get_or_start
+from tests.helpers import wait_for_job
 from tests.leads.scoring.history_data import models, recent_history
 
 
@@ -20,12 +19,7 @@ def test_the_evaluation_runs_in_a_real_worker(
     recent_history(now=timezone.now(), tz=timezone.get_default_timezone())
 
     job = evaluation_get_or_start(version=draft, months=3, user=marketer)  # sent on commit
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.state in (Job.State.DONE, Job.State.FAILED):
-            break
-        time.sleep(0.3)
+    wait_for_job(job)
 
     assert job.state == Job.State.DONE, celery_worker_process.log()
     assert "leads.tasks.scoring_evaluation" in celery_worker_process.log()

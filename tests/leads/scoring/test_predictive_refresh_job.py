@@ -1,26 +1,15 @@
 """The refresh job through a real Celery worker (leads.tasks.predictive_refresh)."""
 
-import time
-
 import pytest
 
 from leads.models import Job, Lead, PredictiveSnapshot
 from leads.scoring.predictive_services import predictive_refresh_start
 from leads.scoring.tasks import predictive_refresh
 from tests.factories import AccountFactory
+from tests.helpers import wait_for_job, wait_until
 from tests.leads.scoring.predictive_history import ODOO_VECTOR, lead_with_history, odoo_history
 
 pytestmark = pytest.mark.celery_worker
-
-
-def wait_for(job: Job, timeout: float = 90) -> Job:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        job.refresh_from_db()
-        if job.state in (Job.State.DONE, Job.State.FAILED):
-            return job
-        time.sleep(0.3)
-    return job
 
 
 def open_leads():
@@ -40,7 +29,7 @@ def test_a_refresh_runs_in_the_worker_to_the_end(celery_worker_process, migratio
 
     job, created = predictive_refresh_start(user=marketer, min_count=0)
     Job.objects.filter(pk=job.pk).update(params={**job.params, "chunk_size": 4})
-    job = wait_for(job)
+    job = wait_for_job(job)
 
     assert created is True
     assert job.state == Job.State.DONE, celery_worker_process.log()
@@ -64,10 +53,8 @@ def test_the_nightly_run_makes_its_own_job(celery_worker_process, migration_rows
 
     predictive_refresh.delay()  # what beat sends: no job id
 
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline and not Job.objects.filter(state="done").exists():
-        time.sleep(0.3)
-    job = Job.objects.get()
+    wait_until(Job.objects.exists, timeout=90, what="the task to make its job")
+    job = wait_for_job(Job.objects.get())
     assert (job.kind, job.state, job.created_by) == ("predictive", "done", None), (
         celery_worker_process.log()
     )

@@ -1,7 +1,6 @@
 """Set-based re-scoring (leads.scoring.rescore): what intake, activities, a publish and
 the nightly run all use, and the restartable re-score job."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -23,6 +22,7 @@ from leads.scoring.services import (
     scoring_model_publish,
 )
 from tests.factories import AccountFactory, ActivityFactory, LeadFactory
+from tests.helpers import wait_for_job
 
 NOW = datetime(2026, 10, 31, 12, 0, tzinfo=UTC)
 
@@ -294,11 +294,7 @@ def test_publish_runs_the_job_on_a_real_worker(celery_worker_process, migration_
     ScoringModelVersion.objects.all().delete()
     draft = new_version(marketer)
     version, job = scoring_model_publish(version=draft, user=marketer)
-    for _ in range(300):  # up to a minute (time is frozen here: count, don't clock)
-        job.refresh_from_db()
-        if job.state in (Job.State.DONE, Job.State.FAILED):
-            break
-        time.sleep(0.2)
+    wait_for_job(job)  # time is frozen here, but not the monotonic clock it waits on
     assert job.state == Job.State.DONE, celery_worker_process.log()
     assert job.done == 5
     assert Lead.objects.filter(pk__in=[lead.pk for lead in leads], score_model=version).count() == 5
