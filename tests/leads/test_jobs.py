@@ -1,8 +1,7 @@
 """leads.jobs: start, claim, progress, finish, fail — on the real database, with the
-import runner (leads.importing.import_job_run) as the worker where one is needed."""
+import runner (leads.intake.importing.import_job_run) as the worker where one is needed."""
 
 import threading
-import time
 from datetime import timedelta
 
 import pytest
@@ -15,6 +14,7 @@ from leads import jobs
 from leads.intake.importing import import_job_create, import_job_run
 from leads.models import Job, Lead
 from leads.scoring import predictive_services  # noqa: F401 (registers the predictive kind)
+from tests.helpers import wait_until
 
 COUNTS = {"created": 0, "updated": 0, "rejected": 0}
 
@@ -149,11 +149,12 @@ def test_a_live_workers_job_is_refused_a_dead_workers_job_resumes_where_it_stopp
     die.set()
     worker.join(30)
     with connection.cursor() as cursor:  # the server ends the dead session
-        for _ in range(100):
+
+        def session_gone() -> bool:
             cursor.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", backend)
-            if not cursor.fetchone()[0]:
-                break
-            time.sleep(0.05)
+            return not cursor.fetchone()[0]
+
+        wait_until(session_gone, timeout=10, what="the dead worker's session to end")
 
     # delivered again: resumed after the recorded chunk, the counts add up
     finished = import_job_run(job_id=job.pk)
