@@ -68,7 +68,7 @@ from django.db.models import JSONField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks
+from leads import hooks, moments
 from leads.intake import normalize
 from leads.models import (
     SCORE_COLUMNS,
@@ -399,6 +399,13 @@ def clean_datetime(value, naive_tz):
                 _("This date and time has no time zone; add one, e.g. 2025-03-01T09:30:00+08:00.")
             )
         moment = moment.replace(tzinfo=naive_tz)
+    problem = moments.past_moment_problem(moment, now=timezone.now())
+    if problem == "future":
+        raise InvalidValue(_("This moment is in the future; send a time that has happened."))
+    if problem is not None:
+        raise InvalidValue(
+            _("Enter a date and time between 1970-01-01 and now (UTC after its offset).")
+        )
     return moment
 
 

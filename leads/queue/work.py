@@ -39,7 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks, lifecycle
+from leads import hooks, lifecycle, moments
 from leads.models import Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
@@ -452,6 +452,11 @@ def _when(value: Any, field: str) -> dt.datetime:
     if value.tzinfo is None or value.utcoffset() is None:
         raise WorkInvalid(
             {field: [_("This date and time has no time zone; add one, e.g. +08:00.")]}
+        )
+    problem = moments.past_moment_problem(value, now=timezone.now())
+    if problem not in (None, "future"):
+        raise WorkInvalid(
+            {field: [_("Enter a date and time between 1970-01-01 and now (UTC after its offset).")]}
         )
     if value > timezone.now():
         raise WorkInvalid({field: [_("A touch cannot be in the future.")]})

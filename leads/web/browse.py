@@ -15,6 +15,7 @@ from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from leads import moments
 from leads.models import DEMO_SOURCE_SYSTEM, Lead, ScoreQuadrant, SourceChannel, Stage
 from leads.scoring.engine import GRADES
 from leads.selectors import leads_visible_to
@@ -69,6 +70,15 @@ class LeadFilterForm(forms.Form):
 
     def clean(self):
         cleaned = super().clean()
+        for name in ("received_from", "received_to"):
+            day = cleaned.get(name)
+            if day and not moments.EARLIEST_DAY <= day <= moments.LATEST_DAY:
+                self.add_error(
+                    name,
+                    _("Enter a date between %(first)s and %(last)s.")
+                    % {"first": moments.EARLIEST_DAY.isoformat(), "last": "9999-12-30"},
+                )
+                cleaned[name] = None
         start, end = cleaned.get("received_from"), cleaned.get("received_to")
         if start and end and start > end:
             self.add_error("received_to", _("The end date is before the start date."))

@@ -5,10 +5,19 @@ from __future__ import annotations
 
 import django_filters
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from leads import moments
 from leads.intake import normalize
+
+
+def _representable(value) -> None:
+    if value is not None and moments.representable_problem(value):
+        raise ValidationError(_("This time is out of range once converted to UTC."))
+
+
 from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
 from leads.scoring.engine import GRADES
 
@@ -30,11 +39,13 @@ class LeadFilter(django_filters.FilterSet):
         field_name="received_at",
         lookup_expr="gte",
         help_text=_("Received at or after this ISO-8601 time."),
+        validators=[_representable],
     )
     created_before = django_filters.IsoDateTimeFilter(
         field_name="received_at",
         lookup_expr="lt",
         help_text=_("Received before this ISO-8601 time."),
+        validators=[_representable],
     )
     q = django_filters.CharFilter(
         method="search", help_text=_("Text in the name, email, phone or company name.")
