@@ -11,15 +11,13 @@ from django.utils.translation import gettext_lazy as _
 
 from leads import moments
 from leads.intake import normalize
+from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
+from leads.scoring.engine import GRADES
 
 
 def _representable(value) -> None:
     if value is not None and moments.representable_problem(value):
         raise ValidationError(_("This time is out of range once converted to UTC."))
-
-
-from leads.models import Lead, ScoreQuadrant, SourceChannel, Stage
-from leads.scoring.engine import GRADES
 
 
 class LeadFilter(django_filters.FilterSet):
