@@ -17,8 +17,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils.translation import gettext as _
 
-from leads import hooks
+from leads import hooks, storable
 from leads.intake.services import (
+    UNSTORABLE_TEXT,
     InvalidValue,
     RowError,
     advisory_xact_lock,
@@ -109,7 +110,7 @@ def _validate(raw, *, index: int, source: str, naive_tz) -> tuple[_Item | None, 
     errors: dict[str, list[str]] = {}
     for key in raw:
         if key not in ACTIVITY_FIELDS:
-            errors[str(key)[:100]] = [_("Unknown field.")]
+            errors[storable.shown_key(key)] = [_("Unknown field.")]
     values: dict[str, Any] = {"properties": {}, "source": source, "external_id": None}
     cleaners = (
         ("type", _clean_type),
@@ -123,6 +124,9 @@ def _validate(raw, *, index: int, source: str, naive_tz) -> tuple[_Item | None, 
             if name in ("type", "occurred_at"):
                 errors[name] = [_("This field is required.")]
             continue
+        if isinstance(value, str) and storable.text_problem(value):
+            errors[name] = [str(UNSTORABLE_TEXT)]
+            continue
         try:
             cleaned = clean(value, naive_tz)
         except InvalidValue as exc:
@@ -132,7 +136,18 @@ def _validate(raw, *, index: int, source: str, naive_tz) -> tuple[_Item | None, 
             values[name] = cleaned
     properties = raw.get("properties")
     if properties is not None:
-        if isinstance(properties, dict):
+        problem = storable.json_problem(properties) if isinstance(properties, dict) else None
+        if problem in ("nul", "surrogate"):
+            errors["properties"] = [str(UNSTORABLE_TEXT)]
+        elif problem == "too_deep":
+            errors["properties"] = [
+                _("Nested deeper than %(n)d levels.") % {"n": storable.MAX_JSON_DEPTH}
+            ]
+        elif problem == "too_large":
+            errors["properties"] = [
+                _("Larger than %(n)d KB.") % {"n": storable.MAX_JSON_BYTES // 1024}
+            ]
+        elif isinstance(properties, dict):
             values["properties"] = properties
         else:
             errors["properties"] = [_("Must be an object.")]

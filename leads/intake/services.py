@@ -67,8 +67,9 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import JSONField, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from leads import hooks, moments
+from leads import hooks, moments, storable
 from leads.intake import normalize
 from leads.models import (
     SCORE_COLUMNS,
@@ -218,6 +219,8 @@ def text_cleaner(max_length: int) -> Callable[[Any, Any], str | None]:
     def clean(value, _tz):
         if not isinstance(value, str):
             raise InvalidValue(_("Must be text."))
+        if storable.text_problem(value):
+            raise InvalidValue(str(UNSTORABLE_TEXT))
         value = value.strip()
         if len(value) > max_length:
             raise InvalidValue(
@@ -441,6 +444,9 @@ _SPECS: dict[str, tuple[str, str, Callable[[Any, Any], Any]]] = {
 assert set(_SPECS) == set(INTAKE_FIELDS)  # noqa: S101 (import-time consistency check)
 
 _KEY_SEP = "\x1f"
+UNSTORABLE_TEXT = gettext_lazy(
+    "Contains a character that cannot be stored (a NUL byte or a lone surrogate)."
+)
 
 
 def _validate_row(
@@ -457,9 +463,12 @@ def _validate_row(
             if key in FORBIDDEN_FIELDS:
                 errors[str(key)] = [_("This field cannot be set through intake.")]
             else:
-                errors[str(key)[:100]] = [_("Unknown field.")]
+                errors[storable.shown_key(key)] = [_("Unknown field.")]
             continue
         if value is None or value == "":
+            continue
+        if isinstance(value, str) and storable.text_problem(value):
+            errors[key] = [UNSTORABLE_TEXT]
             continue
         target, name, clean = spec
         try:

@@ -39,7 +39,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks, lifecycle, moments
+from leads import hooks, lifecycle, moments, storable
 from leads.models import Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
@@ -224,6 +224,11 @@ def clean_text(value: Any, field: str, *, required: bool = False, max_length: in
         value = ""
     if not isinstance(value, str):
         raise WorkInvalid({field: [_("Expected text.")]})
+    if storable.text_problem(value):
+        unstorable = _(
+            "Contains a character that cannot be stored (a NUL byte or a lone surrogate)."
+        )
+        raise WorkInvalid({field: [unstorable]})
     value = value.strip()
     if required and not value:
         raise WorkInvalid({field: [_("This field is required.")]})
@@ -240,7 +245,7 @@ def clean_choice(value: Any, field: str, choices) -> str:
             {
                 field: [
                     _("“%(value)s” is not one of: %(choices)s.")
-                    % {"value": value, "choices": ", ".join(choices)}
+                    % {"value": storable.shown_key(value), "choices": ", ".join(choices)}
                 ]
             }
         )

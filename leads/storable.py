@@ -1,0 +1,56 @@
+"""What PostgreSQL can store and read back, checked before a write (pure: no Django).
+
+PostgreSQL text and jsonb refuse the NUL character, and UTF-8 has no encoding for a
+lone surrogate (``"\\ud800"``, which a JSON body may carry as an escape); either
+made the whole request answer 500. JSON objects stored as they came (an activity's
+properties) are bounded in depth and size, so one value cannot fill the table or
+the stack of whoever reads it.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_JSON_DEPTH = 20
+MAX_JSON_BYTES = 64 * 1024
+
+
+def text_problem(value: str) -> str | None:
+    """``None`` when ``value`` can be stored; else ``"nul"`` or ``"surrogate"``."""
+    if "\x00" in value:
+        return "nul"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "surrogate"
+    return None
+
+
+def json_problem(
+    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_bytes: int = MAX_JSON_BYTES
+) -> str | None:
+    """``None`` when the JSON ``value`` can be stored; else ``"nul"``, ``"surrogate"``
+    (in a key or a string), ``"too_deep"`` or ``"too_large"``. Walks without recursion."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                return "too_deep"
+            children = item.items() if isinstance(item, dict) else enumerate(item)
+            for key, child in children:
+                if isinstance(key, str) and (problem := text_problem(key)):
+                    return problem
+                stack.append((child, depth + 1))
+        elif isinstance(item, str) and (problem := text_problem(item)):
+            return problem
+    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > max_bytes:
+        return "too_large"
+    return None
+
+
+def shown_key(key: Any) -> str:
+    """A key as an error message may name it: what cannot be stored is escaped."""
+    text = str(key).replace("\x00", "\\x00")
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")[:100]
