@@ -146,3 +146,16 @@ def test_a_choice_that_cannot_be_sent_back_is_named_escaped(api_as, sdr, sdr_tea
     )
     assert answer.status_code == 400, answer.content
     assert "fax\\ud800" in answer.json()["errors"]["channel"][0]
+
+
+@pytest.mark.django_db
+def test_a_note_longer_than_the_limit_is_refused(api_as, sdr, sdr_team_east):
+    lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
+    url = f"/api/v1/leads/{lead.pk}/touches/"
+    body = {"channel": "call", "outcome": "connected", "note": "x" * (work.TEXT_MAX_LENGTH + 1)}
+    answer = _post(api_as(sdr), url, body)
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["note"]
+    assert not Touch.objects.exists()
+    body["note"] = "x" * work.TEXT_MAX_LENGTH
+    assert _post(api_as(sdr), url, body).status_code == 201

@@ -219,7 +219,14 @@ def move_lead(
     )
 
 
-def clean_text(value: Any, field: str, *, required: bool = False, max_length: int = 0) -> str:
+# Free text a person writes (notes, qualification notes, reasons) is at most this long
+# unless a field says less: a 10 MB note was accepted and stored.
+TEXT_MAX_LENGTH = 10_000
+
+
+def clean_text(
+    value: Any, field: str, *, required: bool = False, max_length: int = TEXT_MAX_LENGTH
+) -> str:
     if value is None:
         value = ""
     if not isinstance(value, str):
