@@ -215,6 +215,12 @@ def _max_length(model, name: str) -> int:
     return model._meta.get_field(name).max_length
 
 
+# Text PostgreSQL cannot store (``leads.storable``), named on the field that holds it.
+UNSTORABLE_TEXT = gettext_lazy(
+    "Contains a character that cannot be stored (a NUL byte or a lone surrogate)."
+)
+
+
 def text_cleaner(max_length: int) -> Callable[[Any, Any], str | None]:
     def clean(value, _tz):
         if not isinstance(value, str):
@@ -444,9 +450,6 @@ _SPECS: dict[str, tuple[str, str, Callable[[Any, Any], Any]]] = {
 assert set(_SPECS) == set(INTAKE_FIELDS)  # noqa: S101 (import-time consistency check)
 
 _KEY_SEP = "\x1f"
-UNSTORABLE_TEXT = gettext_lazy(
-    "Contains a character that cannot be stored (a NUL byte or a lone surrogate)."
-)
 
 
 def _validate_row(
@@ -468,7 +471,7 @@ def _validate_row(
         if value is None or value == "":
             continue
         if isinstance(value, str) and storable.text_problem(value):
-            errors[key] = [UNSTORABLE_TEXT]
+            errors[key] = [str(UNSTORABLE_TEXT)]
             continue
         target, name, clean = spec
         try:

@@ -40,6 +40,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from leads import hooks, lifecycle, moments, storable
+from leads.intake.services import UNSTORABLE_TEXT
 from leads.models import Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
@@ -232,10 +233,7 @@ def clean_text(
     if not isinstance(value, str):
         raise WorkInvalid({field: [_("Expected text.")]})
     if storable.text_problem(value):
-        unstorable = _(
-            "Contains a character that cannot be stored (a NUL byte or a lone surrogate)."
-        )
-        raise WorkInvalid({field: [unstorable]})
+        raise WorkInvalid({field: [str(UNSTORABLE_TEXT)]})
     value = value.strip()
     if required and not value:
         raise WorkInvalid({field: [_("This field is required.")]})
