@@ -11,12 +11,23 @@ events, so they are read-only on the lead form too. Leads come in through
 intake (API, import), which normalises and matches them: the admin adds none
 and leaves their identity (email, phone, source system, external id) alone.
 Domains typed into the admin are normalised like intake's.
+
+Every form here refuses what cannot be stored or read back, as the API does
+(``leads.storable_forms``, issue 10 §1): text with a NUL or a lone surrogate, JSON
+that is not JSON PostgreSQL takes (``NaN``, nested too deep, too large), a datetime
+outside 1970-01-01 … now + 5 minutes (every datetime edited here is one that already
+happened), integers outside their column (the model fields' own validators). A
+routing rule is saved through ``leads.queue.routing.routing_rule_save`` after the
+same checks as the API's. Scores and the predictive score are written by the scoring
+engine only (each records the model version that produced it), so they are
+read-only here.
 """
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from leads.intake.normalize import normalize_company, normalize_domain
@@ -32,7 +43,13 @@ from leads.models import (
 )
 from leads.people import roles
 from leads.people.models import Team
-from leads.queue.routing import conditions_errors, person_set_away
+from leads.queue.routing import (
+    conditions_errors,
+    person_set_away,
+    routing_rule_save,
+    rule_target_errors,
+)
+from leads.storable_forms import StorableJSONField, StorableModelForm
 
 
 class RoleAdminAccess:
@@ -61,6 +78,13 @@ class RoleAdminAccess:
         return self._role_admin(request) or super().has_delete_permission(request, obj)
 
 
+class StoredValuesChecked:
+    """Forms refuse what cannot be stored (``leads.storable_forms``)."""
+
+    form = StorableModelForm
+    formfield_overrides = {models.JSONField: {"form_class": StorableJSONField}}
+
+
 class ReadOnly:
     """Nobody adds, changes or deletes these rows in the admin."""
 
@@ -75,7 +99,7 @@ class ReadOnly:
 
 
 @admin.register(Team)
-class TeamAdmin(RoleAdminAccess, admin.ModelAdmin):
+class TeamAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     list_display = ["name", "kind", "manager", "member_count"]
     list_filter = ["kind"]
     search_fields = ["name"]
@@ -88,7 +112,7 @@ class TeamAdmin(RoleAdminAccess, admin.ModelAdmin):
         return obj.members.count()
 
 
-class DomainListEntryForm(forms.ModelForm):
+class DomainListEntryForm(StorableModelForm):
     class Meta:
         model = DomainListEntry
         fields = ["domain", "kind"]
@@ -101,14 +125,14 @@ class DomainListEntryForm(forms.ModelForm):
 
 
 @admin.register(DomainListEntry)
-class DomainListEntryAdmin(RoleAdminAccess, admin.ModelAdmin):
+class DomainListEntryAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     form = DomainListEntryForm
     list_display = ["domain", "kind", "updated_at"]
     list_filter = ["kind"]
     search_fields = ["domain"]
 
 
-class AccountForm(forms.ModelForm):
+class AccountForm(StorableModelForm):
     class Meta:
         model = Account
         fields = [
@@ -127,7 +151,7 @@ class AccountForm(forms.ModelForm):
 
 
 @admin.register(Account)
-class AccountAdmin(RoleAdminAccess, admin.ModelAdmin):
+class AccountAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     form = AccountForm
     list_display = ["name", "domain", "industry", "region", "country", "employees", "owner"]
     list_filter = ["industry", "region", "country"]
@@ -156,7 +180,7 @@ class LeadEventInline(ReadOnly, admin.TabularInline):
 
 
 @admin.register(Lead)
-class LeadAdmin(RoleAdminAccess, admin.ModelAdmin):
+class LeadAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     list_display = [
         "__str__",
         "email",
@@ -192,6 +216,16 @@ class LeadAdmin(RoleAdminAccess, admin.ModelAdmin):
         "created_at_source",
         "created_at",
         "updated_at",
+        "score_fit",
+        "score_grade",
+        "score_interest",
+        "score_total",
+        "score_quadrant",
+        "score_breakdown",
+        "score_model",
+        "scored_at",
+        "win_probability",
+        "predicted_at",
     ]
     list_select_related = ["account", "owner"]
     date_hierarchy = "received_at"
@@ -203,7 +237,7 @@ class LeadAdmin(RoleAdminAccess, admin.ModelAdmin):
 
 
 @admin.register(Activity)
-class ActivityAdmin(RoleAdminAccess, admin.ModelAdmin):
+class ActivityAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     list_display = ["type", "lead", "occurred_at", "source", "external_id"]
     list_filter = ["type", "source"]
     search_fields = ["external_id", "lead__email", "lead__name"]
@@ -234,7 +268,7 @@ class JobAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
     list_select_related = ["created_by"]
 
 
-class RoutingRuleForm(forms.ModelForm):
+class RoutingRuleForm(StorableModelForm):
     class Meta:
         model = RoutingRule
         fields = ["name", "order", "active", "applies_to", "conditions", "team", "user"]
@@ -252,11 +286,18 @@ class RoutingRuleForm(forms.ModelForm):
         data = super().clean()
         if bool(data.get("team")) == bool(data.get("user")):
             raise forms.ValidationError(_("Route to a team or to a person: exactly one."))
+        if "applies_to" in data:
+            target = rule_target_errors(
+                team=data.get("team"), user=data.get("user"), applies_to=data["applies_to"]
+            )
+            for field, messages in target.items():
+                for message in messages:
+                    self.add_error(field, message)
         return data
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(RoleAdminAccess, admin.ModelAdmin):
+class RoutingRuleAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     """Ordered routing rules: the first active rule whose conditions all match decides
     (leads.queue.routing). Conditions: lists per region, country, industry, source_channel,
     quadrant, language; min_employees / max_employees."""
@@ -269,9 +310,12 @@ class RoutingRuleAdmin(RoleAdminAccess, admin.ModelAdmin):
     list_select_related = ["team", "user"]
     search_fields = ["name"]
 
+    def save_model(self, request, obj, form, change):
+        routing_rule_save(rule=obj)
+
 
 @admin.register(RepSettings)
-class RepSettingsAdmin(RoleAdminAccess, admin.ModelAdmin):
+class RepSettingsAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     """Routing settings per person. Marking someone away (or back) goes through
     ``leads.queue.routing.person_set_away``, which also re-routes their unaccepted leads."""
 

@@ -40,6 +40,26 @@ def representable_problem(moment: dt.datetime) -> str | None:
     return None
 
 
+# The latest moment stored where the future is allowed (e.g. a planned date): it
+# converts to every zone (offsets up to ±14 h) without leaving the year 9999.
+LATEST = dt.datetime(9999, 12, 30, tzinfo=dt.UTC)
+
+
+def stored_moment_problem(moment: dt.datetime) -> str | None:
+    """``None`` when the aware ``moment`` may be stored where the future is allowed:
+    between ``EARLIEST`` and ``LATEST`` once converted to UTC; else
+    ``"unrepresentable"``, ``"too_early"`` or ``"too_late"``."""
+    try:
+        utc = moment.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        return "unrepresentable"
+    if utc < EARLIEST:
+        return "too_early"
+    if utc > LATEST:
+        return "too_late"
+    return None
+
+
 # A date a filter may name: a day whose start and following day exist in every zone.
 EARLIEST_DAY = EARLIEST.date()
 LATEST_DAY = dt.date(9999, 12, 30)

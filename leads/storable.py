@@ -10,6 +10,7 @@ the stack of whoever reads it.
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 MAX_JSON_DEPTH = 20
@@ -47,6 +48,38 @@ def json_problem(
             return problem
     if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > max_bytes:
         return "too_large"
+    return None
+
+
+def json_problem_at(
+    value: Any, *, max_depth: int = MAX_JSON_DEPTH, max_bytes: int = MAX_JSON_BYTES
+) -> tuple[str, str] | None:
+    """Like ``json_problem``, with where: ``(problem, path)``, the path written
+    ``fit_rules[0].group`` (keys escaped by ``shown_key``; ``""`` for the value itself),
+    so an error can name the field. Walks without recursion, depth first in order."""
+    stack: list[tuple[Any, int, str]] = [(value, 1, "")]
+    while stack:
+        item, depth, path = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > max_depth:
+                return "too_deep", path
+            if isinstance(item, dict):
+                children = []
+                for key, child in item.items():
+                    name = shown_key(key)
+                    where = f"{path}.{name}" if path else name
+                    if isinstance(key, str) and (problem := text_problem(key)):
+                        return problem, where
+                    children.append((child, depth + 1, where))
+            else:
+                children = [(child, depth + 1, f"{path}[{i}]") for i, child in enumerate(item)]
+            stack.extend(reversed(children))
+        elif isinstance(item, str) and (problem := text_problem(item)):
+            return problem, path
+        elif isinstance(item, float) and not math.isfinite(item):
+            return "not_finite", path
+    if len(json.dumps(value, ensure_ascii=False).encode("utf-8")) > max_bytes:
+        return "too_large", ""
     return None
 
 

@@ -34,13 +34,14 @@ from leads.people import roles
 from leads.people.models import Team
 from leads.queue.claim import claim_next, next_step_deadline, pool_count, sdr_queue
 from leads.queue.routing import (
-    TEAM_KIND,
     RoutingError,
+    RoutingRuleInvalid,
     conditions_errors,
     lead_assign,
     routing_rule_create,
     routing_rule_delete,
     routing_rule_update,
+    rule_target_errors,
 )
 from leads.selectors import leads_visible_to
 
@@ -143,18 +144,13 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
         if "conditions" in attrs:
             errors.update(conditions_errors(attrs["conditions"]))
         instance = self.instance
-        team = attrs.get("team", instance.team if instance else None)
-        user = attrs.get("user", instance.user if instance else None)
-        applies_to = attrs.get("applies_to", instance.applies_to if instance else "mql")
-        if team is None and user is None:
-            errors["team"] = [_("Give a team or a person.")]
-        elif team is not None and user is not None:
-            errors["user"] = [_("Give a team or a person, not both.")]
-        elif team is not None and team.kind != TEAM_KIND[applies_to]:
-            errors["team"] = [
-                _("A rule for %(what)s needs a team of kind “%(kind)s”.")
-                % {"what": applies_to.upper(), "kind": TEAM_KIND[applies_to]}
-            ]
+        errors.update(
+            rule_target_errors(
+                team=attrs.get("team", instance.team if instance else None),
+                user=attrs.get("user", instance.user if instance else None),
+                applies_to=attrs.get("applies_to", instance.applies_to if instance else "mql"),
+            )
+        )
         if errors:
             raise ValidationError(errors)
         return attrs
@@ -266,7 +262,10 @@ class RoutingRuleListCreate(generics.ListCreateAPIView):
     pagination_class = None
 
     def perform_create(self, serializer):
-        serializer.instance = routing_rule_create(**serializer.validated_data)
+        try:
+            serializer.instance = routing_rule_create(**serializer.validated_data)
+        except RoutingRuleInvalid as exc:
+            raise ValidationError(exc.errors) from None
 
 
 class RoutingRuleDetail(generics.RetrieveUpdateDestroyAPIView):
@@ -278,9 +277,12 @@ class RoutingRuleDetail(generics.RetrieveUpdateDestroyAPIView):
     http_method_names = ["get", "patch", "delete", "head", "options"]
 
     def perform_update(self, serializer):
-        serializer.instance = routing_rule_update(
-            rule=serializer.instance, **serializer.validated_data
-        )
+        try:
+            serializer.instance = routing_rule_update(
+                rule=serializer.instance, **serializer.validated_data
+            )
+        except RoutingRuleInvalid as exc:
+            raise ValidationError(exc.errors) from None
 
     def perform_destroy(self, instance):
         routing_rule_delete(rule=instance)

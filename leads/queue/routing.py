@@ -75,8 +75,9 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks
+from leads import hooks, storable
 from leads.intake import normalize
+from leads.intake.services import UNSTORABLE_TEXT
 from leads.lifecycle import check_transition
 from leads.models import Account, DomainListEntry, Lead, LeadEvent, RepSettings, RoutingRule, Stage
 from leads.people import roles
@@ -92,6 +93,10 @@ ROUTABLE_STAGES = (Stage.INQUIRY, Stage.MQL, Stage.SAL, Stage.SQL, Stage.RETURNE
 LIST_CONDITIONS = ("region", "country", "industry", "source_channel", "quadrant", "language")
 INT_CONDITIONS = ("min_employees", "max_employees")
 CONDITION_KEYS = LIST_CONDITIONS + INT_CONDITIONS
+MAX_CONDITION_KEYS = 20
+MAX_CONDITION_ITEMS = 500
+MAX_CONDITION_TEXT = 200
+MAX_CONDITION_NUMBER = 2_147_483_647
 TEAM_KIND = {"mql": Team.Kind.SDR, "sql": Team.Kind.AE}
 
 
@@ -110,27 +115,84 @@ class RoutingError(Exception):
 
 
 def conditions_errors(conditions: Any) -> dict[str, list[str]]:
-    """Problems with a rule's ``conditions``, keyed ``conditions.<key>``; {} when valid."""
+    """Problems with a rule's ``conditions``, keyed ``conditions.<key>``; {} when valid.
+
+    What can be stored and read back: at most ``MAX_CONDITION_KEYS`` keys (unknown ones
+    are errors, named with what cannot be sent escaped); a list holds at most
+    ``MAX_CONDITION_ITEMS`` texts of at most ``MAX_CONDITION_TEXT`` characters, none
+    with a NUL or a lone surrogate; a size is a whole number from 0 to 2,147,483,647
+    (the range of ``Account.employees``, which it is compared with)."""
     if not isinstance(conditions, dict):
         return {"conditions": [_("Expected a JSON object.")]}
+    if len(conditions) > MAX_CONDITION_KEYS:
+        return {"conditions": [_("At most %(count)s conditions.") % {"count": MAX_CONDITION_KEYS}]}
     errors: dict[str, list[str]] = {}
     for key, value in conditions.items():
-        field = f"conditions.{key}"
+        field = f"conditions.{storable.shown_key(key)}"
         if key not in CONDITION_KEYS:
             errors[field] = [_("Unknown condition; use one of: %s.") % ", ".join(CONDITION_KEYS)]
         elif key in LIST_CONDITIONS:
-            if (
-                not isinstance(value, list)
-                or not value
-                or not all(isinstance(v, str) and v.strip() for v in value)
-            ):
-                errors[field] = [_("Expected a non-empty list of non-empty strings.")]
-        elif isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            errors[field] = [_("Expected a whole number ≥ 0.")]
+            errors.update({field: [message]} if (message := _list_error(value)) else {})
+        elif (
+            isinstance(value, bool)
+            or not isinstance(value, int)
+            or not 0 <= value <= MAX_CONDITION_NUMBER
+        ):
+            errors[field] = [
+                _("Expected a whole number from 0 to %(max)s.") % {"max": MAX_CONDITION_NUMBER}
+            ]
     low, high = conditions.get("min_employees"), conditions.get("max_employees")
     if isinstance(low, int) and isinstance(high, int) and not errors and low > high:
         errors["conditions.max_employees"] = [_("Must be at least min_employees.")]
     return errors
+
+
+def _list_error(value: Any) -> str | None:
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, str) and v.strip() for v in value)
+    ):
+        return _("Expected a non-empty list of non-empty strings.")
+    if len(value) > MAX_CONDITION_ITEMS:
+        return _("At most %(count)s values.") % {"count": MAX_CONDITION_ITEMS}
+    if any(len(v) > MAX_CONDITION_TEXT for v in value):
+        return _("Each value at most %(count)s characters.") % {"count": MAX_CONDITION_TEXT}
+    if any(storable.text_problem(v) for v in value):
+        return str(UNSTORABLE_TEXT)
+    return None
+
+
+def rule_target_errors(*, team: Team | None, user: Any, applies_to: str) -> dict[str, list[str]]:
+    """Problems with a rule's target: exactly one of a team (of the kind its
+    ``applies_to`` routes to: SDR for MQLs, AE for SQLs) and a person; {} when valid."""
+    if team is None and user is None:
+        return {"team": [_("Give a team or a person.")]}
+    if team is not None and user is not None:
+        return {"user": [_("Give a team or a person, not both.")]}
+    if team is not None and team.kind != TEAM_KIND.get(applies_to):
+        return {
+            "team": [
+                _("A rule for %(what)s needs a team of kind “%(kind)s”.")
+                % {"what": applies_to.upper(), "kind": TEAM_KIND.get(applies_to, "")}
+            ]
+        }
+    return {}
+
+
+def routing_rule_errors(rule: RoutingRule) -> dict[str, list[str]]:
+    """Every problem with ``rule`` as it would be saved; {} when it may be saved."""
+    errors = conditions_errors(rule.conditions)
+    errors.update(rule_target_errors(team=rule.team, user=rule.user, applies_to=rule.applies_to))
+    return errors
+
+
+class RoutingRuleInvalid(ValueError):
+    """A rule that may not be saved; ``errors`` is ``{field: [messages]}``."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items()))
+        self.errors = errors
 
 
 # ------------------------------------------------------------------ rules
@@ -139,15 +201,25 @@ def conditions_errors(conditions: Any) -> dict[str, list[str]]:
 def routing_rule_create(**fields: Any) -> RoutingRule:
     """A new routing rule from validated ``fields`` (``name``, ``order``, ``active``,
     ``applies_to``, ``conditions``, ``team``, ``user``; the model's defaults for those
-    not given). The caller validates: the API's serializer (``conditions_errors``, a
-    team or a person of the right kind)."""
-    return RoutingRule.objects.create(**fields)
+    not given). The callers validate first (the API's serializer and the admin's form
+    call ``conditions_errors`` and ``rule_target_errors``); ``routing_rule_save``
+    checks again and raises ``RoutingRuleInvalid`` rather than store a bad rule."""
+    return routing_rule_save(rule=RoutingRule(**fields))
 
 
 def routing_rule_update(*, rule: RoutingRule, **fields: Any) -> RoutingRule:
     """``rule`` with validated ``fields`` changed, saved."""
     for name, value in fields.items():
         setattr(rule, name, value)
+    return routing_rule_save(rule=rule)
+
+
+def routing_rule_save(*, rule: RoutingRule) -> RoutingRule:
+    """Save ``rule`` (new or changed, e.g. by the admin's form) if it may be saved,
+    else ``RoutingRuleInvalid``: what is stored is always routable and readable."""
+    errors = routing_rule_errors(rule)
+    if errors:
+        raise RoutingRuleInvalid(errors)
     rule.save()
     return rule
 

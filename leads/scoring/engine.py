@@ -266,14 +266,20 @@ class ModelError:
         }
 
 
+# The largest size of any number in a model (points, caps, days, thresholds, the
+# values fit rules compare with): finite, and small enough that sums of a few hundred
+# rules stay finite floats that PostgreSQL and JSON store (a quadrillion).
+NUMBER_LIMIT = 1e15
+
+
 def _is_number(value: Any) -> bool:
     if isinstance(value, bool):
         return False
     try:
         number = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return False
-    return math.isfinite(number)
+    return math.isfinite(number) and abs(number) <= NUMBER_LIMIT
 
 
 def _check_value(field_type: FieldType, operator: str, value: Any) -> str | None:

@@ -23,6 +23,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from leads.intake.services import UNSTORABLE_TEXT
+from leads.scoring.definitions import MAX_LABEL_LENGTH
 from leads.scoring.engine import FIELD_TYPES, OPERATORS, ModelError
 
 MAX_ROWS = 200
@@ -319,6 +321,31 @@ def _threshold_error(error: ModelError) -> tuple[str | None, str]:
     return None, error.message
 
 
+STORABLE_CODES = ("unstorable", "too_long", "too_deep", "too_large")
+
+
+def _place_storable(placed: EditorErrors, error: ModelError, add) -> None:
+    """An error from ``definitions.storable_errors``: by the cell it names, else above
+    the form."""
+    if error.code == "unstorable":
+        message = str(UNSTORABLE_TEXT)
+    elif error.code == "too_long":
+        message = _("The label is at most %(count)s characters.") % {"count": MAX_LABEL_LENGTH}
+    else:
+        message = _("The model is too large to be stored.")
+    cell = error.field.split("[")[0]
+    if error.section == "fit" and error.index is not None and cell in FIT_CELLS:
+        add(placed.fit.setdefault(error.index, {}), cell, message)
+    elif error.section == "interest" and error.index is not None and cell in INTEREST_CELLS:
+        add(placed.interest.setdefault(error.index, {}), cell, message)
+    elif error.section == "grades" and cell in GRADE_CUTS:
+        add(placed.grades, cell, message)
+    elif error.section == "threshold" and cell in THRESHOLD_CELLS:
+        add(placed.threshold, cell, message)
+    else:
+        placed.general.append(message)
+
+
 def place_errors(
     errors: Sequence[ModelError],
     *,
@@ -331,7 +358,9 @@ def place_errors(
         target.setdefault(key, []).append(message)
 
     for error in errors:
-        if error.section == "fit" and error.index is not None:
+        if error.code in STORABLE_CODES:
+            _place_storable(placed, error, add)
+        elif error.section == "fit" and error.index is not None:
             row = fit_rows[error.index] if error.index < len(fit_rows) else None
             cell, message = _fit_error(error, row)
             add(placed.fit.setdefault(error.index, {}), cell, message)
