@@ -83,6 +83,19 @@ def json_problem_at(
     return None
 
 
+# The largest id a text may name: a PostgreSQL bigint's range (18 digits always fit).
+MAX_ID_DIGITS = 18
+
+
+def plain_id(text: Any) -> int | None:
+    """``text`` as a row id when it is 1 to 18 ASCII digits, else ``None``: ``"²"`` and
+    ``"١٢"`` pass ``str.isdigit`` but not ``int``, and 5,000 digits pass neither
+    ``int`` (Python's limit) nor a bigint column."""
+    if isinstance(text, str) and 0 < len(text) <= MAX_ID_DIGITS and text.isascii():
+        return int(text) if text.isdigit() else None
+    return None
+
+
 def shown_key(key: Any) -> str:
     """A key as an error message may name it: what cannot be stored is escaped."""
     text = str(key).replace("\x00", "\\x00")

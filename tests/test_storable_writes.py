@@ -12,11 +12,19 @@ import pytest
 from django.urls import reverse
 
 from leads.intake.services import UNSTORABLE_TEXT
-from leads.models import RepSettings, RoutingRule, ScoringModelVersion
+from leads.models import (
+    LeadEvent,
+    Opportunity,
+    Qualification,
+    RepSettings,
+    RoutingRule,
+    ScoringModelVersion,
+    Touch,
+)
 from leads.queue.routing import RoutingRuleInvalid, routing_rule_create
 from leads.scoring.engine import default_model
 from leads.scoring.services import scoring_model_create_draft
-from tests.factories import ActivityFactory, TeamFactory, UserFactory
+from tests.factories import ActivityFactory, LeadFactory, TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -308,3 +316,89 @@ def test_the_model_editor_puts_an_unstorable_cell_on_its_row(client, marketer):
     assert answer.context["errors"].fit == {0: {"group": [str(UNSTORABLE_TEXT)]}}
     draft.refresh_from_db()
     assert draft.definition == before
+
+
+# ------------------------------------------------------------------ working a lead
+
+
+def _events(lead):
+    return list(LeadEvent.objects.filter(lead=lead).values_list("pk", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("criteria", "field"),
+    [
+        ({"bud\ud800get": "yes"}, "criteria"),
+        ({"bud\x00get": "yes"}, "criteria"),
+        ({"budget": "y\ud800s"}, "criteria.budget"),
+        ({"budget": "y" * 100_000}, "criteria.budget"),
+    ],
+)
+def test_qualification_names_what_cannot_be_sent_back_escaped(
+    api_as, sdr, sdr_team_east, criteria, field
+):
+    lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
+    before = _events(lead)
+
+    answer = _send(
+        api_as(sdr), "put", f"/api/v1/leads/{lead.pk}/qualification/", {"criteria": criteria}
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == [field]
+    assert len(answer.content) < 2_000
+    assert not Qualification.objects.filter(lead=lead).exists()
+    assert _events(lead) == before
+
+
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "1969-12-31"])
+def test_an_expected_close_out_of_range_is_refused(api_as, ae, day):
+    lead = LeadFactory(stage="sql", owner=ae)
+    before = _events(lead)
+
+    answer = _send(
+        api_as(ae),
+        "post",
+        "/api/v1/opportunities/",
+        {"lead": lead.pk, "amount": "100", "expected_close": day},
+    )
+
+    assert answer.status_code == 400, answer.content
+    assert list(answer.json()["errors"]) == ["expected_close"]
+    assert not Opportunity.objects.exists()
+    lead.refresh_from_db()
+    assert lead.stage == "sql"
+    assert _events(lead) == before
+
+
+def test_a_touch_from_year_one_in_the_page_form_is_the_field_error(client, sdr):
+    lead = LeadFactory(stage="sal", owner=sdr)
+    client.force_login(sdr)
+
+    answer = client.post(
+        reverse("leads:lead_act", args=[lead.pk, "touch"]),
+        {"touch-channel": "call", "touch-outcome": "connected", "touch-at": "0001-01-01T00:00"},
+    )
+
+    assert answer.status_code == 400, answer.status_code
+    assert not Touch.objects.exists()
+    assert not LeadEvent.objects.filter(lead=lead, kind="touch").exists()
+
+
+@pytest.mark.parametrize("to_user", ["²", "9" * 5000, "١٢"])
+def test_reassigning_on_the_team_page_with_a_junk_id_is_no_500(client, sales_manager, sdr, to_user):
+    lead = LeadFactory(stage="mql", owner=sdr, team=sdr.teams.first())
+    client.force_login(sales_manager)
+
+    answer = client.post(reverse("leads:team_assign", args=[lead.pk]), {"to_user": to_user})
+
+    assert answer.status_code == 302
+    lead.refresh_from_db()
+    assert lead.owner == sdr
+
+
+@pytest.mark.parametrize("selected", ["²", "9" * 5000])
+def test_the_queue_page_with_a_junk_selection_is_no_500(client, sdr, selected):
+    client.force_login(sdr)
+
+    assert client.get(reverse("leads:queue"), {"selected": selected}).status_code == 200

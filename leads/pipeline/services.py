@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 
-from leads import lifecycle
+from leads import lifecycle, moments
 from leads.models import Lead, LeadEvent, Opportunity
 from leads.people import roles
 from leads.queue import work
@@ -53,16 +53,16 @@ def _amount(value: Any) -> Decimal:
 def _date(value: Any, field: str) -> dt.date:
     if isinstance(value, dt.datetime):
         raise work.WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
-    if isinstance(value, dt.date):
-        return value
-    parsed = None
-    if isinstance(value, str):
+    parsed = value if isinstance(value, dt.date) else None
+    if parsed is None and isinstance(value, str):
         try:
             parsed = parse_date(value.strip())
         except ValueError:
             parsed = None
     if parsed is None:
         raise work.WorkInvalid({field: [_("Enter a date (YYYY-MM-DD).")]})
+    if not moments.EARLIEST_DAY <= parsed <= moments.LATEST_DAY:
+        raise work.WorkInvalid({field: [_("Enter a date between 1970-01-01 and 9999-12-30.")]})
     return parsed
 
 

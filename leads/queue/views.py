@@ -26,6 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
+from leads import storable
 from leads.models import Lead
 from leads.people import roles
 from leads.queue import forms as f
@@ -291,9 +292,7 @@ def queue(request):
         {
             "rows": rows,
             "pool": pool_count(user=request.user),
-            "selected": int(selected)
-            if selected.isdigit()
-            else (rows[0]["lead"].pk if rows else 0),
+            "selected": storable.plain_id(selected) or (rows[0]["lead"].pk if rows else 0),
             "touch_form": f.TouchForm(prefix="touch"),
         },
     )
@@ -362,8 +361,8 @@ def team_assign(request, pk: int):
     if not roles.has_role(request.user, roles.SALES_MANAGER, roles.ADMIN):
         raise PermissionDenied
     lead = _visible_lead(request, pk)
-    to = request.POST.get("to_user", "")
-    person = get_user_model().objects.filter(pk=to).first() if to.isdigit() else None
+    to = storable.plain_id(request.POST.get("to_user", ""))
+    person = get_user_model().objects.filter(pk=to).first() if to is not None else None
     if person is None:
         messages.error(request, _("Choose a person."))
         return HttpResponseRedirect(reverse("leads:team"))

@@ -548,7 +548,7 @@ def _clean_criteria(framework: str, criteria: Any) -> dict[str, dict[str, str]]:
     names = FRAMEWORK_CRITERIA[framework]
     if not isinstance(criteria, dict) or not criteria:
         raise WorkInvalid({"criteria": [_("Expected an object: criterion → value and note.")]})
-    unknown = sorted(str(k) for k in criteria if k not in names)
+    unknown = sorted(storable.shown_key(k) for k in criteria if k not in names)
     if unknown:
         raise WorkInvalid(
             {
@@ -574,7 +574,10 @@ def _clean_criteria(framework: str, criteria: Any) -> dict[str, dict[str, str]]:
                 {
                     f"criteria.{name}": [
                         _("“%(value)s” is not one of: %(choices)s.")
-                        % {"value": value, "choices": ", ".join(CRITERION_VALUES)}
+                        % {
+                            "value": storable.shown_key(value),
+                            "choices": ", ".join(CRITERION_VALUES),
+                        }
                     ]
                 }
             )

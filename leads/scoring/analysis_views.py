@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from leads import storable
 from leads.models import ActivityType, Job, ScoringModelVersion
 from leads.people import roles
 from leads.scoring.analysis import (
@@ -260,7 +261,7 @@ def scoring_evaluation(request, pk: int):
             months=months,
             user=request.user,
             keep_failed=True,
-            retry=int(retry) if retry.isdigit() else None,
+            retry=storable.plain_id(retry),
         )
     except AnalysisInputError as exc:
         context["problem"] = exc.message
