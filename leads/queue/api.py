@@ -29,6 +29,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads import serializers as s
+from leads.api_transactions import AtomicWrites
 from leads.models import Lead, RoutingRule
 from leads.people import roles
 from leads.people.models import Team
@@ -176,7 +177,7 @@ class QueueView(APIView):
         )
 
 
-class QueueClaim(APIView):
+class QueueClaim(AtomicWrites, APIView):
     """Take the next lead of your teams' pools (it is assigned to you, not accepted)."""
 
     permission_classes = [IsAuthenticated, IsSdr]
@@ -206,7 +207,7 @@ def _routing_error(exc: RoutingError):
     raise ValidationError({exc.field or "non_field_errors": [exc.message]})
 
 
-class LeadAssign(APIView):
+class LeadAssign(AtomicWrites, APIView):
     """Assign a lead to a person or a team's pool (sales managers: their teams' leads,
     to their teams' members; admins: any)."""
 
@@ -253,7 +254,7 @@ class LeadAssign(APIView):
         return Response(QueueLeadOut(lead).data)
 
 
-class RoutingRuleListCreate(generics.ListCreateAPIView):
+class RoutingRuleListCreate(AtomicWrites, generics.ListCreateAPIView):
     """Routing rules in the order they are tried (admins only)."""
 
     permission_classes = [IsAuthenticated, IsAdminRole]
@@ -268,7 +269,7 @@ class RoutingRuleListCreate(generics.ListCreateAPIView):
             raise ValidationError(exc.errors) from None
 
 
-class RoutingRuleDetail(generics.RetrieveUpdateDestroyAPIView):
+class RoutingRuleDetail(AtomicWrites, generics.RetrieveUpdateDestroyAPIView):
     """One routing rule (admins only)."""
 
     permission_classes = [IsAuthenticated, IsAdminRole]

@@ -22,6 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads import serializers as s
+from leads.api_transactions import AtomicWrites
 from leads.models import Lead, LeadReturn, Touch
 from leads.queue import work
 from leads.queue.selectors import (
@@ -141,7 +142,7 @@ _ERRORS = {
 # --- base -----------------------------------------------------------------------
 
 
-class WorkView(APIView):
+class WorkView(AtomicWrites, APIView):
     """Maps ``leads.queue.work`` errors onto 403 / 409 / 400."""
 
     def handle_exception(self, exc):

@@ -18,6 +18,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads.api_transactions import AtomicWrites
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.analysis import (
     AnalysisInputError,
@@ -291,7 +292,7 @@ def _calibration_params(source) -> tuple[int, int]:
     return months, min_leads
 
 
-class ScoringCalibrationDraft(APIView):
+class ScoringCalibrationDraft(AtomicWrites, APIView):
     """Create a draft version from the calibration's suggestion: the published model
     with the suggested interest points (caps scaled in proportion; everything else
     kept). Marketing managers and admins only."""

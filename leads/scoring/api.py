@@ -27,6 +27,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads import serializers as s
+from leads.api_transactions import AtomicWrites
 from leads.models import ScoringModelVersion
 from leads.people import roles
 from leads.scoring.definitions import ScoringModelInvalid
@@ -169,7 +170,7 @@ _ERRORS = {
 }
 
 
-class ScoringModelListCreate(generics.ListAPIView):
+class ScoringModelListCreate(AtomicWrites, generics.ListAPIView):
     """``GET`` every scoring model version (newest first); ``POST`` a new draft."""
 
     serializer_class = ScoringModelOut
@@ -204,7 +205,7 @@ class ScoringModelListCreate(generics.ListAPIView):
         return Response(ScoringModelOut(version).data, status=status.HTTP_201_CREATED)
 
 
-class ScoringModelDetail(APIView):
+class ScoringModelDetail(AtomicWrites, APIView):
     """``GET`` one version; ``PATCH`` a draft's name or definition (409 otherwise)."""
 
     permission_classes = [IsAuthenticated, MayEditScoring]
@@ -246,7 +247,7 @@ class ScoringModelDetail(APIView):
         return Response(ScoringModelOut(version).data)
 
 
-class ScoringModelPublish(APIView):
+class ScoringModelPublish(AtomicWrites, APIView):
     """Publish a draft, or a retired version (rollback): 202 with the re-score job."""
 
     permission_classes = [IsAuthenticated, MayEditScoring]

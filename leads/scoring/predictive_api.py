@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads.api_transactions import AtomicWrites
 from leads.people import roles
 from leads.scoring.predictive_selectors import predictive_snapshot_current, predictive_summary
 from leads.scoring.predictive_services import clean_min_count, predictive_refresh_start
@@ -99,7 +100,7 @@ class PredictiveSnapshotView(APIView):
         return Response(PredictiveSnapshotOut(predictive_summary(snapshot=snapshot)).data)
 
 
-class PredictiveRefresh(APIView):
+class PredictiveRefresh(AtomicWrites, APIView):
     """Retrain the predictive score and re-predict every open lead, in a Celery job.
 
     Answers 202 with the job (follow it at ``/api/v1/jobs/{id}/``). A refresh

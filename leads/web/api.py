@@ -21,6 +21,7 @@ from rest_framework.views import APIView
 
 from leads import jobs
 from leads import serializers as s
+from leads.api_transactions import AtomicWrites
 from leads.intake.api import INTAKE_ERRORS, LeadIn, MayPushIntake, source_name
 from leads.intake.services import leads_ingest
 from leads.models import Lead
@@ -30,7 +31,7 @@ from leads.web.filters import LeadFilter
 _LEAD_READS = ("account", "owner")
 
 
-class LeadListCreate(generics.ListAPIView):
+class LeadListCreate(AtomicWrites, generics.ListAPIView):
     """``GET`` the leads you may see (filters: stage, owner, source, campaign, created_after,
     created_before, q); ``POST`` one lead to create (201) or update (200) it."""
 
