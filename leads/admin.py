@@ -27,6 +27,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.forms import UserChangeForm
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -49,7 +52,7 @@ from leads.queue.routing import (
     routing_rule_save,
     rule_target_errors,
 )
-from leads.storable_forms import StorableJSONField, StorableModelForm
+from leads.storable_forms import StorableJSONField, StorableModelForm, refuse_unstorable
 
 
 class RoleAdminAccess:
@@ -332,3 +335,25 @@ class RepSettingsAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
         if "away" in form.changed_data and change:
             person_set_away(user=obj.user, away=away, by=request.user)
             obj.refresh_from_db()
+
+
+class CheckedUserChangeForm(UserChangeForm):
+    """Django's user form, refusing a last login or a joining date outside 1970 … now
+    (a year-1 date made every page naming the person answer 500)."""
+
+    def clean(self):
+        data = super().clean()
+        refuse_unstorable(self)
+        return data
+
+
+User = get_user_model()
+if admin.site.is_registered(User):
+    admin.site.unregister(User)
+
+
+@admin.register(User)
+class CheckedUserAdmin(UserAdmin):
+    """Django's user admin (superusers), with ``CheckedUserChangeForm``."""
+
+    form = CheckedUserChangeForm

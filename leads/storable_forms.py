@@ -111,6 +111,19 @@ def moment_error(moment: dt.datetime, *, future_allowed: bool = False) -> str | 
     return str(MOMENT_MESSAGES[problem]) if problem else None
 
 
+def refuse_unstorable(form: forms.BaseForm, *, future_moments: tuple[str, ...] = ()) -> None:
+    """Add an error to each of ``form``'s cleaned values that cannot be stored or read
+    back: text with a NUL or a lone surrogate, a datetime outside its range."""
+    for name, value in list(form.cleaned_data.items()):
+        message = None
+        if isinstance(value, str) and storable.text_problem(value):
+            message = str(UNSTORABLE)
+        elif isinstance(value, dt.datetime):
+            message = moment_error(value, future_allowed=name in future_moments)
+        if message:
+            form.add_error(name, message)
+
+
 class StorableModelForm(forms.ModelForm):
     """A ``ModelForm`` whose cleaned values can all be stored and read back."""
 
@@ -118,12 +131,5 @@ class StorableModelForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        for name, value in list(data.items()):
-            message = None
-            if isinstance(value, str) and storable.text_problem(value):
-                message = str(UNSTORABLE)
-            elif isinstance(value, dt.datetime):
-                message = moment_error(value, future_allowed=name in self.future_moments)
-            if message:
-                self.add_error(name, message)
+        refuse_unstorable(self, future_moments=self.future_moments)
         return data

@@ -402,3 +402,30 @@ def test_the_queue_page_with_a_junk_selection_is_no_500(client, sdr, selected):
     client.force_login(sdr)
 
     assert client.get(reverse("leads:queue"), {"selected": selected}).status_code == 200
+
+
+def test_the_user_admin_refuses_a_joining_date_in_year_one(client, sdr):
+    superuser = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client.force_login(superuser)
+    url = reverse("admin:auth_user_change", args=[sdr.pk])
+    before = sdr.date_joined
+
+    answer = client.post(
+        url,
+        {
+            "username": sdr.username,
+            "first_name": sdr.first_name,
+            "last_name": sdr.last_name,
+            "email": sdr.email,
+            "is_active": "on",
+            "date_joined_0": "0001-01-01",
+            "date_joined_1": "00:00:00",
+            "last_login_0": "",
+            "last_login_1": "",
+        },
+    )
+
+    assert answer.status_code == 200
+    assert "date_joined" in answer.context["adminform"].form.errors
+    sdr.refresh_from_db()
+    assert sdr.date_joined == before
