@@ -52,6 +52,7 @@ from leads.queue.routing import (
     routing_rule_save,
     rule_target_errors,
 )
+from leads.queue.work import FRAMEWORK_CRITERIA
 from leads.storable_forms import StorableJSONField, StorableModelForm, refuse_unstorable
 
 
@@ -101,8 +102,29 @@ class ReadOnly:
         return False
 
 
+class TeamForm(StorableModelForm):
+    class Meta:
+        model = Team
+        fields = "__all__"
+
+    def clean(self):
+        data = super().clean()
+        required = data.get("required_criteria")
+        names = FRAMEWORK_CRITERIA.get(data.get("framework") or "", ())
+        if required is not None and (
+            not isinstance(required, list)
+            or not all(isinstance(name, str) and name in names for name in required)
+        ):
+            self.add_error(
+                "required_criteria",
+                _("A list of this framework's criteria: %(names)s.") % {"names": ", ".join(names)},
+            )
+        return data
+
+
 @admin.register(Team)
 class TeamAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
+    form = TeamForm
     list_display = ["name", "kind", "manager", "member_count"]
     list_filter = ["kind"]
     search_fields = ["name"]

@@ -429,3 +429,45 @@ def test_the_user_admin_refuses_a_joining_date_in_year_one(client, sdr):
     assert "date_joined" in answer.context["adminform"].form.errors
     sdr.refresh_from_db()
     assert sdr.date_joined == before
+
+
+@pytest.mark.parametrize("required", ["5", '["budget", {"a": 1}]', '["champion"]'])
+def test_the_team_admin_takes_only_the_frameworks_criteria(client, staff_admin, required):
+    team = TeamFactory(name="SDR East", kind="sdr")
+    client.force_login(staff_admin)
+
+    answer = client.post(
+        reverse("admin:leads_team_change", args=[team.pk]),
+        {
+            "name": team.name,
+            "kind": "sdr",
+            "mode": "pool",
+            "framework": "bant",
+            "required_criteria": required,
+        },
+    )
+
+    assert answer.status_code == 200
+    assert "required_criteria" in answer.context["adminform"].form.errors
+    team.refresh_from_db()
+    assert team.required_criteria == []
+
+
+def test_the_team_admin_saves_required_criteria_of_the_framework(client, staff_admin):
+    team = TeamFactory(name="SDR East", kind="sdr")
+    client.force_login(staff_admin)
+
+    answer = client.post(
+        reverse("admin:leads_team_change", args=[team.pk]),
+        {
+            "name": team.name,
+            "kind": "sdr",
+            "mode": "pool",
+            "framework": "meddic",
+            "required_criteria": '["champion"]',
+        },
+    )
+
+    assert answer.status_code == 302
+    team.refresh_from_db()
+    assert (team.framework, team.required_criteria) == ("meddic", ["champion"])
