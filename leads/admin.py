@@ -261,8 +261,23 @@ class LeadAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
         return False
 
 
+class ActivityForm(StorableModelForm):
+    class Meta:
+        model = Activity
+        fields = "__all__"
+
+    def clean_properties(self):
+        properties = self.cleaned_data.get("properties")
+        if properties is None:
+            return {}
+        if not isinstance(properties, dict):
+            raise forms.ValidationError(_("Must be an object."))
+        return properties
+
+
 @admin.register(Activity)
 class ActivityAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
+    form = ActivityForm
     list_display = ["type", "lead", "occurred_at", "source", "external_id"]
     list_filter = ["type", "source"]
     search_fields = ["external_id", "lead__email", "lead__name"]
