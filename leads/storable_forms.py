@@ -60,11 +60,9 @@ def json_value_error(value: Any, *, max_bytes: int = storable.MAX_JSON_BYTES) ->
     if problem in ("nul", "surrogate"):
         return f"{UNSTORABLE}{where}"
     if problem == "too_deep":
-        return str(
-            _("Nested more than %(depth)s levels deep.") % {"depth": storable.MAX_JSON_DEPTH}
-        )
+        return str(_("Nested deeper than %(n)d levels.") % {"n": storable.MAX_JSON_DEPTH})
     if problem == "too_large":
-        return str(_("Larger than %(size)s KB.") % {"size": max_bytes // 1024})
+        return str(_("Larger than %(n)d KB.") % {"n": max_bytes // 1024})
     return str(_("Only finite numbers can be stored (not NaN or Infinity).")) + where
 
 
