@@ -49,6 +49,7 @@ from leads.people.models import Team
 from leads.queue.routing import (
     conditions_errors,
     person_set_away,
+    routing_rule_errors,
     routing_rule_save,
     rule_target_errors,
 )
@@ -336,6 +337,19 @@ class RoutingRuleForm(StorableModelForm):
         return data
 
 
+class RoutingRuleListForm(StorableModelForm):
+    """The list's inline edits (order, active): a rule stored before the checks that
+    no longer passes them is named here instead of failing in ``routing_rule_save``."""
+
+    def clean(self):
+        data = super().clean()
+        errors = routing_rule_errors(self.instance) if self.instance.pk else {}
+        for key, messages in errors.items():
+            for message in messages:
+                self.add_error(None, f"{key}: {message}")
+        return data
+
+
 @admin.register(RoutingRule)
 class RoutingRuleAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     """Ordered routing rules: the first active rule whose conditions all match decides
@@ -349,6 +363,9 @@ class RoutingRuleAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
     list_filter = ["applies_to", "active"]
     list_select_related = ["team", "user"]
     search_fields = ["name"]
+
+    def get_changelist_form(self, request, **kwargs):
+        return super().get_changelist_form(request, form=RoutingRuleListForm, **kwargs)
 
     def save_model(self, request, obj, form, change):
         routing_rule_save(rule=obj)

@@ -6,11 +6,13 @@ range — with an error naming the field, and nothing is written."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
 
+from leads import moments, storable
 from leads.intake.services import UNSTORABLE_TEXT
 from leads.models import (
     LeadEvent,
@@ -472,3 +474,61 @@ def test_the_team_admin_saves_required_criteria_of_the_framework(client, staff_a
     assert answer.status_code == 302
     team.refresh_from_db()
     assert (team.framework, team.required_criteria) == ("meddic", ["champion"])
+
+
+# ------------------------------------------------------------------ the pure checks
+
+
+def test_json_problem_at_names_where():
+    assert storable.json_problem_at({"fit_rules": [{"field": "x"}, {"group": "g\x00"}]}) == (
+        "nul",
+        "fit_rules[1].group",
+    )
+    assert storable.json_problem_at({"a\ud800": 1}) == ("surrogate", "a\\ud800")
+    assert storable.json_problem_at({"n": [1.0, float("nan")]}) == ("not_finite", "n[1]")
+    assert storable.json_problem_at([[[1]]], max_depth=2) == ("too_deep", "[0][0]")
+    assert storable.json_problem_at({"fine": [1, "二"]}) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("42", 42), ("", None), ("²", None), ("١٢", None), ("9" * 19, None), ("-1", None), (7, None)],
+)
+def test_plain_id(text, expected):
+    assert storable.plain_id(text) == expected
+
+
+def test_stored_moment_problem_bounds():
+    utc = dt.UTC
+    assert moments.stored_moment_problem(dt.datetime(9999, 12, 30, tzinfo=utc)) is None
+    assert moments.stored_moment_problem(dt.datetime(9999, 12, 30, 1, tzinfo=utc)) == "too_late"
+    assert moments.stored_moment_problem(dt.datetime(1969, 12, 31, tzinfo=utc)) == "too_early"
+    far_east = dt.timezone(dt.timedelta(hours=14))
+    assert moments.stored_moment_problem(dt.datetime(1, 1, 1, tzinfo=far_east)) == (
+        "unrepresentable"
+    )
+
+
+def test_reordering_a_rule_stored_before_the_checks_names_its_problem(client, staff_admin):
+    team = TeamFactory(name="SDR China", kind="sdr")
+    rule = RoutingRule.objects.create(
+        name="old", order=5, team=team, conditions={"min_employees": 10**12}
+    )
+    client.force_login(staff_admin)
+
+    answer = client.post(
+        reverse("admin:leads_routingrule_changelist"),
+        {
+            "form-TOTAL_FORMS": "1",
+            "form-INITIAL_FORMS": "1",
+            "form-0-id": rule.pk,
+            "form-0-order": "6",
+            "form-0-active": "on",
+            "_save": "Save",
+        },
+    )
+
+    assert answer.status_code == 200
+    assert "conditions.min_employees" in answer.content.decode()
+    rule.refresh_from_db()
+    assert rule.order == 5
