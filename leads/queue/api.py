@@ -139,6 +139,8 @@ class RoutingRuleSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
+        # the PostgreSQL column's range on every database (SQLite's is wider)
+        extra_kwargs = {"order": {"max_value": 2_147_483_647}}
 
     def validate(self, attrs):
         errors: dict[str, list[str]] = {}
