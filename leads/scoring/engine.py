@@ -295,7 +295,7 @@ def _check_value(field_type: FieldType, operator: str, value: Any) -> str | None
             if float(value[0]) > float(value[1]):
                 return "between needs low <= high"
             return None
-        return None if _is_number(value) else "needs a number"
+        return None if _is_number(value) else f"needs a number (at most {NUMBER_LIMIT:.0e} in size)"
     if field_type == "text":
         if operator in ("in", "not_in"):
             if (
@@ -340,7 +340,13 @@ def validate_model(
         if problem:
             err("fit", i, rule.field, "bad_value", f"{rule.operator}: {problem}")
         if not _is_number(rule.points):
-            err("fit", i, rule.field, "bad_points", "points must be a number")
+            err(
+                "fit",
+                i,
+                rule.field,
+                "bad_points",
+                f"points must be a number from -{NUMBER_LIMIT:.0e} to {NUMBER_LIMIT:.0e}",
+            )
 
     seen: set[str] = set()
     for i, rule in enumerate(model.interest_rules):
@@ -351,13 +357,19 @@ def validate_model(
             err("interest", i, name, "duplicate", f"a second rule for {name!r}")
         seen.add(name)
         if not _is_number(rule.points) or float(rule.points) < 0:
-            err("interest", i, name, "out_of_range", "points must be a number >= 0")
+            err(
+                "interest",
+                i,
+                name,
+                "out_of_range",
+                f"points must be a number >= 0 and <= {NUMBER_LIMIT:.0e}",
+            )
         for attr, low_ok in (("cap", True), ("half_life_days", False), ("window_days", False)):
             value = getattr(rule, attr)
             if value is None:
                 continue
             if not _is_number(value) or float(value) < 0 or (not low_ok and float(value) == 0):
-                bound = ">= 0" if low_ok else "> 0"
+                bound = (">= 0" if low_ok else "> 0") + f" and <= {NUMBER_LIMIT:.0e}"
                 err("interest", i, name, "out_of_range", f"{attr} must be a number {bound}")
 
     thresholds = model.grade_thresholds
@@ -387,12 +399,24 @@ def validate_model(
     if t.min_interest is None:
         err("threshold", None, "min_interest", "missing", "min_interest is required")
     elif not _is_number(t.min_interest) or float(t.min_interest) < 0:
-        err("threshold", None, "min_interest", "out_of_range", "min_interest must be >= 0")
+        err(
+            "threshold",
+            None,
+            "min_interest",
+            "out_of_range",
+            f"min_interest must be >= 0 and <= {NUMBER_LIMIT:.0e}",
+        )
     if t.mode == "total" and t.min_total is None:
         err("threshold", None, "min_total", "missing", "mode total needs min_total")
     elif t.min_total is not None and (not _is_number(t.min_total) or float(t.min_total) < 0):
         # checked in every mode: the compiled model reads it whatever the mode
-        err("threshold", None, "min_total", "out_of_range", "min_total must be >= 0")
+        err(
+            "threshold",
+            None,
+            "min_total",
+            "out_of_range",
+            f"min_total must be >= 0 and <= {NUMBER_LIMIT:.0e}",
+        )
     return errors
 
 
