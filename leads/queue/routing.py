@@ -132,7 +132,8 @@ def conditions_errors(conditions: Any) -> dict[str, list[str]]:
         if key not in CONDITION_KEYS:
             errors[field] = [_("Unknown condition; use one of: %s.") % ", ".join(CONDITION_KEYS)]
         elif key in LIST_CONDITIONS:
-            errors.update({field: [message]} if (message := _list_error(value)) else {})
+            if message := _list_error(value):
+                errors[field] = [message]
         elif (
             isinstance(value, bool)
             or not isinstance(value, int)
