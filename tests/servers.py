@@ -17,6 +17,8 @@ import signal
 import socket
 import subprocess
 import sys
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import quote
 
@@ -136,3 +138,30 @@ class WebServer:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+@contextlib.contextmanager
+def server_without_connections(folder: Path) -> Iterator[WebServer]:
+    """gunicorn (with the pool, as docker-compose runs it) as a role that may log in
+    with CONNECTION LIMIT 0: a PostgreSQL with no connection left for the app. The role
+    is made and dropped by the tests' own connection (outside any test transaction)."""
+    role = f"smk_no_conn_{uuid.uuid4().hex[:12]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
+    try:
+        server = WebServer.start(
+            "gunicorn",
+            env={
+                "DATABASE_URL": database_url(user=role, application_name="smk-no-connection"),
+                "DATABASE_POOL_TIMEOUT": "1",
+            },
+            log_path=folder / "gunicorn.log",
+            var_dir=folder / "var",
+        )
+        try:
+            yield server
+        finally:
+            server.stop()
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP ROLE IF EXISTS "{role}"')

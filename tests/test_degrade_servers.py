@@ -28,6 +28,7 @@ from django.test import Client
 from rest_framework.authtoken.models import Token
 
 from smarketing import degrade
+from tests import servers
 from tests.factories import UserFactory
 from tests.helpers import wait_until
 from tests.servers import WebServer, connections_of, database_url
@@ -43,21 +44,11 @@ def _start(kind: str, folder, **env: str) -> WebServer:
 
 @pytest.fixture(scope="module")
 def server_without_connections(django_db_setup, django_db_blocker, tmp_path_factory):
-    """gunicorn (with the pool, as docker-compose runs it) as a role that may log in
-    with CONNECTION LIMIT 0: a PostgreSQL with no connection left for the app."""
-    role = f"smk_no_conn_{uuid.uuid4().hex[:12]}"
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'CREATE ROLE "{role}" LOGIN CONNECTION LIMIT 0')
-    server = _start(
-        "gunicorn",
-        tmp_path_factory.mktemp("gunicorn"),
-        DATABASE_URL=database_url(user=role, application_name="smk-no-connection"),
-        DATABASE_POOL_TIMEOUT="1",
-    )
-    yield server
-    server.stop()
-    with django_db_blocker.unblock(), connection.cursor() as cursor:
-        cursor.execute(f'DROP ROLE IF EXISTS "{role}"')
+    with (
+        django_db_blocker.unblock(),
+        servers.server_without_connections(tmp_path_factory.mktemp("gunicorn")) as server,
+    ):
+        yield server
 
 
 POOL_SIZE = 2
