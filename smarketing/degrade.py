@@ -111,11 +111,24 @@ def is_api_request(request: HttpRequest) -> bool:
     return path.startswith("/api/") and not path.startswith("/api/docs/")
 
 
-def unavailable_response(request: HttpRequest, dependency: str) -> HttpResponse:
+def log_unavailable(request, dependency: str, exc: BaseException | None) -> None:
+    logger.warning(
+        "503 for %s %s: the %s is unavailable (%s: %s)",
+        request.method,
+        request.path,
+        dependency,
+        type(exc).__name__,
+        exc,
+    )
+
+
+def unavailable_response(
+    request: HttpRequest, dependency: str, exc: BaseException | None = None
+) -> HttpResponse:
     """The 503 for ``request``: JSON on the API, the friendly page elsewhere; both with
     Retry-After. Touches neither the database nor the session (``request.user`` is
     never read), so it can be built while they are down."""
-    logger.warning("503 for %s %s: the %s is unavailable", request.method, request.path, dependency)
+    log_unavailable(request, dependency, exc)
     language = translation.get_language_from_request(request)
     with translation.override(language):
         if is_api_request(request):
@@ -142,9 +155,10 @@ def unavailable_response(request: HttpRequest, dependency: str) -> HttpResponse:
 def _remember_dependency_down(sender, request=None, **kwargs) -> None:
     """``got_request_exception``: an exception Django is turning into a 500 — if it is
     a dependency being down, note it for ``DependencyDownMiddleware``."""
-    dependency = unavailable_dependency(sys.exc_info()[1])
+    exc = sys.exc_info()[1]
+    dependency = unavailable_dependency(exc)
     if dependency and request is not None:
-        setattr(request, _REQUEST_FLAG, dependency)
+        setattr(request, _REQUEST_FLAG, (dependency, exc))
 
 
 got_request_exception.connect(_remember_dependency_down, dispatch_uid="smarketing.degrade")
@@ -159,13 +173,13 @@ class DependencyDownMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
-        dependency = getattr(request, _REQUEST_FLAG, None)
-        if dependency and response.status_code == 500:
-            return unavailable_response(request, dependency)
+        down = getattr(request, _REQUEST_FLAG, None)
+        if down and response.status_code == 500:
+            return unavailable_response(request, *down)
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
         dependency = unavailable_dependency(exception)
         if dependency is None:
             return None
-        return unavailable_response(request, dependency)
+        return unavailable_response(request, dependency, exception)

@@ -141,6 +141,9 @@ else:
     DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
     if DATABASE_POOL_MAX_SIZE > 0:
         DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        # The pool checks a connection before handing it out (one empty round trip), so
+        # connections a restarted or failed-over PostgreSQL closed fail no request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": 1,
             "max_size": DATABASE_POOL_MAX_SIZE,

@@ -9,6 +9,7 @@ subprocesses on the test database.
 - The pool bounds the connections ``make run`` holds: many concurrent clients, at
   most ``DATABASE_POOL_MAX_SIZE`` sessions counted in ``pg_stat_activity``.
 - A pool exhausted beyond its timeout answers 503 with Retry-After.
+- A connection PostgreSQL closed while it sat in the pool fails no request.
 
 The shared PostgreSQL is never stopped and ``max_connections`` never changed.
 """
@@ -57,14 +58,16 @@ POOL_SIZE = 2
 @pytest.fixture(scope="module")
 def make_run_server(django_db_setup, tmp_path_factory):
     """``manage.py runserver`` as ``make run`` starts it, its pool at most POOL_SIZE
-    connections, waiting at most a second for one; its sessions named, to be counted."""
+    connections, waiting at most 3 s for one; its sessions named, to be counted."""
     app = f"smk-pool-{uuid.uuid4().hex[:8]}"
     server = _start(
         "runserver",
         tmp_path_factory.mktemp("runserver"),
         DATABASE_URL=database_url(application_name=app),
         DATABASE_POOL_MAX_SIZE=str(POOL_SIZE),
-        DATABASE_POOL_TIMEOUT="1",
+        # more than the 1 s the pool waits before it looks again after finding a
+        # connection dead (psycopg_pool's backoff), as the default 5 s is
+        DATABASE_POOL_TIMEOUT="3",
     )
     server.application_name = app
     yield server
@@ -161,7 +164,7 @@ def test_make_runs_server_holds_at_most_its_pools_size_of_connections(
         codes = [code for f in running for code in f.result()]
 
     # 16 clients at once, and no more than POOL_SIZE sessions; a request that waited
-    # longer than the pool's second for a connection answered 503, the others 200
+    # longer than the pool's 3 s for a connection answered 503, the others 200
     assert set(codes) <= {200, 503}, server.log()
     assert codes.count(200) >= 16
     assert 1 <= peak <= POOL_SIZE
@@ -216,3 +219,23 @@ def test_a_pool_exhausted_beyond_its_timeout_answers_503_with_retry_after(
     assert one_more.headers["Retry-After"] == RETRY_AFTER
     assert one_more.json() == {"detail": degrade.api_message(degrade.DATABASE)}
     assert [r.status_code for r in held] == [200] * POOL_SIZE  # the lock gone, they end well
+
+
+def test_connections_postgres_closed_meanwhile_fail_no_request(make_run_server, director_token):
+    # the pool holds a connection; the server ends it (a restart, a failover, an admin)
+    server = make_run_server
+    auth = {"Authorization": f"Token {director_token}"}
+    url = f"{server.url}/api/v1/leads/"
+    assert requests.get(url, headers=auth, timeout=30).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE application_name = %s",
+            [server.application_name],
+        )
+        assert cursor.fetchone()[0] >= 1
+
+    after = requests.get(url, headers=auth, timeout=30)
+
+    # the pool checked the connection, found it dead, made a new one (within about 1 s)
+    assert after.status_code == 200, server.log()

@@ -18,6 +18,7 @@ from smarketing import degrade
 def exception_handler(exc, context):
     dependency = degrade.unavailable_dependency(exc)
     if dependency is not None:
+        degrade.log_unavailable(context["request"], dependency, exc)
         return Response(
             {"detail": degrade.api_message(dependency)},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
