@@ -35,11 +35,12 @@ demo: migrate
 run: demo
 	PORT=$(PORT) PY=$(PY) ./scripts/run.sh
 
+# The worker and beat use no connection pool (settings.py, DATABASE_POOL_MAX_SIZE).
 worker: $(STAMP)
-	$(VENV)/bin/celery -A smarketing worker -l INFO --concurrency=2
+	DATABASE_POOL_MAX_SIZE=0 $(VENV)/bin/celery -A smarketing worker -l INFO --concurrency=2
 
 beat: $(STAMP)
-	$(VENV)/bin/celery -A smarketing beat -l INFO
+	DATABASE_POOL_MAX_SIZE=0 $(VENV)/bin/celery -A smarketing beat -l INFO
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .

@@ -10,3 +10,5 @@ os.environ.setdefault("DEBUG", "false")
 os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)  # no session is ever signed
 os.environ.setdefault("ALLOWED_HOSTS", "localhost,127.0.0.1,testserver")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "false")  # the bench client speaks plain HTTP
+# No connection pool: bench.claim's 16 claimers hold a connection each, as before.
+os.environ.setdefault("DATABASE_POOL_MAX_SIZE", "0")

@@ -8,9 +8,12 @@ PORT=${PORT:-8000}
 CELERY=$(dirname "$PY")/celery
 mkdir -p var/log
 
-"$CELERY" -A smarketing worker -l INFO --concurrency=2 >var/log/worker.log 2>&1 &
+# On PostgreSQL the web server keeps its connections in a pool (at most
+# DATABASE_POOL_MAX_SIZE, default 10; settings.py); the worker and beat use none: a
+# connection per worker process, opened and closed around each task by Celery.
+DATABASE_POOL_MAX_SIZE=0 "$CELERY" -A smarketing worker -l INFO --concurrency=2 >var/log/worker.log 2>&1 &
 WORKER=$!
-"$CELERY" -A smarketing beat -l INFO >var/log/beat.log 2>&1 &
+DATABASE_POOL_MAX_SIZE=0 "$CELERY" -A smarketing beat -l INFO >var/log/beat.log 2>&1 &
 BEAT=$!
 trap 'kill $WORKER $BEAT 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 

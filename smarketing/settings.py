@@ -61,6 +61,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: a request that failed because PostgreSQL or Redis is down answers 503 with
+    # Retry-After, JSON on the API and a page elsewhere (smarketing/degrade.py).
+    "smarketing.degrade.DependencyDownMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -127,13 +130,40 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
         5 if env_bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
     )
+    # A bounded pool of connections per process (Django's psycopg pool): the web server
+    # (runserver's thread per request, gunicorn) holds at most DATABASE_POOL_MAX_SIZE
+    # connections and keeps one open when idle; a request that waits more than
+    # DATABASE_POOL_TIMEOUT seconds for one answers 503 with Retry-After
+    # (smarketing.degrade). 0 turns the pool off and keeps a persistent connection per
+    # thread instead: the Celery worker and beat run so (their launchers set it; Celery's
+    # Django fixup closes the connection, or in prefork the whole pool, around every
+    # task, so a pool buys a worker nothing), and so do the benchmarks' threads.
+    DATABASE_POOL_MAX_SIZE = env_int("DATABASE_POOL_MAX_SIZE", 10)
+    if DATABASE_POOL_MAX_SIZE > 0:
+        DATABASES["default"]["CONN_MAX_AGE"] = 0  # the pool keeps the connections
+        # The pool checks a connection before handing it out (one empty round trip), so
+        # connections a restarted or failed-over PostgreSQL closed fail no request.
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": 1,
+            "max_size": DATABASE_POOL_MAX_SIZE,
+            "timeout": env_int("DATABASE_POOL_TIMEOUT", 5),
+            "max_idle": 300,  # seconds an idle connection above min_size is kept
+        }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache, broker ----------------------------------------------------------
 REDIS_URL = _redis_for_test_worker(env_str("REDIS_URL", default=""))
 if REDIS_URL:
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A dead or silent Redis fails in half a second, not the OS's minutes: the
+            # API's throttles then count in memory (smarketing.throttling), anything
+            # else that needs the cache answers 503 (smarketing.degrade).
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -251,8 +281,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        # DRF's, counting in memory while Redis is down (smarketing/throttling.py)
+        "smarketing.throttling.UserThrottle",
+        "smarketing.throttling.AnonThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env_str("API_THROTTLE_USER", default="6000/min"),

@@ -390,6 +390,7 @@ def _celery_session_worker(django_db_setup, django_db_blocker, tmp_path_factory)
     env["SMARKETING_BROKER_DIR"] = str(settings.CELERY_BROKER_FOLDER)
     env["REDIS_URL"] = settings.REDIS_URL
     env["CELERY_BROKER_URL"] = settings.CELERY_BROKER_URL
+    env["DATABASE_POOL_MAX_SIZE"] = "0"  # as the worker runs everywhere (settings.py)
     worker = SessionWorker(env, tmp_path_factory.mktemp("celery-worker") / "worker.log")
     yield worker
     if worker.proc is not None:

@@ -135,7 +135,10 @@ def test_a_live_workers_job_is_refused_a_dead_workers_job_resumes_where_it_stopp
         finally:
             holding.set()
         die.wait(30)
-        connection.close()  # … and dies without a word: its session, and claim, are gone
+        # … and dies without a word: its session, and claim, are gone (the socket is
+        # closed, as a dead process's is; a pool would keep a connection given back)
+        connection.connection.close()
+        connection.close()
 
     worker = threading.Thread(target=first_worker)
     worker.start()

@@ -3,16 +3,15 @@
 import pytest
 from django.core.cache import cache
 from django.urls import reverse
-from rest_framework.throttling import AnonRateThrottle, UserRateThrottle
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def low_rates(monkeypatch):
-    # DRF reads the rates once at import; lower them for this test only.
-    monkeypatch.setattr(UserRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
-    monkeypatch.setattr(AnonRateThrottle, "THROTTLE_RATES", {"user": "3/min", "anon": "2/min"})
+def low_rates(settings):
+    # smarketing.throttling reads the rates when a throttle is made: lower them here.
+    rates = {"user": "3/min", "anon": "2/min"}
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
     cache.clear()
     yield
     cache.clear()
