@@ -104,12 +104,20 @@ def error_list(errors) -> list[dict]:
     return [{"index": e.index, "errors": e.errors} for e in errors]
 
 
+def row_payload(row) -> dict:
+    """One row's result; ``warnings`` only when intake kept something as stored."""
+    payload = {"index": row.index, "id": row.id, "status": row.status}
+    if row.warnings:
+        payload["warnings"] = row.warnings
+    return payload
+
+
 def bulk_payload(result: IngestResult) -> dict:
     return {
         "created": result.created,
         "updated": result.updated,
         "rejected": result.rejected,
-        "results": [{"index": r.index, "id": r.id, "status": r.status} for r in result.results],
+        "results": [row_payload(r) for r in result.results],
         "errors": error_list(result.errors),
     }
 
