@@ -520,3 +520,29 @@ def test_the_consent_api_lists_the_history(api_as, marketer, integration):
         ("opt_out", "web form", "api"),
     ]
     assert body["do_not_contact"] is True
+
+
+def test_the_data_migration_takes_opted_out_leads_out_of_sales(sdr):
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("leads.migrations.0008_opted_out_leads_leave_sales")
+    stuck = _opted_out_in_queue(sdr, stage="sal")
+    won = LeadFactory(stage="won", do_not_contact=True)
+    open_lead = LeadFactory(stage="mql", owner=sdr, team=sdr.teams.get())
+
+    migration.forwards(apps, None)
+
+    stuck.refresh_from_db()
+    assert (stuck.stage, stuck.owner_id, stuck.team_id) == ("nurture", None, None)
+    event = LeadEvent.objects.get(lead=stuck)
+    assert (event.from_stage, event.to_stage, event.actor_system, event.reason) == (
+        "sal",
+        "nurture",
+        "opt-out",
+        "opted_out",
+    )
+    assert event.data["from_user"] == sdr.pk
+    assert Lead.objects.get(pk=won.pk).stage == "won"
+    assert Lead.objects.get(pk=open_lead.pk).stage == "mql"
