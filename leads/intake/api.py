@@ -58,7 +58,12 @@ class LeadIn(serializers.Serializer):
     created_at_source = serializers.DateTimeField(
         required=False, help_text="ISO-8601 with a time zone; a naive time is refused."
     )
-    do_not_contact = serializers.BooleanField(required=False)
+    do_not_contact = serializers.BooleanField(
+        required=False,
+        help_text="true: the person opted out (an open lead leaves sales for nurture). "
+        "An opt-out sticks: intake never clears it nor changes the consent of a person "
+        "who opted out (the result's `warnings` name each field kept).",
+    )
     consent_source = serializers.CharField(required=False, max_length=100)
     consent_at = serializers.DateTimeField(required=False, help_text="ISO-8601 with a time zone.")
 
