@@ -66,7 +66,7 @@ SQLITE_TESTS := tests/test_smoke.py tests/leads/test_views.py \
 	tests/leads/test_claim_next.py tests/leads/test_queue.py \
 	tests/leads/scoring/test_history.py tests/leads/scoring/test_evaluation.py \
 	tests/leads/scoring/test_evaluation_task.py tests/leads/scoring/test_predictive_services.py \
-	tests/leads/test_seed_demo.py
+	tests/leads/test_seed_demo.py tests/leads/test_opt_outs.py
 
 ## The SQLite pass CI runs after the PostgreSQL one: the tests where the databases differ.
 test-sqlite: $(STAMP)

@@ -240,6 +240,10 @@ class LeadAdmin(StoredValuesChecked, RoleAdminAccess, admin.ModelAdmin):
         "owner",
         "received_at",
         "created_at_source",
+        # consent changes through leads.consent only: an opt-out sticks and keeps history
+        "do_not_contact",
+        "consent_source",
+        "consent_at",
         "created_at",
         "updated_at",
         "score_fit",

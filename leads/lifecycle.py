@@ -7,7 +7,8 @@ service asks before it moves a lead; anything not in ``TRANSITIONS`` is refused
 
 Actors
     ``scoring`` (the published model), ``marketing``, ``sdr`` (the assigned SDR),
-    ``ae`` (an account executive), ``system`` (an opportunity closing),
+    ``ae`` (an account executive), ``system`` (an opportunity closing; an open lead
+    leaving sales because the person opted out — ``OPT_OUT_STAGES``),
     ``routing`` (excluding a competitor's lead), and
     ``manager`` is never an actor of a stage change: managers reassign.
 """
@@ -50,6 +51,10 @@ RETURN_TARGETS: dict[str, tuple[str, ...]] = {
 # Returns that count against marketing's quality term unless a dispute overturns them.
 QUALITY_REASONS = (WRONG_INFORMATION, NOT_ICP)
 
+# Open leads an opt-out (do not contact) moves to nurture, the system as actor
+# (product.md's last row): they leave every queue and pool.
+OPT_OUT_STAGES = (MQL, SAL, SQL)
+
 # (from, to) → the actors who may make that move.
 TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (INQUIRY, MQL): frozenset({"scoring", "marketing"}),
@@ -60,8 +65,9 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (MQL, SAL): frozenset({"sdr"}),
     (MQL, RETURNED): frozenset({"sdr"}),
     (SAL, RETURNED): frozenset({"sdr"}),
-    (MQL, NURTURE): frozenset({"sdr"}),
-    (SAL, NURTURE): frozenset({"sdr"}),
+    # the system, when the person opts out (do not contact): see OPT_OUT_STAGES
+    (MQL, NURTURE): frozenset({"sdr", "system"}),
+    (SAL, NURTURE): frozenset({"sdr", "system"}),
     (MQL, DISQUALIFIED): frozenset({"sdr"}),
     (SAL, DISQUALIFIED): frozenset({"sdr"}),
     (MQL, CUSTOMER_SUCCESS): frozenset({"sdr"}),
@@ -73,7 +79,7 @@ TRANSITIONS: dict[tuple[str, str], frozenset[str]] = {
     (RETURNED, DISQUALIFIED): frozenset({"marketing"}),
     (SAL, SQL): frozenset({"sdr"}),
     (SQL, OPPORTUNITY): frozenset({"ae"}),
-    (SQL, NURTURE): frozenset({"ae"}),
+    (SQL, NURTURE): frozenset({"ae", "system"}),
     (SQL, DISQUALIFIED): frozenset({"ae"}),
     (OPPORTUNITY, WON): frozenset({"ae", "system"}),
     (OPPORTUNITY, LOST): frozenset({"ae", "system"}),

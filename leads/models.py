@@ -389,6 +389,7 @@ class LeadEvent(models.Model):
         DISPUTE = "dispute", _("Dispute")
         QUALIFICATION = "qualification", _("Qualification")
         NOTE = "note", _("Note")
+        CONSENT = "consent", _("Consent")
 
     lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
@@ -436,6 +437,80 @@ class LeadEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ValueError("LeadEvent rows are immutable.")
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_user_id:
+            return person_name(self.actor_user)
+        return self.actor_system
+
+
+class ConsentChange(models.Model):
+    """One change of a lead's consent, kept for good (issue 10 §4; ``leads.consent``):
+    what the lead's ``do_not_contact``, ``consent_source`` and ``consent_at`` became,
+    when, who (a person or a named system: the integration, the import, the demo) and
+    through which door; a reversal of an opt-out always carries its reason.
+
+    ``recorded``: consent given or changed (a new lead's consent, a later source or
+    time); ``opt_out``: the person opted out (do not contact); ``reversal``: a marketing
+    manager or admin reversed an opt-out. Rows are never changed or deleted."""
+
+    class Kind(models.TextChoices):
+        RECORDED = "recorded", _("Consent recorded")
+        OPT_OUT = "opt_out", _("Opted out")
+        REVERSAL = "reversal", _("Opt-out reversed")
+
+    class Via(models.TextChoices):
+        API = "api", _("API")
+        IMPORT = "import", _("Spreadsheet import")
+        PAGE = "page", _("Lead page")
+        DEMO = "demo", _("Demo data")
+
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="consent_changes")
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    do_not_contact = models.BooleanField(_("do not contact"))
+    consent_source = models.CharField(_("consent source"), max_length=100, blank=True)
+    consent_at = models.DateTimeField(_("consent given"), null=True, blank=True)
+    via = models.CharField(_("through"), max_length=16, choices=Via.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    actor_system = models.CharField(_("system actor"), max_length=100, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    created_at = models.DateTimeField(_("recorded"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("consent change")
+        verbose_name_plural = _("consent history")
+        indexes = [models.Index(fields=["lead", "at"], name="consent_lead_at_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=False) | ~Q(actor_system=""),
+                name="consentchange_has_actor",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="reversal") | ~Q(reason=""),
+                name="consentchange_reversal_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} #{self.lead_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("ConsentChange rows are immutable.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("ConsentChange rows are immutable.")
 
     @property
     def actor_label(self) -> str:

@@ -42,10 +42,21 @@ class ActivityIn(serializers.Serializer):
 # --- results --------------------------------------------------------------------
 
 
+_WARNINGS_HELP = (
+    "Only when something sent was kept as stored: field name → messages (the consent of "
+    "a person who opted out is never changed by intake)."
+)
+
+
 class RowResultOut(serializers.Serializer):
     index = serializers.IntegerField()
     id = serializers.IntegerField()
     status = serializers.ChoiceField(choices=["created", "updated"])
+    warnings = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        help_text=_WARNINGS_HELP,
+    )
 
 
 class RowErrorOut(serializers.Serializer):
@@ -145,6 +156,20 @@ class LeadOut(serializers.ModelSerializer):
             "mql_at",
             "win_probability",
         ]
+
+
+class LeadIntakeOut(LeadOut):
+    """A lead as intake wrote it, with what intake kept as stored."""
+
+    warnings = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()),
+        required=False,
+        read_only=True,
+        help_text=_WARNINGS_HELP,
+    )
+
+    class Meta(LeadOut.Meta):
+        fields = [*LeadOut.Meta.fields, "warnings"]
 
 
 class ActivityOut(serializers.ModelSerializer):

@@ -14,7 +14,9 @@ registered into ``EVENT_WORDING`` from ``LeadsConfig.ready``:
   ``leads/queue/timeline.py``;
 - ``note`` (``opportunity_stage``) — ``leads/pipeline/timeline.py``;
 - ``stage_change`` (``leads.queue.work``, the scoring model's promotion in
-  ``leads.scoring.rescore``, routing's competitor exclusion, the demo) — here.
+  ``leads.scoring.rescore``, routing's competitor exclusion, an opt-out's move to
+  nurture, the demo) and ``consent`` (opt-outs and their reversals, ``leads.consent``)
+  — here.
 
 Touches and qualification changes are in the timeline as their events: every
 ``Touch`` row and every qualification update is written with a ``touch`` /
@@ -47,6 +49,7 @@ from django.utils.translation import gettext_lazy, ngettext
 from leads.models import (
     Account,
     Activity,
+    ConsentChange,
     LeadEvent,
     LeadReturn,
     Opportunity,
@@ -74,6 +77,7 @@ REASON_LABELS: dict[str, Any] = {
     "price": gettext_lazy("Price"),
     "no_decision": gettext_lazy("No decision"),
     "timing": gettext_lazy("Timing"),
+    "opted_out": gettext_lazy("The person opted out (do not contact)"),
 }
 
 
@@ -298,6 +302,8 @@ def _actor(event: LeadEvent) -> tuple[str, bool]:
     system = event.actor_system or ""
     if system == "routing":
         return _("routing"), True
+    if system == "opt-out":  # leads.consent.OPT_OUT_ACTOR
+        return _("the opt-out rule"), True
     match = _SCORING_ACTOR.match(system)
     if match:
         return _("scoring model v%(number)s") % {"number": match.group(1)}, True
@@ -369,6 +375,15 @@ def _stage_change(words: Words, event: LeadEvent, data: dict, refs: Refs) -> Non
             _("Qualified with %(framework)s.")
             % {"framework": label(FRAMEWORK_LABELS, str(framework).lower())}
         )
+    if event.reason == "opted_out":  # leads.consent: who had it, so its SDR sees why
+        whom = placed(refs, data.pop("from_user", None), data.pop("from_team", None))
+        if whom:
+            words.say(
+                _("It left the queue of %(whom)s: nobody contacts this person.") % {"whom": whom}
+            )
+        else:
+            words.say(_("It left sales: nobody contacts this person."))
+        data.pop("via", None)
     if "attempts" in data:
         attempts = data.pop("attempts")
         count = as_id(attempts)
@@ -384,8 +399,26 @@ def _stage_change(words: Words, event: LeadEvent, data: dict, refs: Refs) -> Non
 
 # How each event kind reads: the core words stage changes; each capability registers the
 # kinds it writes (leads/<package>/timeline.py, ``register`` from ``LeadsConfig.ready``).
+CONSENT_TITLES: dict[str, Any] = {
+    ConsentChange.Kind.OPT_OUT: gettext_lazy("Opted out: do not contact"),
+    ConsentChange.Kind.REVERSAL: gettext_lazy("Opt-out reversed"),
+    ConsentChange.Kind.RECORDED: gettext_lazy("Consent recorded"),
+}
+
+
+def _consent(words: Words, event: LeadEvent, data: dict, refs: Refs) -> None:
+    words.title = label(CONSENT_TITLES, event.reason)
+    words.reason = ""
+    via = data.pop("via", None)
+    if via:
+        words.fact(_("Through"), label(dict(ConsentChange.Via.choices), via))
+    if event.reason == ConsentChange.Kind.OPT_OUT:
+        words.say(_("Nobody contacts this person until a marketing manager or admin reverses it."))
+
+
 EVENT_WORDING: dict[str, Callable[[Words, LeadEvent, dict, Refs], None]] = {
     LeadEvent.Kind.STAGE_CHANGE: _stage_change,
+    LeadEvent.Kind.CONSENT: _consent,
 }
 
 

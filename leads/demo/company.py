@@ -50,8 +50,18 @@ from django.db.models import Count, signals
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from leads.consent import ConsentWrite, consent_changes_write
 from leads.intake.normalize import normalize_company, normalize_email, normalize_phone
-from leads.models import DEMO_SOURCE_SYSTEM, Account, Activity, Job, Lead, LeadEvent, Stage
+from leads.models import (
+    DEMO_SOURCE_SYSTEM,
+    Account,
+    Activity,
+    ConsentChange,
+    Job,
+    Lead,
+    LeadEvent,
+    Stage,
+)
 from leads.people import roles
 from leads.people.models import Team
 from leads.people.names import person_name
@@ -468,10 +478,12 @@ def demo_seed(
         lead_ids = _reserve_ids(Lead, leads)
         batch = generator.leads(ids=lead_ids, account_ids=account_ids)
         _drop_taken_identities(batch)
-        with _foreign_keys_dropped(Lead, Activity, LeadEvent):
+        with _foreign_keys_dropped(Lead, Activity, LeadEvent, ConsentChange):
             _write(Lead, LEAD_COLUMNS, batch.leads, json_index=None)
             _write(Activity, ACTIVITY_COLUMNS, batch.activities, json_index=2)
             _write(LeadEvent, EVENT_COLUMNS, batch.events, json_index=7)
+            _write(ConsentChange, CONSENT_COLUMNS, batch.consents, json_index=None)
+        opt_out_events = _opt_out(batch.opted_out, now=now)
     scoring = _score_demo(people, now=now)
     counts = {
         "teams": Team.objects.filter(name__in=[name for name, _ in DEMO_TEAMS]).count(),
@@ -479,8 +491,13 @@ def demo_seed(
         "accounts": len(accounts),
         "leads": len(batch.leads),
         "activities": len(batch.activities),
-        # the seed's events + scoring's (a score_change per changed score, an MQL event each)
-        "lead events": len(batch.events) + scoring.get("changed", 0) + scoring.get("became_mql", 0),
+        # the seed's events, the opt-outs' + scoring's (a score_change per changed score,
+        # an MQL event each)
+        "lead events": len(batch.events)
+        + opt_out_events
+        + scoring.get("changed", 0)
+        + scoring.get("became_mql", 0),
+        "opt-outs": len(batch.opted_out),
         "leads scored": scoring.get("scored", 0),
         "leads made MQL by the model": scoring.get("became_mql", 0),
     }
@@ -489,6 +506,34 @@ def demo_seed(
         for row in batch.leads:
             stages[row[LEAD_STAGE]] = stages.get(row[LEAD_STAGE], 0) + 1
     return SeedResult(counts=counts, stages=stages, elapsed=time.monotonic() - started)
+
+
+def _opt_out(lead_ids: list[int], *, now: datetime) -> int:
+    """The demo's people who opted out, through the service real opt-outs use
+    (``leads.consent``, as intake does): ``do_not_contact`` set, a consent change and a
+    ``consent`` event each, and an open lead (mql, sal, sql) moved to nurture, the
+    system as actor. Returns the number of events written."""
+    if not lead_ids:
+        return 0
+    Lead.objects.filter(pk__in=lead_ids).update(do_not_contact=True)
+    values = Lead.objects.filter(pk__in=lead_ids).values_list("pk", "consent_source", "consent_at")
+    moved = consent_changes_write(
+        writes=[
+            ConsentWrite(
+                lead_id=pk,
+                kind=ConsentChange.Kind.OPT_OUT,
+                do_not_contact=True,
+                consent_source=source,
+                consent_at=at,
+            )
+            for pk, source, at in values
+        ],
+        actor_user_id=None,
+        actor_system=INTAKE_SYSTEM,
+        via=ConsentChange.Via.DEMO,
+        now=now,
+    )
+    return len(lead_ids) + len(moved)
 
 
 def _score_demo(people: _People, *, now: datetime) -> dict:
@@ -704,6 +749,10 @@ EVENT_COLUMNS = (
     "lead_id", "kind", "from_stage", "to_stage", "actor_user_id", "actor_system", "reason",
     "data", "at",
 )  # fmt: skip
+CONSENT_COLUMNS = (
+    "lead_id", "kind", "do_not_contact", "consent_source", "consent_at", "via",
+    "actor_user_id", "actor_system", "reason", "at", "created_at",
+)  # fmt: skip
 
 
 def _write(model, columns: tuple[str, ...], rows: list[tuple], *, json_index: int | None) -> None:
@@ -783,6 +832,8 @@ def _drop_taken_identities(batch: _Batch) -> None:
     batch.leads = [r for r in batch.leads if r[0] not in dropped]
     batch.activities = [r for r in batch.activities if r[0] not in dropped]
     batch.events = [r for r in batch.events if r[0] not in dropped]
+    batch.consents = [r for r in batch.consents if r[0] not in dropped]
+    batch.opted_out = [pk for pk in batch.opted_out if pk not in dropped]
 
 
 # --- the generator ------------------------------------------------------------------------
@@ -809,6 +860,8 @@ class _Batch:
     leads: list[tuple]
     activities: list[tuple]
     events: list[tuple]
+    consents: list[tuple] = field(default_factory=list)  # the consent history's first rows
+    opted_out: list[int] = field(default_factory=list)  # leads whose person opts out
 
 
 INTENT_TYPES = ("demo_request", "pricing_page", "pricing_page", "trial_signup", "webinar")
@@ -953,7 +1006,7 @@ class _Generator:
             r: (tuple(p), list(itertools.accumulate(1 / (k + 1) ** 0.9 for k in range(len(p)))))
             for r, p in by_region.items()
         }
-        batch = _Batch(leads=[], activities=[], events=[])
+        batch = _Batch(leads=[], activities=[], events=[], consents=[], opted_out=[])
         for number, lead_id in enumerate(ids, start=1):
             region = "cn" if rng.random() < 0.6 else "intl"
             self._lead(lead_id, number, region, zipf[region], account_ids, batch)
@@ -1055,6 +1108,19 @@ class _Generator:
             lead_id, region, channel, conversion, created_at_source, received, story, batch
         )
         email_normalised = normalize_email(email) or None
+        # About 2 % of people opt out; it is applied after the seed by the service real
+        # opt-outs go through (``_opt_out``), so the lead leaves sales as it would. A
+        # person in a live deal is left alone (product.md moves only mql, sal and sql).
+        if rng.random() < 0.02 and story.stage != Stage.OPPORTUNITY:
+            batch.opted_out.append(lead_id)
+        if consent:  # as intake records a new lead's consent
+            batch.consents.append(
+                (
+                    lead_id, ConsentChange.Kind.RECORDED.value, False, "web form",
+                    created_at_source, ConsentChange.Via.DEMO.value, None, INTAKE_SYSTEM, "",
+                    received, received,
+                )
+            )  # fmt: skip
         batch.leads.append(
             (
                 lead_id, name, email, email_normalised, phone or None, title, seniority, wechat,
@@ -1062,7 +1128,7 @@ class _Generator:
                 account_ids[account_pos] if account_pos is not None else None,
                 channel, campaign, DEMO_SOURCE_SYSTEM, f"demo-{number:07d}", created_at_source,
                 received, story.stage, story.stage_at, story.owner,
-                rng.random() < 0.02, "web form" if consent else "",
+                False, "web form" if consent else "",
                 created_at_source if consent else None, received, story.stage_at,
             )
         )  # fmt: skip

@@ -58,7 +58,12 @@ class LeadIn(serializers.Serializer):
     created_at_source = serializers.DateTimeField(
         required=False, help_text="ISO-8601 with a time zone; a naive time is refused."
     )
-    do_not_contact = serializers.BooleanField(required=False)
+    do_not_contact = serializers.BooleanField(
+        required=False,
+        help_text="true: the person opted out (an open lead leaves sales for nurture). "
+        "An opt-out sticks: intake never clears it nor changes the consent of a person "
+        "who opted out (the result's `warnings` name each field kept).",
+    )
     consent_source = serializers.CharField(required=False, max_length=100)
     consent_at = serializers.DateTimeField(required=False, help_text="ISO-8601 with a time zone.")
 
@@ -104,12 +109,20 @@ def error_list(errors) -> list[dict]:
     return [{"index": e.index, "errors": e.errors} for e in errors]
 
 
+def row_payload(row) -> dict:
+    """One row's result; ``warnings`` only when intake kept something as stored."""
+    payload = {"index": row.index, "id": row.id, "status": row.status}
+    if row.warnings:
+        payload["warnings"] = row.warnings
+    return payload
+
+
 def bulk_payload(result: IngestResult) -> dict:
     return {
         "created": result.created,
         "updated": result.updated,
         "rejected": result.rejected,
-        "results": [{"index": r.index, "id": r.id, "status": r.status} for r in result.results],
+        "results": [row_payload(r) for r in result.results],
         "errors": error_list(result.errors),
     }
 

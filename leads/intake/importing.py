@@ -66,7 +66,7 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from leads import jobs
 from leads.intake.services import INTAKE_FIELDS, IngestResult, leads_ingest
-from leads.models import Job, Seniority, SourceChannel
+from leads.models import ConsentChange, Job, Seniority, SourceChannel
 
 jobs.register(Job.Kind.IMPORT, task="leads.tasks.import_leads")
 
@@ -723,6 +723,12 @@ class ImportOutcome:
     rejected: int = 0
     done: int = 0
     rejected_rows: list[RejectedRow] = field(default_factory=list)
+    # saved rows whose consent was kept as stored (the person opted out): row, warnings
+    kept_rows: list[RejectedRow] = field(default_factory=list)
+
+
+# The import's result lists at most this many rows whose values intake kept as stored.
+KEPT_ROWS_SHOWN = 100
 
 
 def naive_tz() -> ZoneInfo:
@@ -758,6 +764,7 @@ def import_rows(
             actor_user=actor_user,
             actor_system="" if actor_user is not None else "import",
             naive_tz=naive_tz(),
+            via=ConsentChange.Via.IMPORT,
         )
         chunk = ImportOutcome(
             created=result.created,
@@ -767,12 +774,18 @@ def import_rows(
             rejected_rows=[
                 RejectedRow(row=batch[e.index].number, errors=e.errors) for e in result.errors
             ],
+            kept_rows=[
+                RejectedRow(row=batch[r.index].number, errors=r.warnings)
+                for r in result.results
+                if r.warnings
+            ],
         )
         total.created += chunk.created
         total.updated += chunk.updated
         total.rejected += chunk.rejected
         total.done += chunk.done
         total.rejected_rows.extend(chunk.rejected_rows)
+        total.kept_rows.extend(chunk.kept_rows)
         batch.clear()
         if on_chunk is not None:
             on_chunk(chunk, total)
@@ -792,10 +805,15 @@ class PreviewRow:
     cells: list[Any]  # converted values, in the order of the mapped columns
     status: str  # "created", "updated" or "rejected"
     errors: dict[str, list[str]]
+    warnings: dict[str, list[str]] = field(default_factory=dict)  # kept as stored
 
     @property
     def reason(self) -> str:
         return reason_text(self.errors)
+
+    @property
+    def warning(self) -> str:
+        return reason_text(self.warnings)
 
 
 def import_preview(
@@ -826,9 +844,11 @@ def import_preview(
             actor_user=actor_user,
             actor_system="" if actor_user is not None else "import",
             naive_tz=naive_tz(),
+            via=ConsentChange.Via.IMPORT,
         )
         transaction.set_rollback(True)
     status = {r.index: r.status for r in result.results}
+    warnings = {r.index: r.warnings for r in result.results if r.warnings}
     errors = {e.index: e.errors for e in result.errors}
     targets = [(i, t) for i, t in enumerate(mapping) if t]
     preview = []
@@ -840,6 +860,7 @@ def import_preview(
                 cells=cells,
                 status="rejected" if index in errors else status.get(index, "created"),
                 errors=errors.get(index, {}),
+                warnings=warnings.get(index, {}),
             )
         )
     return preview
@@ -979,6 +1000,11 @@ def _import_job_run(job: Job) -> Job:
         def record(chunk: ImportOutcome, total: ImportOutcome) -> None:
             for key in ("created", "updated", "rejected"):
                 result[key] = result.get(key, 0) + getattr(chunk, key)
+            if chunk.kept_rows:
+                result["kept"] = result.get("kept", 0) + len(chunk.kept_rows)
+                shown = result.setdefault("kept_rows", [])
+                room = KEPT_ROWS_SHOWN - len(shown)
+                shown.extend({"row": r.row, "warnings": r.errors} for r in chunk.kept_rows[:room])
             errors.extend({"row": r.row, "errors": r.errors} for r in chunk.rejected_rows)
             jobs.progress(job, done=total.done, result=result, errors=errors)
 

@@ -3,13 +3,21 @@
 CONTRACT (used by the REST API and the file import; the demo seeder writes its own rows):
 
     leads_ingest(*, rows, source_system, actor_user=None, actor_system="",
-                 naive_tz=None) -> IngestResult
+                 naive_tz=None, via="api") -> IngestResult
 
 ``rows`` are dicts keyed by ``INTAKE_FIELDS``. Valid rows are saved; invalid
 ones come back in ``errors`` with their index and field messages. When
 ``naive_tz`` is None a datetime without a time zone is an error naming the
 field; otherwise it is read in ``naive_tz`` (the file import passes
-TIME_ZONE).
+TIME_ZONE). ``via`` names the door in the consent history (``api`` or ``import``).
+
+Consent (``leads.consent``): a lead's consent changes are kept as ``ConsentChange``
+rows (a new lead's consent, a later source or time, an opt-out); a row setting
+``do_not_contact`` to true opts the person out, and an open lead (mql, sal, sql)
+leaves sales for nurture in the same transaction. **An opt-out sticks**: for a stored
+lead that opted out, ``do_not_contact``, ``consent_source`` and ``consent_at`` are
+never changed by intake; the row is still saved (its other fields) and its result
+carries ``warnings`` naming each field that was kept.
 
 The module has three parts, in this order:
 
@@ -69,12 +77,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from leads import hooks, moments, storable
+from leads import consent, hooks, moments, storable
 from leads.intake import normalize
 from leads.models import (
     SCORE_COLUMNS,
     UNSCORED,
     Account,
+    ConsentChange,
     DomainListEntry,
     Lead,
     LeadEvent,
@@ -121,6 +130,8 @@ class RowResult:
     index: int
     id: int
     status: Literal["created", "updated"]
+    # field → messages: what was sent but kept as stored (an opted-out lead's consent)
+    warnings: dict[str, list[str]] | None = None
 
 
 @dataclass
@@ -145,6 +156,7 @@ def leads_ingest(
     actor_user=None,
     actor_system: str = "",
     naive_tz: dt.tzinfo | None = None,
+    via: str = ConsentChange.Via.API,
 ) -> IngestResult:
     """Validate ``rows`` and create or update their leads; see the module docstring."""
     result = IngestResult()
@@ -164,7 +176,11 @@ def leads_ingest(
                     valid.append(row)
             if valid:
                 _ingest_valid(
-                    valid, result=result, actor_user_id=actor_user_id, actor_system=actor_system
+                    valid,
+                    result=result,
+                    actor_user_id=actor_user_id,
+                    actor_system=actor_system,
+                    via=via,
                 )
     result.errors.sort(key=lambda e: e.index)
     result.results.sort(key=lambda r: r.index)
@@ -701,11 +717,13 @@ def _conflict_errors(keys: Iterable[str], stored: dict[str, dict]) -> dict[str, 
 # ---------------------------------------------------------------------------
 
 
-def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, actor_system):
+def _ingest_valid(rows: list[_Row], *, result: IngestResult, actor_user_id, actor_system, via: str):
     for attempt in (1, 2):
         try:
             with transaction.atomic():
-                outcome = _write_chunk(rows, actor_user_id=actor_user_id, actor_system=actor_system)
+                outcome = _write_chunk(
+                    rows, actor_user_id=actor_user_id, actor_system=actor_system, via=via
+                )
             break
         except IntegrityError:
             # Someone who does not take our advisory locks wrote the same
@@ -728,17 +746,17 @@ def row_store() -> _OrmStore | _PostgresStore:
     return _PostgresStore() if connection.vendor == "postgresql" else _OrmStore()
 
 
-def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system):
+def _write_chunk(rows: list[_Row], *, actor_user_id, actor_system, via: str):
     writer = row_store()
     try:
         return _write_groups(
-            rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system
+            rows, writer=writer, actor_user_id=actor_user_id, actor_system=actor_system, via=via
         )
     finally:
         writer.close()
 
 
-def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
+def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system, via: str):
     free_mail = _free_mail_domains()
     # Lock every identity key and every account key the rows may touch, then read.
     account_keys = {_account_key(dict(row.account), free_mail) for row in rows}
@@ -769,6 +787,8 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     updates: list[dict[str, Any]] = []
     events: list[dict[str, Any]] = []
     mql_at_birth: list[_Group] = []  # new leads whose fit alone makes them MQLs
+    consent_writes: list[consent.ConsentWrite] = []  # stored leads' consent changes
+    kept: dict[int, dict[str, list[str]]] = {}  # row index → fields kept (opted out)
     actor = {"actor_user_id": actor_user_id, "actor_system": actor_system}
     for group in groups:
         values = group.lead
@@ -787,6 +807,12 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
             creates.append(lead)
             continue
         old = group.old
+        if old["do_not_contact"]:
+            _keep_opt_out(group, kept)
+        else:
+            change = _consent_change(old, values)
+            if change is not None:
+                consent_writes.append(change)
         if old["external_id"] is not None or "external_id" not in values:
             # The source system travels with the external id, and a stored
             # external id is never replaced by another one.
@@ -817,6 +843,28 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
     writer.insert_created_events(leads=creates, ids=new_ids, now=now, **actor)
     writer.update_leads(updates)
     writer.insert_events(events, now=now)
+    # Consent history: a new lead's consent in one set-based insert; a stored lead's
+    # change (an opt-out moves an open lead to nurture before anything re-scores it).
+    writer.insert_new_consent(leads=creates, ids=new_ids, now=now, via=via, **actor)
+    consent.consent_changes_write(
+        writes=[
+            *(
+                consent.ConsentWrite(
+                    lead_id=lead_id,
+                    kind=ConsentChange.Kind.OPT_OUT,
+                    do_not_contact=True,
+                    consent_source=lead["consent_source"],
+                    consent_at=lead["consent_at"],
+                )
+                for lead, lead_id in zip(creates, new_ids, strict=True)
+                if lead["do_not_contact"]
+            ),
+            *consent_writes,
+        ],
+        now=now,
+        via=via,
+        **actor,
+    )
     # Scores, in the same transaction: new leads were scored before the insert; a
     # changed lead, the open leads of an account whose fields changed, and a new lead
     # whose fit alone is enough for MQL (its promotion, event and hooks) go through
@@ -835,12 +883,55 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system):
                 index=first.index,
                 id=group.lead_id,
                 status="created" if group.old is None else "updated",
+                warnings=kept.get(first.index),
             )
         )
         results.extend(
-            RowResult(index=row.index, id=group.lead_id, status="updated") for row in group.rows[1:]
+            RowResult(
+                index=row.index, id=group.lead_id, status="updated", warnings=kept.get(row.index)
+            )
+            for row in group.rows[1:]
         )
     return results, errors
+
+
+def _keep_opt_out(group: _Group, kept: dict[int, dict[str, list[str]]]) -> None:
+    """An opted-out lead keeps its opt-out and consent: drop what the rows would change
+    and name each kept field on every row that sent it (``consent.KEPT_WARNING``)."""
+    old = group.old
+    changed = [
+        name
+        for name in consent.CONSENT_FIELDS
+        if name in group.lead and group.lead[name] != old[name]
+    ]
+    for name in changed:
+        group.lead.pop(name)
+    if not changed:
+        return
+    message = str(consent.KEPT_WARNING)
+    for row in group.rows:
+        fields = [name for name in changed if name in row.lead]
+        if fields:
+            kept.setdefault(row.index, {}).update({name: [message] for name in fields})
+
+
+def _consent_change(old: dict[str, Any], values: dict[str, Any]) -> consent.ConsentWrite | None:
+    """The consent change an update of a lead that has not opted out makes, if any: an
+    opt-out (``do_not_contact`` true) or a new consent source or time."""
+    after = {name: values.get(name, old[name]) for name in consent.CONSENT_FIELDS}
+    if all(after[name] == old[name] for name in consent.CONSENT_FIELDS):
+        return None
+    return consent.ConsentWrite(
+        lead_id=old["id"],
+        kind=ConsentChange.Kind.OPT_OUT if after["do_not_contact"] else ConsentChange.Kind.RECORDED,
+        do_not_contact=after["do_not_contact"],
+        consent_source=after["consent_source"],
+        consent_at=after["consent_at"],
+    )
+
+
+def _has_new_consent(lead: dict[str, Any]) -> bool:
+    return not lead["do_not_contact"] and bool(lead["consent_source"] or lead["consent_at"])
 
 
 def _created_data(lead: dict[str, Any]) -> dict[str, Any]:
@@ -1057,6 +1148,28 @@ class _OrmStore:
             [LeadEvent(reason="", at=now, **row) for row in rows], batch_size=500
         )
 
+    def insert_new_consent(self, *, leads, ids, now, via, actor_user_id, actor_system) -> None:
+        """The consent history of new leads that came with a consent (not opted out:
+        those go through ``leads.consent`` with their event)."""
+        ConsentChange.objects.bulk_create(
+            [
+                ConsentChange(
+                    lead_id=lead_id,
+                    kind=ConsentChange.Kind.RECORDED,
+                    do_not_contact=False,
+                    consent_source=lead["consent_source"],
+                    consent_at=lead["consent_at"],
+                    via=via,
+                    actor_user_id=actor_user_id,
+                    actor_system="" if actor_user_id is not None else actor_system,
+                    at=now,
+                )
+                for lead, lead_id in zip(leads, ids, strict=True)
+                if _has_new_consent(lead)
+            ],
+            batch_size=500,
+        )
+
     def insert_created_events(self, *, leads, ids, now, actor_user_id, actor_system) -> None:
         self.insert_events(
             [
@@ -1254,6 +1367,29 @@ class _PostgresStore:
                 actor_system,
                 now,
                 ",".join(map(str, ids)),  # one string, not a list rendered item by item
+            ],
+        )
+
+    def insert_new_consent(self, *, leads, ids, now, via, actor_user_id, actor_system) -> None:
+        """Set-based, like the created events: one INSERT … SELECT over the new leads
+        that came with a consent and did not opt out (see ``_OrmStore``'s)."""
+        if not ids or not any(_has_new_consent(lead) for lead in leads):
+            return
+        self.cursor.execute(
+            "INSERT INTO leads_consentchange (lead_id, kind, do_not_contact, consent_source,"
+            " consent_at, via, actor_user_id, actor_system, reason, at, created_at)"
+            " SELECT id, %s, false, consent_source, consent_at, %s, %s, %s, '', %s, %s"
+            " FROM leads_lead WHERE id = ANY(string_to_array(%s, ',')::bigint[])"
+            " AND NOT do_not_contact AND (consent_source <> '' OR consent_at IS NOT NULL)"
+            " ORDER BY id",
+            [
+                ConsentChange.Kind.RECORDED.value,
+                via,
+                actor_user_id,
+                "" if actor_user_id is not None else actor_system,
+                now,
+                now,
+                ",".join(map(str, ids)),
             ],
         )
 

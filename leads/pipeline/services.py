@@ -92,6 +92,7 @@ def sql_accept(
     with transaction.atomic():
         work.lock_lead(lead)
         require_ae(lead, by)
+        work.refuse_opted_out(lead)
         work.check_move(lead, lifecycle.OPPORTUNITY, "ae")
         source = pipeline_source(lead)
         opportunity = Opportunity.objects.create(

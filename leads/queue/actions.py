@@ -43,6 +43,8 @@ class LeadActions:
     sql_accept: bool = False
     sql_reject: bool = False
     opportunity: Opportunity | None = None  # an open opportunity the user may change
+    opt_out: bool = False  # record that the person opted out
+    opt_out_reverse: bool = False  # reverse an opt-out (marketing, admin)
 
     @property
     def any(self) -> bool:
@@ -57,12 +59,17 @@ class LeadActions:
                 self.sql_accept,
                 self.sql_reject,
                 self.opportunity,
+                self.opt_out,
+                self.opt_out_reverse,
             )
         )
 
 
 def lead_actions(*, lead: Lead, user) -> LeadActions:
-    """The actions ``user`` may take on ``lead`` in its current stage."""
+    """The actions ``user`` may take on ``lead`` in its current stage. A lead whose
+    person opted out offers none of the contact actions (accept, touch, convert, the
+    AE's accept), only what the services still allow (``leads.consent``)."""
+    opted_out = lead.do_not_contact
     sdr_owner = allowed(work.require_sdr_owner, lead, user)
     in_queue = lead.stage in (lifecycle.MQL, lifecycle.SAL)
     ae = work.may_act_as_ae(lead, user) if roles.has_role(user, roles.AE) else False
@@ -74,15 +81,17 @@ def lead_actions(*, lead: Lead, user) -> LeadActions:
             .first()
         )
     return LeadActions(
-        accept=sdr_owner and _moves(lead, lifecycle.SAL, "sdr"),
+        accept=sdr_owner and not opted_out and _moves(lead, lifecycle.SAL, "sdr"),
         return_lead=sdr_owner and in_queue,
-        touch=allowed(work.require_may_touch, lead, user),
+        touch=not opted_out and allowed(work.require_may_touch, lead, user),
         qualify=sdr_owner and in_queue,
-        convert=sdr_owner and _moves(lead, lifecycle.SQL, "sdr"),
+        convert=sdr_owner and not opted_out and _moves(lead, lifecycle.SQL, "sdr"),
         disqualify=sdr_owner and _moves(lead, lifecycle.DISQUALIFIED, "sdr"),
-        sql_accept=ae and _moves(lead, lifecycle.OPPORTUNITY, "ae"),
+        sql_accept=ae and not opted_out and _moves(lead, lifecycle.OPPORTUNITY, "ae"),
         sql_reject=ae and _moves(lead, lifecycle.NURTURE, "ae"),
         opportunity=opportunity,
+        opt_out=not opted_out and allowed(work.require_may_record_opt_out, lead, user),
+        opt_out_reverse=opted_out and allowed(work.require_may_reverse_opt_out, lead, user),
     )
 
 

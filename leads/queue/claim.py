@@ -29,7 +29,7 @@ from django.db.models import (
 )
 from django.utils import timezone
 
-from leads import hooks
+from leads import consent, hooks
 from leads.models import Lead, LeadEvent, Stage
 from leads.people.models import Team
 from leads.people.names import person_name
@@ -59,13 +59,37 @@ def _quadrant_rank() -> Case:
 
 
 def sdr_queue(*, user) -> QuerySet[Lead]:
-    """The user's open assigned leads (MQL, SAL), by priority then next-step deadline.
-    One query whatever its length (account and team joined)."""
-    leads = Lead.objects.filter(owner=user, stage__in=QUEUE_STAGES).select_related(
-        "account", "team", "owner"
-    )
+    """The user's open assigned leads (MQL, SAL), by priority then next-step deadline;
+    never a lead whose person opted out (``leads.consent``: an opt-out moves it to
+    nurture — this is the belt to those braces). One query whatever its length
+    (account and team joined)."""
+    leads = Lead.objects.filter(
+        owner=user, stage__in=QUEUE_STAGES, do_not_contact=False
+    ).select_related("account", "team", "owner")
     return next_step_deadline(leads.annotate(priority=_quadrant_rank())).order_by(
         "priority", F("score_total").desc(nulls_last=True), "next_step_deadline", "pk"
+    )
+
+
+# How long the queue page tells an SDR about leads an opt-out took from them.
+OPT_OUT_NOTICE_DAYS = 7
+
+
+def opt_outs_left_queue(*, user, now: datetime | None = None) -> QuerySet[LeadEvent]:
+    """The stage events of the last ``OPT_OUT_NOTICE_DAYS`` days that took a lead of
+    ``user``'s out of sales because the person opted out (``leads.consent``), newest
+    first, with their lead: the queue page says why those leads left it. One query."""
+    since = (now or timezone.now()) - timedelta(days=OPT_OUT_NOTICE_DAYS)
+    return (
+        LeadEvent.objects.filter(
+            kind=LeadEvent.Kind.STAGE_CHANGE,
+            at__gte=since,
+            reason=consent.OPT_OUT_REASON,
+            actor_system=consent.OPT_OUT_ACTOR,
+            data__from_user=user.pk,
+        )
+        .select_related("lead")
+        .order_by("-at", "-id")
     )
 
 
@@ -75,8 +99,11 @@ def user_pool_teams(*, user) -> QuerySet[Team]:
 
 
 def _pool(team_ids) -> QuerySet[Lead]:
+    # An opted-out lead is never in a pool (``leads.consent``), whatever its stage says.
     return (
-        Lead.objects.filter(team__in=team_ids, owner__isnull=True, stage=Stage.MQL)
+        Lead.objects.filter(
+            team__in=team_ids, owner__isnull=True, stage=Stage.MQL, do_not_contact=False
+        )
         .annotate(priority=_quadrant_rank())
         .order_by("priority", F("score_total").desc(nulls_last=True), "mql_at", "pk")
     )
@@ -96,14 +123,15 @@ def pool_count(*, user) -> int:
 # never wait on each other), assign it, log the assignment event. Its WHERE and ORDER
 # BY are ``_pool()``'s written out in SQL, in the form of the partial index
 # ``lead_pool_order_idx`` (migration 0006), so the best lead is the first unlocked
-# index entry instead of the top of a sort of the whole pool. Tests pin both: the claim
-# order equals ``team_pool()``'s, and the plan reads the index.
+# index entry instead of the top of a sort of the whole pool (``NOT do_not_contact`` is
+# checked on the row the index points at: an opted-out lead is never claimed). Tests pin
+# both: the claim order equals ``team_pool()``'s, and the plan reads the index.
 CLAIM_SQL = """
 WITH claimed AS (
     UPDATE leads_lead SET owner_id = %(user)s, assigned_at = %(now)s, updated_at = %(now)s
     WHERE id = (
         SELECT id FROM leads_lead
-        WHERE owner_id IS NULL AND stage = 'mql' AND team_id IN (
+        WHERE owner_id IS NULL AND stage = 'mql' AND NOT do_not_contact AND team_id IN (
             SELECT m.team_id FROM leads_team_members m
             JOIN leads_team t ON t.id = m.team_id
             WHERE m.user_id = %(user)s AND t.kind = 'sdr'
@@ -114,7 +142,7 @@ WITH claimed AS (
                       WHEN score_quadrant = 'drop' THEN 3 ELSE 4 END,
                  score_total DESC NULLS LAST, mql_at, id
         LIMIT 1 FOR UPDATE SKIP LOCKED
-    ) AND owner_id IS NULL AND stage = 'mql'
+    ) AND owner_id IS NULL AND stage = 'mql' AND NOT do_not_contact
     RETURNING id, team_id
 ), event AS (
     INSERT INTO leads_leadevent (lead_id, kind, actor_user_id, actor_system, reason, data, at)
@@ -256,9 +284,9 @@ def _claim_with_orm(db, *, user, now: datetime) -> tuple[Lead, LeadEvent] | None
         if best is None:
             return None
         lead_id, team_id = best
-        taken = Lead.objects.filter(pk=lead_id, owner__isnull=True, stage=Stage.MQL).update(
-            owner=user, assigned_at=now, updated_at=now
-        )
+        taken = Lead.objects.filter(
+            pk=lead_id, owner__isnull=True, stage=Stage.MQL, do_not_contact=False
+        ).update(owner=user, assigned_at=now, updated_at=now)
         if taken:
             break
     else:

@@ -142,6 +142,23 @@ class DisputeForm(WorkForm):
     note = forms.CharField(label=_("Why the return is unfair"), widget=forms.Textarea(attrs=_NOTE))
 
 
+class OptOutForm(WorkForm):
+    note = forms.CharField(
+        label=_("How did they say it?"),
+        required=False,
+        help_text=_("Optional: e.g. “asked on the phone not to be called again”."),
+        widget=forms.Textarea(attrs=_NOTE),
+    )
+
+
+class OptOutReverseForm(WorkForm):
+    reason = forms.CharField(
+        label=_("Why the opt-out is reversed"),
+        help_text=_("Required; kept in the consent history."),
+        widget=forms.Textarea(attrs=_NOTE),
+    )
+
+
 class SettleForm(WorkForm):
     outcome = forms.ChoiceField(
         label=_("Outcome"), choices=list(SETTLE_LABELS.items()), widget=forms.RadioSelect

@@ -4,6 +4,10 @@ and every reassignment after that. Writes only; the queue's reads live in
 
 Order of decisions in ``route_lead`` (each outcome is one ``LeadEvent``):
 
+0. **Opted out** — a lead whose person opted out (``do_not_contact``) is refused
+   (``RoutingError(code="not_routable")`` with ``leads.consent.OPT_OUT_REFUSAL``);
+   nothing is written. ``lead_assign`` refuses it too while it is an MQL, SAL or SQL.
+
 1. **Competitor** — the lead's email domain or its account's domain is on the
    admin's competitor list (``DomainListEntry`` kind ``competitor``): the stage
    becomes ``excluded`` (a ``stage_change`` event by the system actor ``routing``,
@@ -75,7 +79,7 @@ from django.db.models.fields.json import KeyTextTransform
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks, storable
+from leads import consent, hooks, lifecycle, storable
 from leads.intake import normalize
 from leads.intake.services import UNSTORABLE_TEXT
 from leads.lifecycle import check_transition
@@ -90,6 +94,10 @@ FUZZY_THRESHOLD = 0.88
 OPEN_STAGES = (Stage.MQL, Stage.SAL, Stage.SQL, Stage.OPPORTUNITY)
 # Leads routing may (re)assign: open ones and inquiries (competitors get excluded).
 ROUTABLE_STAGES = (Stage.INQUIRY, Stage.MQL, Stage.SAL, Stage.SQL, Stage.RETURNED)
+# An opted-out lead is never routed and never assigned by hand into a queue or a pool
+# (``leads.consent``); an opportunity whose person opted out may still change hands
+# between AEs (it stays in the pipeline: product.md moves only mql, sal and sql).
+QUEUE_STAGES_OPT_OUT = tuple(Stage(s) for s in lifecycle.OPT_OUT_STAGES)
 LIST_CONDITIONS = ("region", "country", "industry", "source_channel", "quadrant", "language")
 INT_CONDITIONS = ("min_employees", "max_employees")
 CONDITION_KEYS = LIST_CONDITIONS + INT_CONDITIONS
@@ -625,6 +633,8 @@ def route_lead(
     now = now or timezone.now()
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if lead.do_not_contact:
+            raise RoutingError(str(consent.OPT_OUT_REFUSAL), code="not_routable")
         if lead.stage not in ROUTABLE_STAGES:
             raise RoutingError(
                 _("A lead in stage %(stage)s is not routed.") % {"stage": lead.get_stage_display()},
@@ -693,7 +703,9 @@ def person_release_leads(*, user, by, trigger: str, now: datetime | None = None)
     reassign (or stay, when their teams have no manager). Returns counts."""
     now = now or timezone.now()
     counts = {"rerouted": 0, "to_manager": 0}
-    for lead in Lead.objects.filter(owner=user, stage=Stage.MQL).order_by("pk"):
+    for lead in Lead.objects.filter(owner=user, stage=Stage.MQL, do_not_contact=False).order_by(
+        "pk"
+    ):
         # the person is already away / inactive, so no step hands the lead back
         route_lead(lead=lead, applies_to="mql", reason=trigger, now=now)
         counts["rerouted"] += 1
@@ -794,6 +806,8 @@ def lead_assign(
             )
     if to_user is not None and not to_user.is_active:
         raise RoutingError(_("This person is deactivated."), field="to_user")
+    if lead.do_not_contact and lead.stage in QUEUE_STAGES_OPT_OUT:
+        raise RoutingError(str(consent.OPT_OUT_REFUSAL), field="lead")
     if lead.stage not in OPEN_STAGES:
         raise RoutingError(
             _("A lead in stage %(stage)s cannot be assigned.")

@@ -28,6 +28,8 @@ def lead_work_panel(context):
         "sql_accept": actions.sql_accept,
         "sql_reject": actions.sql_reject,
         "opportunity": actions.opportunity is not None,
+        "opt_out": actions.opt_out,
+        "opt_out_reverse": actions.opt_out_reverse,
     }
     forms = {name: bound.get(name) or make_form(name, lead) for name in ACTIONS if allowed[name]}
     state = work.qualification_state(lead=lead) if actions.qualify or actions.convert else None

@@ -27,12 +27,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from leads import storable
+from leads.consent import lead_consent_context
 from leads.models import Lead
 from leads.people import roles
 from leads.queue import forms as f
 from leads.queue import work
 from leads.queue.actions import lead_actions, return_actions
-from leads.queue.claim import claim_next, pool_count, sdr_queue
+from leads.queue.claim import claim_next, opt_outs_left_queue, pool_count, sdr_queue
 from leads.queue.routing import RoutingError, lead_assign, person_set_away
 from leads.queue.selectors import RETURN_FILTERS, returns_visible_to
 from leads.queue.team import managed_teams
@@ -100,6 +101,18 @@ def _disqualify(lead, user, form):
     return _("Done: the lead left the queue.")
 
 
+def _opt_out(lead, user, form):
+    work.lead_opt_out_record(lead=lead, by=user, note=form.cleaned_data["note"])
+    return _(
+        "Recorded: this person opted out (do not contact). An open lead left sales for nurture."
+    )
+
+
+def _opt_out_reverse(lead, user, form):
+    work.lead_opt_out_reverse(lead=lead, by=user, reason=form.cleaned_data["reason"])
+    return _("The opt-out is reversed; the reason is kept in the consent history.")
+
+
 # The lead page's actions by name. Capabilities above the queue add theirs (the AE's
 # pipeline actions: ``leads.pipeline.views.register``, from ``LeadsConfig.ready``).
 ACTIONS: dict[str, Action] = {
@@ -109,6 +122,8 @@ ACTIONS: dict[str, Action] = {
     "qualify": Action(f.QualificationForm, _qualify),
     "convert": Action(f.ConvertForm, _convert),
     "disqualify": Action(f.DisqualifyForm, _disqualify),
+    "opt_out": Action(f.OptOutForm, _opt_out),
+    "opt_out_reverse": Action(f.OptOutReverseForm, _opt_out_reverse),
 }
 
 
@@ -137,6 +152,7 @@ def lead_page(request, lead: Lead, *, bound=None, error: str = "", status: int =
             "lead": lead,
             "timeline": lead_timeline(lead=lead),
             "prediction": lead_prediction(lead=lead),
+            **lead_consent_context(lead=lead),
             "work_bound": bound or {},
             "work_error": error,
         },
@@ -294,6 +310,7 @@ def queue(request):
             "pool": pool_count(user=request.user),
             "selected": storable.plain_id(selected) or (rows[0]["lead"].pk if rows else 0),
             "touch_form": f.TouchForm(prefix="touch"),
+            "opted_out": list(opt_outs_left_queue(user=request.user)),
         },
     )
 

@@ -26,6 +26,13 @@ Who may do what (the API's permission matrix; visibility itself is
 Leaving sales (returned, nurture, disqualified, customer success, excluded) clears
 the lead's owner, team and assignment time: the lead is no longer in anyone's
 queue or pool, and the events keep who had it.
+
+Opt-outs (``leads.consent``): a lead whose person opted out is never accepted,
+touched, converted, re-sent or moved to MQL (409 with ``consent.OPT_OUT_REFUSAL``).
+Anyone who works leads (``consent.RECORD_ROLES``) may record an opt-out the person
+told them about (``lead_opt_out_record``: an open lead leaves sales for nurture, the
+system as actor); only a marketing manager or admin reverses one, with a reason
+(``lead_opt_out_reverse``).
 """
 
 from __future__ import annotations
@@ -39,9 +46,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from leads import hooks, lifecycle, moments, storable
+from leads import consent, hooks, lifecycle, moments, storable
 from leads.intake.services import UNSTORABLE_TEXT
-from leads.models import Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
+from leads.models import ConsentChange, Lead, LeadEvent, LeadReturn, Qualification, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.predictive_services import predictive_lead_closed
@@ -257,6 +264,13 @@ def clean_choice(value: Any, field: str, choices) -> str:
     return value
 
 
+def refuse_opted_out(lead: Lead) -> None:
+    """Raise ``WorkConflict`` (409) when the person opted out (``leads.consent``)."""
+    message = consent.opt_out_refusal(lead)
+    if message is not None:
+        raise WorkConflict(message)
+
+
 def after_close(lead: Lead) -> None:
     """Count a just-closed lead (won, lost, disqualified) in the predictive score."""
     predictive_lead_closed(lead=lead)
@@ -270,6 +284,7 @@ def lead_accept(*, lead: Lead, by) -> Lead:
     with transaction.atomic():
         lock_lead(lead)
         require_sdr_owner(lead, by)
+        refuse_opted_out(lead)
         move_lead(lead, lifecycle.SAL, by=by, actor="sdr")
     return lead
 
@@ -336,6 +351,7 @@ def lead_resend(*, lead: Lead, by, note: str = "") -> Lead:
         lock_lead(lead)
         if not roles.has_role(by, roles.MARKETING):
             forbid(_("Only marketing re-sends a returned lead."))
+        refuse_opted_out(lead)
         move_lead(
             lead, lifecycle.MQL, by=by, actor="marketing", reason="resent", data={"note": note}
         )
@@ -373,6 +389,8 @@ def lead_marketing_move(*, lead: Lead, by, to_stage: str, reason: str, note: str
         lock_lead(lead)
         if not roles.has_role(by, roles.MARKETING):
             forbid(_("Only marketing moves a lead here."))
+        if to_stage == lifecycle.MQL:
+            refuse_opted_out(lead)
         from_stage = lead.stage
         move_lead(lead, to_stage, by=by, actor="marketing", reason=reason, data={"note": note})
         now = timezone.now()
@@ -491,6 +509,7 @@ def touch_log(
     with transaction.atomic():
         lock_lead(lead)
         require_may_touch(lead, by)
+        refuse_opted_out(lead)
         touch = Touch.objects.create(
             lead=lead, user=by, channel=channel, outcome=outcome, note=note, at=at
         )
@@ -623,6 +642,7 @@ def lead_convert(*, lead: Lead, by) -> Lead:
     with transaction.atomic():
         lock_lead(lead)
         require_sdr_owner(lead, by)
+        refuse_opted_out(lead)
         check_move(lead, lifecycle.SQL, "sdr")
         state = qualification_state(lead=lead)
         if state.missing:
@@ -684,3 +704,84 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
 
 
 # ----------------------------------------------------------------- the AE
+
+
+# ------------------------------------------------------------------ opt-outs
+
+
+def require_may_record_opt_out(lead: Lead, by) -> None:
+    """Anyone who works leads may record an opt-out a person told them about."""
+    if not roles.has_role(by, *consent.RECORD_ROLES):
+        forbid(_("Only people who work leads record an opt-out; integrations send it."))
+
+
+def require_may_reverse_opt_out(lead: Lead, by) -> None:
+    if not roles.has_role(by, *consent.REVERSE_ROLES):
+        forbid(_("Only a marketing manager or an admin may reverse an opt-out."))
+
+
+def lead_opt_out_record(*, lead: Lead, by, note: str = "", via: str = "page") -> Lead:
+    """The person told ``by`` they do not want to be contacted: ``do_not_contact``
+    set, a ``ConsentChange`` (opt-out, with the note) and a ``consent`` event; an open
+    lead (mql, sal, sql) leaves sales for nurture, the system as actor
+    (``leads.consent``). 409 when the lead is already opted out."""
+    note = clean_text(note, "note", max_length=consent.REASON_MAX_LENGTH)
+    with transaction.atomic():
+        lock_lead(lead)
+        require_may_record_opt_out(lead, by)
+        if lead.do_not_contact:
+            raise WorkConflict(_("This person has already opted out."))
+        now = timezone.now()
+        lead.do_not_contact = True
+        lead.save(update_fields=["do_not_contact", "updated_at"])
+        consent.consent_changes_write(
+            writes=[
+                consent.ConsentWrite(
+                    lead_id=lead.pk,
+                    kind=ConsentChange.Kind.OPT_OUT,
+                    do_not_contact=True,
+                    consent_source=lead.consent_source,
+                    consent_at=lead.consent_at,
+                    reason=note,
+                )
+            ],
+            actor_user_id=by.pk,
+            actor_system="",
+            via=via,
+            now=now,
+        )
+        lock_lead(lead)
+    return lead
+
+
+def lead_opt_out_reverse(*, lead: Lead, by, reason: Any, via: str = "page") -> Lead:
+    """A marketing manager or admin reverses an opt-out, with a reason (required, at
+    most ``consent.REASON_MAX_LENGTH`` characters): ``do_not_contact`` cleared, a
+    ``ConsentChange`` (reversal, with the reason) and a ``consent`` event. The lead's
+    stage does not change: a nurtured lead comes back only when scoring recycles it.
+    409 when the lead is not opted out."""
+    reason = clean_text(reason, "reason", required=True, max_length=consent.REASON_MAX_LENGTH)
+    with transaction.atomic():
+        lock_lead(lead)
+        require_may_reverse_opt_out(lead, by)
+        if not lead.do_not_contact:
+            raise WorkConflict(_("This person has not opted out: there is nothing to reverse."))
+        lead.do_not_contact = False
+        lead.save(update_fields=["do_not_contact", "updated_at"])
+        consent.consent_changes_write(
+            writes=[
+                consent.ConsentWrite(
+                    lead_id=lead.pk,
+                    kind=ConsentChange.Kind.REVERSAL,
+                    do_not_contact=False,
+                    consent_source=lead.consent_source,
+                    consent_at=lead.consent_at,
+                    reason=reason,
+                )
+            ],
+            actor_user_id=by.pk,
+            actor_system="",
+            via=via,
+            now=timezone.now(),
+        )
+    return lead

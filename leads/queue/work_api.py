@@ -21,9 +21,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads import consent
 from leads import serializers as s
 from leads.api_transactions import AtomicWrites
-from leads.models import Lead, LeadReturn, Touch
+from leads.models import ConsentChange, Lead, LeadReturn, Touch
 from leads.queue import work
 from leads.queue.selectors import (
     RETURN_FILTERS,
@@ -370,6 +371,98 @@ class ReturnSettle(_ReturnAction):
             note=data.get("note", ""),
         )
         return self.out(request, row)
+
+
+# --- consent and opt-outs (leads.consent) -------------------------------------------
+
+
+class ConsentChangeOut(serializers.ModelSerializer):
+    actor_user = s.UserBrief(allow_null=True)
+
+    class Meta:
+        model = ConsentChange
+        fields = [
+            "id",
+            "kind",
+            "do_not_contact",
+            "consent_source",
+            "consent_at",
+            "via",
+            "actor_user",
+            "actor_system",
+            "reason",
+            "at",
+        ]
+
+
+class ConsentOut(serializers.Serializer):
+    do_not_contact = serializers.BooleanField()
+    consent_source = serializers.CharField(allow_blank=True)
+    consent_at = serializers.DateTimeField(allow_null=True)
+    stage = serializers.CharField(help_text="The lead's stage (an opt-out moves mql/sal/sql).")
+    history = ConsentChangeOut(many=True, help_text="Oldest first.")
+
+
+class OptOutIn(serializers.Serializer):
+    note = serializers.CharField(
+        required=False, allow_blank=True, help_text="How the person said it (optional)."
+    )
+
+
+class OptOutReverseIn(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why the opt-out is reversed (required).")
+
+
+def consent_out(lead: Lead) -> Response:
+    lead = Lead.objects.get(pk=lead.pk)  # they may no longer see it: they just acted on it
+    return Response(
+        ConsentOut(
+            {
+                "do_not_contact": lead.do_not_contact,
+                "consent_source": lead.consent_source,
+                "consent_at": lead.consent_at,
+                "stage": lead.stage,
+                "history": consent.consent_history(lead=lead),
+            }
+        ).data
+    )
+
+
+class LeadConsent(WorkView):
+    """The lead's consent and its history (source, time, who, through which door, the
+    reason of a reversal)."""
+
+    @extend_schema(responses={200: ConsentOut, 404: s.ErrorOut})
+    def get(self, request: Request, pk: int) -> Response:
+        return consent_out(self.lead(request, pk))
+
+
+class LeadOptOut(WorkView):
+    """Record that the person opted out (do not contact): anyone who works leads (SDR,
+    AE, sales manager, marketing, admin). An open lead (mql, sal, sql) leaves sales for
+    nurture, the system as actor; it is never routed, claimed, accepted or touched until
+    a marketing manager or admin reverses the opt-out. 409 when already opted out."""
+
+    @extend_schema(request=OptOutIn, responses={200: ConsentOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_opt_out_record(
+            lead=self.lead(request, pk), by=request.user, note=data.get("note", ""), via="api"
+        )
+        return consent_out(lead)
+
+
+class LeadOptOutReverse(WorkView):
+    """Reverse an opt-out, with a reason (required): marketing managers and admins only
+    (403 for others). The lead keeps its stage. 409 when the person has not opted out."""
+
+    @extend_schema(request=OptOutReverseIn, responses={200: ConsentOut, **_ERRORS})
+    def post(self, request: Request, pk: int) -> Response:
+        data = self.body(request)
+        lead = work.lead_opt_out_reverse(
+            lead=self.lead(request, pk), by=request.user, reason=data.get("reason"), via="api"
+        )
+        return consent_out(lead)
 
 
 # --- opportunities ---------------------------------------------------------------

@@ -12,9 +12,9 @@ after a publish and the nightly run:
    events go in with one COPY / ``bulk_create``;
 4. leads the score makes MQLs move inquiry/nurture → mql with a guarded UPDATE
    (``WHERE stage IN (inquiry, nurture)``, rows locked first) so two concurrent
-   re-scores never promote a lead twice; each gets its stage event and the
-   ``leads.hooks.MQL_HOOKS`` seam is called (see ``leads.scoring.services`` for the rule:
-   scoring never demotes).
+   re-scores never promote a lead twice (nor an opted-out one); each gets its stage
+   event and the ``leads.hooks.MQL_HOOKS`` seam is called (see
+   ``leads.scoring.services`` for the rule: scoring never demotes).
 
 The re-score job (``rescore_job_start`` / ``rescore_job_run``) walks the open
 leads in id order, one chunk per transaction, recording the last id done in
@@ -223,10 +223,12 @@ def leads_rescore(
 
 def _promote(candidates: dict[int, dict[str, Any]], *, now: datetime, actor: str) -> list[int]:
     """inquiry/nurture → mql for the candidates still in those stages (rows locked,
-    so a concurrent re-score finds them promoted already and does nothing)."""
+    so a concurrent re-score finds them promoted already and does nothing). A lead
+    whose person opted out (``do_not_contact``) is never promoted, whatever its score
+    (``leads.consent``): it would enter a queue."""
     locked = list(
         Lead.objects.select_for_update()
-        .filter(pk__in=candidates, stage__in=PROMOTABLE_STAGES)
+        .filter(pk__in=candidates, stage__in=PROMOTABLE_STAGES, do_not_contact=False)
         .order_by("pk")
         .values_list("pk", "stage")
     )

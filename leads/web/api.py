@@ -48,11 +48,14 @@ class LeadListCreate(AtomicWrites, generics.ListAPIView):
 
     @extend_schema(
         request=LeadIn,
-        responses={201: s.LeadOut, 200: s.LeadOut, **INTAKE_ERRORS},
+        responses={201: s.LeadIntakeOut, 200: s.LeadIntakeOut, **INTAKE_ERRORS},
         description=(
             "Create or update one lead, matched by (source_system, external_id), else "
             "normalised email, else phone. Only the fields sent are changed; stage and "
-            "owner cannot be set here. A datetime without a time zone is refused."
+            "owner cannot be set here. A datetime without a time zone is refused. "
+            "`do_not_contact: true` opts the person out (an open lead leaves sales for "
+            "nurture); the opt-out and consent of a person who opted out are never "
+            "changed here — `warnings` names each field kept."
         ),
     )
     def post(self, request: Request) -> Response:
@@ -66,7 +69,10 @@ class LeadListCreate(AtomicWrites, generics.ListAPIView):
         row = result.results[0]
         lead = Lead.objects.select_related(*_LEAD_READS).get(pk=row.id)
         code = status.HTTP_201_CREATED if row.status == "created" else status.HTTP_200_OK
-        return Response(s.LeadOut(lead).data, status=code)
+        data = s.LeadOut(lead).data
+        if row.warnings:
+            data["warnings"] = row.warnings
+        return Response(data, status=code)
 
 
 class LeadDetail(APIView):

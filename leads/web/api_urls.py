@@ -65,6 +65,13 @@ urlpatterns = [
     path("leads/<int:pk>/convert/", work.LeadConvert.as_view(), name="lead_convert"),
     path("leads/<int:pk>/disqualify/", work.LeadDisqualify.as_view(), name="lead_disqualify"),
     path("leads/<int:pk>/reject/", pipeline_api.LeadReject.as_view(), name="lead_reject"),
+    path("leads/<int:pk>/consent/", work.LeadConsent.as_view(), name="lead_consent"),
+    path("leads/<int:pk>/opt-out/", work.LeadOptOut.as_view(), name="lead_opt_out"),
+    path(
+        "leads/<int:pk>/opt-out/reverse/",
+        work.LeadOptOutReverse.as_view(),
+        name="lead_opt_out_reverse",
+    ),
     path("returns/", work.ReturnList.as_view(), name="returns"),
     path("returns/<int:pk>/dispute/", work.ReturnDispute.as_view(), name="return_dispute"),
     path("returns/<int:pk>/settle/", work.ReturnSettle.as_view(), name="return_settle"),

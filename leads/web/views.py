@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_safe
 from rest_framework.authtoken.models import Token
 
+from leads.consent import lead_consent_context
 from leads.models import Stage
 from leads.people import roles
 from leads.scoring.predictive_selectors import lead_prediction
@@ -98,5 +99,6 @@ def lead_detail(request, pk: int):
             "lead": lead,
             "timeline": lead_timeline(lead=lead),
             "prediction": lead_prediction(lead=lead),
+            **lead_consent_context(lead=lead),
         },
     )

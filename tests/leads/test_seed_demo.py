@@ -18,7 +18,7 @@ from rest_framework.authtoken.models import Token
 
 from leads.demo import company as demo
 from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
-from leads.models import Account, Activity, Lead, LeadEvent
+from leads.models import Account, Activity, ConsentChange, Lead, LeadEvent
 from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.rescore import OPEN_STAGES
@@ -100,6 +100,7 @@ class TestOneSeededCompany:
             "leads made MQL by the model": LeadEvent.objects.filter(
                 actor_system=SCORING, kind="stage_change", to_stage="mql", at=NOW
             ).count(),
+            "opt-outs": Lead.objects.filter(do_not_contact=True).count(),
         }
         assert (
             Lead.objects.filter(stage__in=OPEN_STAGES, scored_at=NOW).count()
@@ -133,6 +134,8 @@ class TestOneSeededCompany:
             assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
             assignments = [e for e in log if e.kind == "assignment"]
             expected_owner = assignments[-1].data["owner"] if assignments else None
+            if last.actor_system == "opt-out":  # an opt-out takes the lead out of sales
+                expected_owner = None
             assert lead.owner_id == expected_owner, lead.pk
 
     def test_events_are_in_time_order_and_never_in_the_future(self, seeded):
@@ -234,6 +237,43 @@ class TestOneSeededCompany:
             "outbound",
         }
         assert {x.language for x in leads} == {"zh-hans", "en"}
+
+    def test_people_who_opted_out_sit_in_no_queue_and_no_open_stage(self, seeded):
+        # issue 10 §4: the demo makes its ~2 % opt-outs through leads.consent
+        opted_out = Lead.objects.filter(do_not_contact=True)
+        assert seeded.counts["opt-outs"] == opted_out.count() >= 1
+        assert not opted_out.filter(stage__in=("mql", "sal", "sql", "opportunity")).exists()
+        assert not opted_out.exclude(owner=None, team=None).filter(stage="nurture").exists()
+        assert not LeadEvent.objects.filter(
+            lead__in=opted_out, to_stage="mql", actor_system=SCORING, at=NOW
+        ).exists()
+        history = ConsentChange.objects.filter(kind="opt_out", via="demo", at=NOW)
+        assert set(history.values_list("lead_id", flat=True)) == set(
+            opted_out.values_list("pk", flat=True)
+        )
+        assert LeadEvent.objects.filter(kind="consent", reason="opt_out").count() == (
+            opted_out.count()
+        )
+        moved = LeadEvent.objects.filter(actor_system="opt-out", reason="opted_out")
+        assert set(moved.values_list("from_stage", "to_stage").distinct()) <= {
+            ("mql", "nurture"),
+            ("sal", "nurture"),
+            ("sql", "nurture"),
+        }
+        assert set(moved.values_list("lead_id", flat=True)) <= set(
+            opted_out.values_list("pk", flat=True)
+        )
+
+    def test_consent_history_starts_with_the_consent_intake_would_record(self, seeded):
+        consented = Lead.objects.exclude(consent_source="")
+        first = ConsentChange.objects.filter(kind="recorded", via="demo")
+        assert first.count() == consented.count() > 0
+        row = first.select_related("lead").first()
+        assert (row.consent_source, row.consent_at, row.at) == (
+            row.lead.consent_source,
+            row.lead.consent_at,
+            row.lead.received_at,
+        )
 
     def test_json_columns_hold_objects(self, seeded):
         assignment = LeadEvent.objects.filter(kind="assignment").first()

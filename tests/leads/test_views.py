@@ -473,8 +473,8 @@ def test_lead_detail_query_count_does_not_grow_with_the_timeline(
     client.force_login(marketer)
 
     # session, user, groups (roles), the lead with account and owner, activities, events,
-    # the predictive snapshot (none yet)
-    with django_assert_num_queries(7):
+    # the predictive snapshot (none yet), the consent history
+    with django_assert_num_queries(8):
         response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert len(response.context["timeline"]) == 2 * entries

@@ -61,9 +61,9 @@ def ae_team(ae):
 @pytest.mark.parametrize(
     ("stage", "expected"),
     [
-        ("mql", ["accept", "touch", "qualify", "return", "disqualify"]),
-        ("sal", ["convert", "touch", "qualify", "return", "disqualify"]),
-        ("sql", ["touch"]),
+        ("mql", ["accept", "touch", "qualify", "return", "disqualify", "opt_out"]),
+        ("sal", ["convert", "touch", "qualify", "return", "disqualify", "opt_out"]),
+        ("sql", ["touch", "opt_out"]),
     ],
 )
 def test_the_owning_sdr_is_offered_what_the_stage_allows(client, sdr, stage, expected):
@@ -76,15 +76,24 @@ def test_the_owning_sdr_is_offered_what_the_stage_allows(client, sdr, stage, exp
     assert offered(response) == expected
 
 
-@pytest.mark.parametrize("user_fixture", ["marketer", "director", "admin_user", "sales_manager"])
-def test_readers_are_offered_no_action(client, request, sdr, user_fixture):
+@pytest.mark.parametrize(
+    ("user_fixture", "expected"),
+    [
+        # anyone who works leads may record an opt-out the person told them about
+        ("marketer", ["opt_out"]),
+        ("director", []),
+        ("admin_user", ["opt_out"]),
+        ("sales_manager", ["opt_out"]),
+    ],
+)
+def test_readers_are_offered_no_work_action(client, request, sdr, user_fixture, expected):
     lead = LeadFactory(stage="mql", owner=sdr)
     client.force_login(request.getfixturevalue(user_fixture))
 
     response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert response.status_code == 200
-    assert offered(response) == []
+    assert offered(response) == expected
 
 
 def test_the_ae_is_offered_accept_and_reject_on_their_sql(client, ae):
@@ -93,7 +102,7 @@ def test_the_ae_is_offered_accept_and_reject_on_their_sql(client, ae):
 
     response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
-    assert offered(response) == ["touch", "sql_accept", "sql_reject"]
+    assert offered(response) == ["touch", "sql_accept", "sql_reject", "opt_out"]
 
 
 def test_the_qualification_form_follows_the_team_framework(client, sdr, sdr_team_east):
@@ -388,7 +397,7 @@ def test_the_ae_accepts_an_sql_then_moves_and_loses_the_opportunity(client, ae):
     )
 
     assert accepted.status_code == 302
-    assert offered(page) == ["touch", "opportunity"]
+    assert offered(page) == ["touch", "opt_out", "opportunity"]
     assert moved.status_code == 302
     assert no_reason.status_code == 400
     assert "A lost opportunity needs a lost reason." in no_reason.content.decode()
