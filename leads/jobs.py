@@ -225,8 +225,12 @@ def start(
 
 
 def _send_on_commit(job: Job) -> None:
-    name, job_id = task_name(job.kind), job.pk
-    transaction.on_commit(lambda: send(job_id, task=name))
+    name = task_name(job.kind)
+
+    def deliver() -> None:
+        job.sent_at = send(job.pk, task=name) or job.sent_at  # the caller's copy too
+
+    transaction.on_commit(deliver)
 
 
 def enqueue(job: Job) -> None:
@@ -234,10 +238,10 @@ def enqueue(job: Job) -> None:
     _send_on_commit(job)
 
 
-def send(job_id: int, *, task: str) -> bool:
-    """Hand job ``job_id``'s task to the broker now and record when (``sent_at``).
-    False when the broker cannot be reached: logged, never raised — the row waits
-    for the sweeper (see the module docs)."""
+def send(job_id: int, *, task: str) -> datetime | None:
+    """Hand job ``job_id``'s task to the broker now and record when (``sent_at``,
+    returned). None when the broker cannot be reached: logged, never raised — the
+    row waits for the sweeper (see the module docs)."""
     try:
         current_app.send_task(task, args=[job_id])
     except Exception:  # noqa: BLE001 (whatever the transport raises: the row is the outbox)
@@ -247,9 +251,10 @@ def send(job_id: int, *, task: str) -> bool:
             task,
             exc_info=True,
         )
-        return False
-    Job.objects.filter(pk=job_id).update(sent_at=timezone.now())
-    return True
+        return None
+    sent_at = timezone.now()
+    Job.objects.filter(pk=job_id).update(sent_at=sent_at)
+    return sent_at
 
 
 # ---------------------------------------------------------------- claiming
@@ -435,14 +440,17 @@ class _LeaseTimer:
 @contextmanager
 def claimed(job_id: int, *, kind: str, restart: bool = False) -> Iterator[Job | None]:
     """``claim`` for the length of the ``with`` block, its lease renewed on a timer,
-    then ``release``."""
+    then ``release``. Inside the caller's transaction (a job run inline by a test or
+    the demo seed) there is no timer: the row is the caller's until it commits, no
+    sweeper sees it, and the timer's own connection would only wait on its locks."""
     job = claim(job_id, kind=kind, restart=restart)
-    timer = _LeaseTimer(job) if job is not None else None
+    timer = _LeaseTimer(job) if job is not None and not connection.in_atomic_block else None
     try:
         yield job
     finally:
         if job is not None:
-            timer.stop()
+            if timer is not None:
+                timer.stop()
             release(job)
 
 
@@ -643,7 +651,7 @@ def sweep(*, now: datetime | None = None) -> SweepResult:
         except LookupError:
             logger.error("job %s: no task is registered for its kind %r", job_id, kind)
             continue
-        if not send(job_id, task=name):
+        if send(job_id, task=name) is None:
             outcome.unsent.append(job_id)
             break  # the broker is down: the others wait for the next round
         outcome.sent.append(job_id)

@@ -29,7 +29,9 @@ from leads.scoring.engine import default_model
 from leads.scoring.predictive_services import predictive_refresh_run
 from leads.scoring.rescore import RESCORE_FAILED, rescore_job_run
 from leads.scoring.services import scoring_model_create_draft, scoring_model_publish
+from leads.tasks import jobs_sweep
 from tests.factories import LeadFactory
+from tests.helpers import wait_until
 from tests.leads.brokers import DEAD_BROKER, celery_app_on, filesystem_options
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +107,23 @@ def test_a_claim_names_its_worker_counts_the_attempt_and_progress_renews_the_lea
     assert (stored.state, stored.worker) == ("running", "")
     assert stored.lease_expires_at <= timezone.now()
     assert stored.stalled
+
+
+@pytest.mark.django_db(transaction=True)
+def test_during_a_long_step_a_timer_renews_the_lease(settings):
+    settings.JOB_LEASE_SECONDS = 1  # renewed every third of a second
+    job = jobs.start(Job.Kind.RESCORE, enqueue=False)
+
+    def lease():
+        return Job.objects.get(pk=job.pk).lease_expires_at
+
+    with jobs.claimed(job.pk, kind=Job.Kind.RESCORE):
+        first = lease()
+        # no progress is reported: the runner is in one long step
+        second = wait_until(lambda: lease() > first and lease(), timeout=10, what="a renewal")
+        wait_until(lambda: lease() > second, timeout=10, what="another renewal")
+
+    assert lease() <= timezone.now()  # released: the timer stopped, the lease ended
 
 
 def test_a_finished_job_holds_no_lease():
@@ -323,6 +342,13 @@ def test_a_job_started_while_the_broker_is_up_records_when_it_was_sent(
     job.refresh_from_db()
     assert job.sent_at is not None
     assert broker.sent() == [("leads.tasks.predictive_refresh", [job.pk])]
+
+
+def test_beats_sweep_task_sweeps(broker):
+    dead = running_job(lease_expires_at=ago(1))
+
+    assert jobs_sweep() == {"requeued": 1, "given_up": 0, "sent": 1, "unsent": 0}
+    assert broker.sent() == [("leads.tasks.rescore_leads", [dead.pk])]
 
 
 def test_the_sweeper_runs_every_thirty_seconds_from_beat():
