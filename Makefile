@@ -59,14 +59,16 @@ test: lint
 SQLITE_ENV := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL
 SQLITE_MARKERS := -m "not postgres and not redis and not browser"
 # What differs between the databases: intake's and the claim's PostgreSQL paths, the
-# evaluation's history queries, the predictive rows, the demo's COPY path; plus a smoke
-# of the app (pages, a real worker on the filesystem broker).
+# evaluation's history queries, the predictive rows, the demo's COPY path, the jobs'
+# leases without PostgreSQL's run lock (and a killed worker on the filesystem broker);
+# plus a smoke of the app (pages, a real worker on the filesystem broker).
 SQLITE_TESTS := tests/test_smoke.py tests/leads/test_views.py \
 	tests/leads/test_intake.py tests/leads/test_intake_concurrency.py \
 	tests/leads/test_claim_next.py tests/leads/test_queue.py \
 	tests/leads/scoring/test_history.py tests/leads/scoring/test_evaluation.py \
 	tests/leads/scoring/test_evaluation_task.py tests/leads/scoring/test_predictive_services.py \
-	tests/leads/test_seed_demo.py tests/leads/test_opt_outs.py
+	tests/leads/test_seed_demo.py tests/leads/test_opt_outs.py tests/leads/test_job_leases.py \
+	tests/leads/test_job_crash.py
 
 ## The SQLite pass CI runs after the PostgreSQL one: the tests where the databases differ.
 test-sqlite: $(STAMP)

@@ -35,6 +35,7 @@ def job_progress(request, pk: int):
             "total": job.total,
             "percent": job.percent,
             "finished": jobs.is_finished(job),
+            "status_note": job.status_note,
             "result": job.result,
         }
     )

@@ -6,12 +6,14 @@ packages share."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from leads.people.models import Team, TimeStamped
 from leads.people.names import person_name
@@ -554,13 +556,30 @@ class Job(TimeStamped):
         on_delete=models.SET_NULL,
         related_name="jobs",
     )
+    UNSENT_GRACE = timedelta(seconds=10)
+
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # Leases and the outbox (leads.jobs): who runs the job and until when their claim
+    # holds unless renewed, how many times a worker took it, and when its task was
+    # last handed to the broker (None: never — the sweeper sends it).
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    worker = models.CharField(_("worker"), max_length=200, blank=True)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    sent_at = models.DateTimeField(_("sent to the queue"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
+        indexes = [
+            # What the sweeper scans: the few unfinished jobs, not the whole history.
+            models.Index(
+                fields=["state", "lease_expires_at"],
+                name="job_unfinished_idx",
+                condition=Q(state__in=["pending", "running"]),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -572,6 +591,59 @@ class Job(TimeStamped):
             if self.total
             else (100 if self.state == "done" else 0)
         )
+
+    @property
+    def stalled(self) -> bool:
+        """Running, but its worker stopped renewing the lease: it has died (or hangs);
+        the sweeper hands the job to another worker (``leads.jobs.sweep``)."""
+        return (
+            self.state == self.State.RUNNING
+            and self.lease_expires_at is not None
+            and self.lease_expires_at < timezone.now()
+        )
+
+    @property
+    def unsent(self) -> bool:
+        """Queued for longer than ``UNSENT_GRACE``, but its task never reached the
+        broker (it was down): the sweeper sends it when the broker is back. (A job
+        run inline is pending and unsent for an instant: the grace.)"""
+        return (
+            self.state == self.State.PENDING
+            and self.sent_at is None
+            and self.updated_at is not None
+            and self.updated_at < timezone.now() - self.UNSENT_GRACE
+        )
+
+    @property
+    def status_note(self) -> str:
+        """A sentence for the job's page while it waits on something other than work:
+        a dead worker (``stalled``) or a broker that was down (``unsent``)."""
+        if self.stalled:
+            return gettext(
+                "The worker running this job stopped. The job goes on where it stopped"
+                " as soon as another worker takes it, within a minute or two."
+            )
+        if self.unsent:
+            return gettext(
+                "The task queue could not be reached. The job is recorded and starts"
+                " as soon as the queue is back."
+            )
+        return ""
+
+    def failure_reasons(self) -> list[str]:
+        """Why a failed job stopped, as its page says it: ``result["message"]``, then
+        any other text in ``errors`` (an import's rejected rows have their own table),
+        each once and translated when it is one of ours (``leads.jobs`` stores its
+        reasons as English msgids)."""
+        result = self.result if isinstance(self.result, dict) else {}
+        texts = [result.get("message"), *(self.errors if isinstance(self.errors, list) else [])]
+        reasons: list[str] = []
+        for text in texts:
+            if isinstance(text, str) and text.strip():
+                shown = gettext(text)
+                if shown not in reasons:
+                    reasons.append(shown)
+        return reasons
 
 
 class PredictiveSnapshot(TimeStamped):

@@ -258,6 +258,9 @@ class JobOut(serializers.ModelSerializer):
             "created_at",
             "started_at",
             "finished_at",
+            "attempts",
+            "lease_expires_at",
+            "sent_at",
         ]
 
     percent = serializers.IntegerField(read_only=True)

@@ -6,6 +6,8 @@ import logging
 
 from celery import shared_task
 
+from leads import jobs
+
 logger = logging.getLogger(__name__)
 
 
@@ -14,3 +16,13 @@ def heartbeat() -> str:
     """Beat's liveness tick: proves worker and beat are connected through the broker."""
     logger.info("smarketing heartbeat")
     return "ok"
+
+
+@shared_task(name="leads.tasks.jobs_sweep", ignore_result=True)
+def jobs_sweep() -> dict[str, int]:
+    """Beat's sweep (every 30 s): a dead worker's job goes to a live one, a task the
+    broker never got is sent (``leads.jobs.sweep``)."""
+    outcome = jobs.sweep().to_dict()
+    if any(outcome.values()):
+        logger.info("jobs sweep: %s", outcome)
+    return outcome

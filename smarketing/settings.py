@@ -209,6 +209,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": crontab(hour=2, minute=30),
         "options": {"expires": 6 * 3600},
     },
+    "jobs-sweep": {"task": "leads.tasks.jobs_sweep", "schedule": 30.0, "options": {"expires": 25}},
 }
 
 # --- Auth -----------------------------------------------------------------
@@ -315,6 +316,12 @@ QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
 # SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
 SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
+# Long jobs (leads.jobs): a worker's claim lasts this long unless renewed (it renews
+# with every chunk and on a timer); a job claimed this many times whose worker died
+# each time fails; a queued job whose task was sent this long ago is sent again.
+JOB_LEASE_SECONDS = env_int("JOB_LEASE_SECONDS", 60)
+JOB_MAX_ATTEMPTS = env_int("JOB_MAX_ATTEMPTS", 3)
+JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 300)
 
 LOGGING = {
     "version": 1,

@@ -247,9 +247,10 @@ class SessionWorker:
     database and the test broker; restarted if it died or stayed busy past a test.
     """
 
-    def __init__(self, env: dict[str, str], log_path: Path):
+    def __init__(self, env: dict[str, str], log_path: Path, args: tuple[str, ...] = ()):
         self.env = env
         self.log_path = log_path
+        self.args = args  # more ``celery worker`` options (e.g. ``-Q`` a queue of its own)
         self.proc: subprocess.Popen | None = None
         self._log_file = None
 
@@ -281,6 +282,7 @@ class SessionWorker:
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
+                *self.args,
             ],
             cwd=ROOT,
             env=self.env,

@@ -749,7 +749,10 @@ def import_rows(
 ) -> ImportOutcome:
     """Feed ``table``'s data rows from the ``start``-th on to intake, ``chunk_size`` at a time.
 
-    ``on_chunk(chunk_outcome, total_outcome)`` runs after every chunk (progress).
+    ``on_chunk(chunk_outcome, total_outcome)`` runs after every chunk (progress), in
+    the chunk's transaction: the job records how many rows are done together with
+    their leads, so a run resumed after a crash starts at the first row not saved —
+    none twice, none skipped (``leads.jobs``, Resuming).
     """
     total = ImportOutcome(done=start)
     batch: list[SheetRow] = []
@@ -758,37 +761,38 @@ def import_rows(
         converted = [
             row_convert(values=r.values, mapping=mapping, defaults=defaults) for r in batch
         ]
-        result: IngestResult = leads_ingest(
-            rows=converted,
-            source_system=source_system,
-            actor_user=actor_user,
-            actor_system="" if actor_user is not None else "import",
-            naive_tz=naive_tz(),
-            via=ConsentChange.Via.IMPORT,
-        )
-        chunk = ImportOutcome(
-            created=result.created,
-            updated=result.updated,
-            rejected=result.rejected,
-            done=len(batch),
-            rejected_rows=[
-                RejectedRow(row=batch[e.index].number, errors=e.errors) for e in result.errors
-            ],
-            kept_rows=[
-                RejectedRow(row=batch[r.index].number, errors=r.warnings)
-                for r in result.results
-                if r.warnings
-            ],
-        )
-        total.created += chunk.created
-        total.updated += chunk.updated
-        total.rejected += chunk.rejected
-        total.done += chunk.done
-        total.rejected_rows.extend(chunk.rejected_rows)
-        total.kept_rows.extend(chunk.kept_rows)
-        batch.clear()
-        if on_chunk is not None:
-            on_chunk(chunk, total)
+        with transaction.atomic():
+            result: IngestResult = leads_ingest(
+                rows=converted,
+                source_system=source_system,
+                actor_user=actor_user,
+                actor_system="" if actor_user is not None else "import",
+                naive_tz=naive_tz(),
+                via=ConsentChange.Via.IMPORT,
+            )
+            chunk = ImportOutcome(
+                created=result.created,
+                updated=result.updated,
+                rejected=result.rejected,
+                done=len(batch),
+                rejected_rows=[
+                    RejectedRow(row=batch[e.index].number, errors=e.errors) for e in result.errors
+                ],
+                kept_rows=[
+                    RejectedRow(row=batch[r.index].number, errors=r.warnings)
+                    for r in result.results
+                    if r.warnings
+                ],
+            )
+            total.created += chunk.created
+            total.updated += chunk.updated
+            total.rejected += chunk.rejected
+            total.done += chunk.done
+            total.rejected_rows.extend(chunk.rejected_rows)
+            total.kept_rows.extend(chunk.kept_rows)
+            batch.clear()
+            if on_chunk is not None:
+                on_chunk(chunk, total)
 
     for row in table.rows(start=start):
         batch.append(row)

@@ -203,6 +203,7 @@ def import_progress(request, pk: int):
             "updated": result.get("updated", 0),
             "rejected": result.get("rejected", 0),
             "finished": is_finished(job),
+            "status_note": job.status_note,
             "url": reverse("leads:import_detail", args=[job.pk]),
         }
     )

@@ -19,8 +19,19 @@ after a publish and the nightly run:
 The re-score job (``rescore_job_start`` / ``rescore_job_run``) walks the open
 leads in id order, one chunk per transaction, recording the last id done in
 ``Job.params["after_id"]`` in the same transaction as the chunk: a run that dies
-is resumed by running the job again (the Celery task acks late, so a lost worker's
-message is delivered again), and no lead of a finished chunk is scored twice.
+is resumed by running the job again (``leads.jobs``: the dead worker's lease expires
+and the sweeper sends the job to another worker), and no lead of a finished chunk
+is scored twice. Each chunk first checks, under the job row's lock, that this worker
+still holds the job (``jobs.lock_held``), so a worker that stood still past its lease
+never writes a chunk the new one writes too. Were a chunk scored twice all the
+same, it would do no harm: scoring is a pure function of the lead, its activities,
+the version and the time, a ``score_change`` event is written only when the score
+changes, and the MQL promotion is a guarded UPDATE — the second pass finds nothing
+to change.
+
+An unexpected error ends the job ``failed`` with ``RESCORE_FAILED`` (what a person
+can act on), the traceback in the log; leads the job had not reached keep their
+score until the next re-score (the nightly one, or a publish).
 """
 
 from __future__ import annotations
@@ -33,6 +44,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from leads import hooks, jobs
 from leads.intake.services import row_store
@@ -58,6 +70,12 @@ OPEN_STAGES = (
 )
 PROMOTABLE_STAGES = (Stage.INQUIRY, Stage.NURTURE)
 CHUNK_SIZE = 2000
+# Stored untranslated on the job, shown translated (``Job.failure_reasons``).
+RESCORE_FAILED = gettext_noop(
+    "The re-score stopped on an unexpected error; the details are in the server's log."
+    " Leads it had not reached keep their score until the next re-score (nightly, or"
+    " when a model is published)."
+)
 
 # (facts key, values_list path) — what ``lead_score_facts`` flattens, read in one query.
 _FACT_COLUMNS = (
@@ -314,20 +332,26 @@ def rescore_job_start(
 
 
 def rescore_job_run(
-    *, job_id: int, chunk_size: int = CHUNK_SIZE, now: datetime | None = None
+    *, job_id: int, chunk_size: int | None = None, now: datetime | None = None
 ) -> Job | None:
     """Run (or resume) the re-score job ``job_id``; see the module docs.
 
     A job whose version is no longer the published one when a chunk starts stops
     there as done, with ``result["superseded"] = True`` (the newer publish started
-    its own job). ``now``: score as of this time (default: each chunk's own now)."""
+    its own job). ``chunk_size``: leads per chunk (default: the job's
+    ``params["chunk_size"]``, else ``CHUNK_SIZE``). ``now``: score as of this time
+    (default: each chunk's own now)."""
     with jobs.claimed(job_id, kind=Job.Kind.RESCORE) as job:
         if job is None:  # finished, run by another worker, or gone: nothing to do
             job = Job.objects.filter(pk=job_id).first()
             if job is None:  # deleted (or a message from another database)
                 logger.warning("re-score job %s does not exist", job_id)
             return job
-        return _rescore_job_run(job, chunk_size=chunk_size, now=now)
+        size = chunk_size or int(job.params.get("chunk_size") or CHUNK_SIZE)
+        try:
+            return _rescore_job_run(job, chunk_size=size, now=now)
+        except Exception as exc:  # never left "running": failed, the traceback logged
+            return jobs.fail(job, exc, reason=RESCORE_FAILED)
 
 
 def _rescore_job_run(job: Job, *, chunk_size: int, now: datetime | None) -> Job:
@@ -342,9 +366,9 @@ def _rescore_job_run(job: Job, *, chunk_size: int, now: datetime | None) -> Job:
     became = int(job.result.get("became_mql", 0))
     while True:
         with transaction.atomic():
-            locked = Job.objects.select_for_update().get(pk=job.pk)
-            if locked.state != Job.State.RUNNING:
-                return locked
+            locked = jobs.lock_held(job)
+            if locked is None:  # no longer this worker's (or no longer running)
+                return Job.objects.get(pk=job.pk)
             if version.status != ScoringModelVersion.Status.PUBLISHED:
                 version.refresh_from_db(fields=["status"])
                 if version.status != ScoringModelVersion.Status.PUBLISHED:

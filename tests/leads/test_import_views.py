@@ -263,6 +263,7 @@ def test_a_large_file_is_queued_and_shows_progress(
         "updated": 0,
         "rejected": 0,
         "finished": False,
+        "status_note": "",  # queued an instant ago: not yet "the queue could not be reached"
         "url": "",
     }
 
