@@ -481,11 +481,21 @@ class Job(TimeStamped):
     )
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # A periodic job's period (leads.periods, e.g. the night "2026-12-02"): one job per
+    # kind and period, whoever sends it. Empty for jobs a person or an event started.
+    period = models.CharField(_("period"), max_length=32, null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("job")
         verbose_name_plural = _("jobs")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period"],
+                condition=Q(period__isnull=False),
+                name="job_one_per_kind_period",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} #{self.pk}"
@@ -497,6 +507,24 @@ class Job(TimeStamped):
             if self.total
             else (100 if self.state == "done" else 0)
         )
+
+
+class PeriodicRun(TimeStamped):
+    """The last period a periodic task without a job of its own (the heartbeat) ran
+    for: one row per task, moved forward by a conditional UPDATE, so a task runs at
+    most once per period (``leads.periodic``)."""
+
+    name = models.CharField(_("task"), max_length=100, unique=True)
+    period = models.CharField(_("period"), max_length=32, default="", blank=True)
+    ran_at = models.DateTimeField(_("last run"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic run")
+        verbose_name_plural = _("periodic runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.period}"
 
 
 class PredictiveSnapshot(TimeStamped):
