@@ -63,6 +63,13 @@ if redis.call("get", KEYS[1]) == ARGV[1] then
 end
 return 0
 """
+# Delete the key only while it still holds our token.
+_DROP = """
+if redis.call("get", KEYS[1]) == ARGV[1] then
+    return redis.call("del", KEYS[1])
+end
+return 0
+"""
 
 
 class BeatLock(Protocol):
@@ -87,6 +94,7 @@ class RedisBeatLock:
         self.ttl_ms = max(int(ttl * 1000), 1000)
         self.token = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self.renew = self.client.register_script(_RENEW)
+        self.drop = self.client.register_script(_DROP)
         self.held = False
 
     def hold(self) -> bool:
@@ -109,7 +117,7 @@ class RedisBeatLock:
             return
         self.held = False
         with contextlib.suppress(*self.errors):
-            self.renew(keys=[self.key], args=[self.token, 1])  # ours: expire it now
+            self.drop(keys=[self.key], args=[self.token])
 
     def holder(self) -> str:
         with contextlib.suppress(*self.errors):
