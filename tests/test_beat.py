@@ -33,6 +33,21 @@ CELERY = shutil.which("celery", path=str(Path(sys.executable).parent)) or "celer
 SENDS = "Scheduler: Sending due task"
 
 
+# How each entry of beat's schedule runs at most once per period (README, "Beat: one
+# scheduler, once per period"). A new entry is made idempotent per period, then listed.
+ONCE_PER_PERIOD = {
+    "leads.tasks.heartbeat": "PeriodicRun 'heartbeat': one run per HEARTBEAT_SECONDS slot",
+    "leads.tasks.rescore_open_leads_nightly": "Job.period: one re-score job per night",
+    "leads.tasks.predictive_refresh": "Job.period: one refresh job per night",
+}
+
+
+def test_every_beat_entry_runs_once_per_period_and_expires(settings):
+    for name, entry in settings.CELERY_BEAT_SCHEDULE.items():
+        assert entry["task"] in ONCE_PER_PERIOD, f"{name}: idempotent per period? list it"
+        assert entry["options"]["expires"] > 0, f"{name}: missed sends must not pile up"
+
+
 # --- the locks ---------------------------------------------------------------------
 
 
