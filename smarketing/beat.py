@@ -79,6 +79,9 @@ class BeatLock(Protocol):
     def release(self) -> None:
         """Let the lock go (a clean shutdown), so a standby takes over at once."""
 
+    def holder(self) -> str:
+        """Who holds the lock, for the standby's log."""
+
     def describe(self) -> str: ...
 
 
@@ -102,7 +105,7 @@ class RedisBeatLock:
             if self.held and self.renew(keys=[self.key], args=[self.token, self.ttl_ms]):
                 return True
             if self.held:
-                logger.warning("beat: lost the beat lock %s; standing by", self.key)
+                logger.warning("beat: the beat lock %s expired or was taken", self.key)
             self.held = bool(self.client.set(self.key, self.token, nx=True, px=self.ttl_ms))
         except self.errors as exc:
             if self.held:
@@ -167,7 +170,7 @@ class FileBeatLock:
         return f"file lock {self.path}"
 
 
-def beat_lock(broker_url: str | None = None) -> RedisBeatLock | FileBeatLock:
+def beat_lock(broker_url: str | None = None) -> BeatLock:
     """The lock the beats of this broker share: a Redis key on a Redis broker, else a
     file lock (the filesystem broker lives on one machine)."""
     url = broker_url if broker_url is not None else settings.CELERY_BROKER_URL
@@ -181,7 +184,7 @@ class LockedScheduler(PersistentScheduler):
     (see the module docs). The lock is made on the first tick: celery also builds
     schedulers lazily for introspection, and those must take nothing."""
 
-    _lock: Any = None
+    _lock: BeatLock | None = None
     _active = False
     _checked_once = False
     _checked_at = 0.0

@@ -2,8 +2,9 @@
 history (side by side, per month, with a chart) and the closed-loop calibration.
 
 Thin: parse the request, call ``leads.scoring.analysis``, shape for the template.
-Everyone logged in may read both pages; creating a draft from the calibration is
-for marketing managers and admins (others get 403). The charts are inline SVG
+Everyone logged in may read both pages; reading never starts work. Starting an
+evaluation (the evaluation page's form posts) and creating a draft from the
+calibration are for marketing managers and admins (others get 403). The charts are inline SVG
 drawn here on the server: no JavaScript library, no external file.
 """
 
