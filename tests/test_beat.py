@@ -201,10 +201,14 @@ def test_two_beats_one_schedules_and_each_periodic_job_runs_once_per_period(
     open_leads = Lead.objects.count()
     worker = celery_worker_process
 
-    first = beats("first")
-    wait_until(lambda: "holds the beat lock" in first.log(), timeout=60, what="beat 1 active")
-    second = beats("second")
-    wait_until(lambda: "standing by" in second.log(), timeout=60, what="beat 2 to stand by")
+    started = (beats("one"), beats("two"))  # at once: either may win the lock
+
+    def active_and_standby():
+        active = [beat for beat in started if "holds the beat lock" in beat.log()]
+        standby = [beat for beat in started if "standing by" in beat.log()]
+        return len(active) == len(standby) == 1 and (active[0], standby[0])
+
+    first, second = wait_until(active_and_standby, timeout=60, what="one active, one standby")
 
     # every entry is sent each second: wait for several sends of each to be worked
     def worked(task: str, times: int):
@@ -233,6 +237,44 @@ def test_two_beats_one_schedules_and_each_periodic_job_runs_once_per_period(
     assert nightly.count() == 1
     assert Job.objects.filter(kind=Job.Kind.PREDICTIVE).count() == 1
     assert set(collections.Counter(heartbeat_periods(worker)).values()) == {1}
+
+
+def test_on_the_filesystem_broker_of_make_run_one_beat_holds_the_file_lock(tmp_path):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in ("PYTEST_XDIST_WORKER", "REDIS_URL", "CELERY_BROKER_URL", "DATABASE_URL")
+    }
+    env.update(SMARKETING_VAR_DIR=str(tmp_path), BEAT_EVERY_SECONDS="1")
+    started = []
+    try:
+        for name in ("one", "two"):
+            log = tmp_path / f"{name}.log"
+            with open(log, "ab") as out:
+                proc = subprocess.Popen(
+                    [CELERY, "-A", "smarketing", "beat", "-l", "INFO", "--pidfile="]
+                    + ["--schedule", str(tmp_path / f"{name}-schedule")],
+                    cwd=ROOT,
+                    env=env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                )
+            started.append(Beat(proc, log))
+
+        def sending_and_standing_by():
+            logs = sorted((beat.log() for beat in started), key=lambda log: SENDS in log)
+            return "standing by" in logs[0] and SENDS in logs[1]
+
+        wait_until(sending_and_standing_by, timeout=60, what="one beat sending, one standing by")
+        active = next(beat for beat in started if SENDS in beat.log())
+        assert f"file lock {tmp_path / 'celerybeat.lock'}" in active.log()
+        assert list((tmp_path / "broker").iterdir())  # the messages it sent
+    finally:
+        for beat in started:
+            if beat.proc.poll() is None:
+                os.kill(beat.proc.pid, signal.SIGKILL)
+            beat.proc.wait()
+    assert sum(SENDS in beat.log() for beat in started) == 1
 
 
 @pytest.mark.redis
