@@ -36,6 +36,10 @@ Starting: the row first, then the message (an outbox)
     fail the caller — the page or the API answers as usual with the job
     ``pending`` — and the row, with ``sent_at`` empty, is the outbox entry the
     sweeper sends once the broker is back.
+    ``start_once(kind, period=…)`` is ``start`` for a periodic job: at most one job
+    of ``kind`` per ``period`` (``leads.periods``; a unique constraint on the row),
+    so a second send in the same period — a second beat, a re-delivered message,
+    a person — gets the first job back (``created`` False) and sends nothing.
 
 Claiming
     A runner claims the job before doing any work: ``with claimed(job_id,
@@ -139,7 +143,7 @@ from typing import Any
 from celery import current_app
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import DatabaseError, connection, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_noop
@@ -207,6 +211,7 @@ def start(
     params: dict[str, Any] | None = None,
     total: int = 0,
     enqueue: bool = True,
+    period: str | None = None,
 ) -> Job:
     """A new ``pending`` job of ``kind``; its task is sent when the caller's
     transaction commits (``enqueue=False``: the caller runs it itself)."""
@@ -218,10 +223,30 @@ def start(
         created_by=created_by if getattr(created_by, "is_authenticated", False) else None,
         params=params or {},
         total=total,
+        period=period,
     )
     if enqueue:
         _send_on_commit(job)
     return job
+
+
+def start_once(
+    kind: str,
+    *,
+    period: str,
+    params: dict[str, Any] | None = None,
+    enqueue: bool = True,
+) -> tuple[Job, bool]:
+    """The job of ``kind`` for ``period``, and whether this call created it (see the
+    module docs); only a created job's task is sent."""
+    existing = Job.objects.filter(kind=kind, period=period).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            return start(kind, params=params, enqueue=enqueue, period=period), True
+    except IntegrityError:  # another sender created it since: theirs is the one
+        return Job.objects.get(kind=kind, period=period), False
 
 
 def _send_on_commit(job: Job) -> None:

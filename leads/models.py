@@ -567,6 +567,9 @@ class Job(TimeStamped):
     worker = models.CharField(_("worker"), max_length=200, blank=True)
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent to the queue"), null=True, blank=True)
+    # A periodic job's period (leads.periods, e.g. the night "2026-12-02"): one job per
+    # kind and period, whoever sends it. Empty for jobs a person or an event started.
+    period = models.CharField(_("period"), max_length=32, null=True, blank=True, default=None)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -578,6 +581,13 @@ class Job(TimeStamped):
                 fields=["state", "lease_expires_at"],
                 name="job_unfinished_idx",
                 condition=Q(state__in=["pending", "running"]),
+            )
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "period"],
+                condition=Q(period__isnull=False),
+                name="job_one_per_kind_period",
             )
         ]
 
@@ -644,6 +654,24 @@ class Job(TimeStamped):
                 if shown not in reasons:
                     reasons.append(shown)
         return reasons
+
+
+class PeriodicRun(TimeStamped):
+    """The last period a periodic task without a job of its own (the heartbeat) ran
+    for: one row per task, moved forward by a conditional UPDATE, so a task runs at
+    most once per period (``leads.periodic``)."""
+
+    name = models.CharField(_("task"), max_length=100, unique=True)
+    period = models.CharField(_("period"), max_length=32, default="", blank=True)
+    ran_at = models.DateTimeField(_("last run"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("periodic run")
+        verbose_name_plural = _("periodic runs")
+
+    def __str__(self) -> str:
+        return f"{self.name} @ {self.period}"
 
 
 class PredictiveSnapshot(TimeStamped):

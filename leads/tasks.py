@@ -5,16 +5,25 @@ worker (``smarketing/celery.py``); their names stay ``leads.tasks.…``."""
 import logging
 
 from celery import shared_task
+from django.conf import settings
+from django.utils import timezone
 
-from leads import jobs
+from leads import jobs, periods
+from leads.periodic import period_claim
 
 logger = logging.getLogger(__name__)
 
 
 @shared_task(name="leads.tasks.heartbeat", ignore_result=True)
 def heartbeat() -> str:
-    """Beat's liveness tick: proves worker and beat are connected through the broker."""
-    logger.info("smarketing heartbeat")
+    """Beat's liveness tick: proves worker and beat are connected through the broker
+    and the database. Once per ``HEARTBEAT_SECONDS`` period (``PeriodicRun`` row
+    "heartbeat" says when it last ran); a second send in the period does nothing."""
+    period = periods.every(timezone.now(), settings.HEARTBEAT_SECONDS)
+    if not period_claim(name="heartbeat", period=period):
+        logger.info("smarketing heartbeat of %s: ran already", period)
+        return "ran already"
+    logger.info("smarketing heartbeat of %s", period)
     return "ok"
 
 

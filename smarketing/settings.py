@@ -193,11 +193,20 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = env_str("TIME_ZONE", default="Asia/Shanghai")
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# One beat schedules at a time (smarketing/beat.py): a Redis key with this time to live
+# on a Redis broker, else a file lock; a standby beat takes over within the TTL.
+CELERY_BEAT_SCHEDULER = "smarketing.beat:LockedScheduler"
+BEAT_LOCK_TTL = env_int("BEAT_LOCK_TTL", 60)
+BEAT_LOCK_FILE = env_path("BEAT_LOCK_FILE", VAR_DIR / "celerybeat.lock")
+# The heartbeat's period: it is sent that often and runs at most once per period.
+HEARTBEAT_SECONDS = env_int("HEARTBEAT_SECONDS", 300)
+# Every entry is idempotent per period (leads.periods): a second send in the same
+# period — a second beat, a retry, a person — finds the first run and does nothing.
 CELERY_BEAT_SCHEDULE: dict = {
     "heartbeat": {
         "task": "leads.tasks.heartbeat",
-        "schedule": 300.0,
-        "options": {"expires": 240},
+        "schedule": float(HEARTBEAT_SECONDS),
+        "options": {"expires": HEARTBEAT_SECONDS * 0.8},
     },
     "rescore-open-leads-nightly": {
         "task": "leads.tasks.rescore_open_leads_nightly",
@@ -211,6 +220,10 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "jobs-sweep": {"task": "leads.tasks.jobs_sweep", "schedule": 30.0, "options": {"expires": 25}},
 }
+# Tests only: every entry is sent every N seconds (the periods stay what they are).
+if _BEAT_EVERY := env_int("BEAT_EVERY_SECONDS", 0):
+    for _entry in CELERY_BEAT_SCHEDULE.values():
+        _entry["schedule"] = float(_BEAT_EVERY)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -5,22 +5,26 @@ The services behind the evaluation and calibration pages and API; the maths is
 reads are ``leads.scoring.history``.
 
 Evaluation runs as a ``Job`` (kind ``evaluation``; a Celery task, it is heavy on
-100,000 leads). ``evaluation_get_or_start`` returns the job for a request,
-reusing one when it can:
+100,000 leads). Reading and starting are apart: reading never creates work.
 
-- its key is (model id + updated_at + a digest of its definition, the same for
-  the baseline, months, the window's last month end): editing either model, a
-  new month or another window is another key;
-- a pending or running job with the key is returned as is (no second job),
-  unless it has not moved for ``STALLED_AFTER`` (30 min: its worker died and the
-  message is gone; a running job records progress every chunk of leads);
-- a finished one is reused while it is fresh: finished less than
-  ``EVALUATION_FRESH_FOR`` (24 h) ago — outcomes move every day, so a day-old
-  answer is recomputed;
-- a failed one is not reused: the next request starts a new job (the page
-  first shows a recent failure, see ``keep_failed``).
-Concurrent requests for the same model are serialised on the model's row, so
-they share one job.
+- ``evaluation_latest`` (a page's or the API's GET, any role that reads scoring)
+  returns the newest job for the parameters in whatever state it is, or None when
+  none was started; it writes nothing.
+- ``evaluation_get_or_start`` (a POST, marketing managers and admins) returns the
+  job for the parameters, reusing one when it can, else starts one:
+
+  - its key is (model id + updated_at + a digest of its definition, the same for
+    the baseline, months, the window's last month end): editing either model, a
+    new month or another window is another key;
+  - a pending or running job with the key is returned as is (no second job),
+    unless it has not moved for ``STALLED_AFTER`` (30 min: its worker died and the
+    message is gone; a running job records progress every chunk of leads);
+  - a finished one is reused while it is fresh: finished less than
+    ``EVALUATION_FRESH_FOR`` (24 h) ago — outcomes move every day, so a day-old
+    answer is recomputed;
+  - a failed one is not reused: starting again starts a new job.
+  Concurrent starts for the same model are serialised on the model's row, so
+  they share one job.
 
 The job's ``result`` holds ``Evaluation.result()`` plus the two versions and the
 months (the API's ``EvaluationOut`` documents it); its progress (``done`` /
@@ -63,7 +67,6 @@ from leads.scoring.services import scoring_model_create_draft
 logger = logging.getLogger(__name__)
 
 EVALUATION_FRESH_FOR = timedelta(hours=24)
-FAILED_SHOWN_FOR = timedelta(minutes=10)
 STALLED_AFTER = timedelta(minutes=30)
 OPEN_STATES = jobs.RUNNABLE
 
@@ -143,6 +146,41 @@ def _key(
     return f"{_fingerprint(version)}|{_fingerprint(against)}|{months}|{end.isoformat()}"
 
 
+def _evaluation_key(
+    *,
+    version: ScoringModelVersion,
+    against: ScoringModelVersion | None,
+    months: int,
+    now: datetime,
+) -> tuple[ScoringModelVersion, tuple[datetime, ...], str]:
+    """The baseline, the window's month ends and the key of an evaluation; bad
+    parameters raise ``AnalysisInputError`` naming them."""
+    ends = evaluation_window(months=months, now=now)
+    baseline = evaluation_baseline(version=version, against=against)
+    _model(version, field="model")
+    _model(baseline, field="against")
+    return baseline, ends, _key(version, baseline, months, ends[-1])
+
+
+def evaluation_latest(
+    *,
+    version: ScoringModelVersion,
+    against: ScoringModelVersion | None = None,
+    months: int = MONTHS_DEFAULT,
+    now: datetime | None = None,
+) -> Job | None:
+    """The newest evaluation job for these parameters, in whatever state, or None
+    when none was started. Reads only: a GET never starts work (module docs)."""
+    _baseline, _ends, key = _evaluation_key(
+        version=version, against=against, months=months, now=now or timezone.now()
+    )
+    return (
+        Job.objects.filter(kind=Job.Kind.EVALUATION, params__key=key)
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
 def evaluation_get_or_start(
     *,
     version: ScoringModelVersion,
@@ -150,46 +188,25 @@ def evaluation_get_or_start(
     months: int = MONTHS_DEFAULT,
     user: Any = None,
     now: datetime | None = None,
-    keep_failed: bool = False,
-    retry: int | None = None,
 ) -> Job:
     """The evaluation job for these parameters: a running or fresh one, else a new
-    job queued for the Celery task (on commit). See the module docs.
-
-    ``keep_failed`` (the page): when the newest job for these parameters failed in
-    the last ``FAILED_SHOWN_FOR``, return it (the page shows the error) instead of
-    starting again — unless its id is ``retry`` (the user asked to try again).
-    Without it a page that reloads when its job finishes would restart a failing
-    evaluation forever.
-    """
+    job queued for the Celery task (on commit). See the module docs; for a POST by
+    someone allowed to start evaluations (``SCORING_CHANGE_ROLES``)."""
     now = now or timezone.now()
-    ends = evaluation_window(months=months, now=now)
-    baseline = evaluation_baseline(version=version, against=against)
-    _model(version, field="model")
-    _model(baseline, field="against")
-    key = _key(version, baseline, months, ends[-1])
+    baseline, ends, key = _evaluation_key(version=version, against=against, months=months, now=now)
     with transaction.atomic():
         # One start at a time per model: concurrent requests share the job.
         ScoringModelVersion.objects.select_for_update().filter(pk=version.pk).first()
         same_key = Job.objects.filter(kind=Job.Kind.EVALUATION, params__key=key).order_by(
             "-created_at", "-id"
         )
-        for position, job in enumerate(same_key):
+        for job in same_key:
             if job.state in OPEN_STATES and job.updated_at >= now - STALLED_AFTER:
                 return job
             if (
                 job.state == Job.State.DONE
                 and job.finished_at is not None
                 and job.finished_at >= now - EVALUATION_FRESH_FOR
-            ):
-                return job
-            if (
-                position == 0
-                and keep_failed
-                and job.state == Job.State.FAILED
-                and job.pk != retry
-                and job.finished_at is not None
-                and job.finished_at >= now - FAILED_SHOWN_FOR
             ):
                 return job
         job = jobs.start(

@@ -2,29 +2,33 @@
 history and closed-loop calibration. Thin doors onto ``leads.scoring.analysis``;
 ``leads.scoring.evaluation`` documents what every number means.
 
-Every endpoint needs authentication; everyone may read. Creating a draft from
-the calibration is for marketing managers and admins (others get 403).
+Every endpoint needs authentication; everyone may read. Reading never starts
+work: starting an evaluation (a POST) and creating a draft from the calibration
+are for marketing managers and admins (others get 403).
 """
 
 from __future__ import annotations
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from leads.api_transactions import AtomicWrites
 from leads.models import Job, ScoringModelVersion
+from leads.people import roles
 from leads.scoring.analysis import (
     AnalysisInputError,
     calibration_draft_create,
     calibration_report,
     evaluation_get_or_start,
+    evaluation_latest,
 )
 from leads.scoring.api import MayEditScoring, ScoringModelOut
 from leads.scoring.evaluation import (
@@ -178,19 +182,79 @@ _ERRORS = {
 # --- views ----------------------------------------------------------------------------
 
 
+class MayStartEvaluations(BasePermission):
+    """Everyone reads evaluations; marketing managers and admins start them."""
+
+    message = gettext_lazy("Only marketing managers and admins start evaluations.")
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or roles.has_role(
+            request.user, *roles.SCORING_CHANGE_ROLES
+        )
+
+
+class EvaluationIn(serializers.Serializer):
+    months = serializers.IntegerField(
+        required=False, min_value=1, max_value=MONTHS_MAX, help_text=f"{_MONTHS_HELP} Default 6."
+    )
+    against = serializers.IntegerField(
+        required=False, help_text="The version to compare with (default: published)."
+    )
+
+
+def _evaluation_params(source) -> tuple[int, ScoringModelVersion | None]:
+    """``months`` and the ``against`` version from a query string or a body (400
+    naming either)."""
+    months = _int(
+        source.get("months"), name="months", default=MONTHS_DEFAULT, low=1, high=MONTHS_MAX
+    )
+    raw_against = source.get("against")
+    if raw_against in (None, ""):
+        return months, None
+    against_id = _int(raw_against, name="against", default=0, low=1, high=2**31 - 1)
+    against = ScoringModelVersion.objects.filter(pk=against_id).first()
+    if against is None:
+        raise ValidationError(
+            {"against": [_("No scoring model version with id %(id)s.") % {"id": against_id}]}
+        )
+    return months, against
+
+
+def _job_answer(job: Job) -> Response:
+    """200 with the result of a finished job, else 202 with its progress."""
+    if job.state == Job.State.DONE:
+        return Response({"job": job.pk, **job.result})
+    return Response(
+        {
+            "job": job.pk,
+            "status_url": reverse("api:job_detail", args=[job.pk]),
+            "state": job.state,
+            "done": job.done,
+            "total": job.total,
+            "percent": job.percent,
+        },
+        status=status.HTTP_202_ACCEPTED,
+    )
+
+
 class ScoringEvaluation(APIView):
     """Evaluate a version against another over the last N complete months.
 
-    The evaluation runs as a job. **200**: a finished, fresh result for these
-    parameters exists (same versions, unchanged since, same window, finished in
-    the last 24 h). **202**: it is running, or it was just started: poll this
-    URL again (or `status_url`) until it answers 200. `against` defaults to the
+    The evaluation runs as a job. **GET** reads and never starts one: the newest
+    evaluation for these parameters (same versions, unchanged since, same months,
+    same window) — **200** with its result when it finished, **202** with its
+    progress while it runs (poll again, or `status_url`), **404** when none was
+    started or the newest one failed (`detail` says which). **POST** (marketing
+    managers and admins; others 403) starts one, with `months` and `against` in
+    the body: a running one for the same parameters is returned rather than a
+    second started (**202**), a result finished in the last 24 h is returned as
+    it is (**200**), else a new job starts (**202**). `against` defaults to the
     published version. Leads received in the window are scored as of each month
-    end with the activities they had by then; see the fields for the
-    definitions of MQLs, precision and recall.
+    end with the activities they had by then; see the fields for the definitions
+    of MQLs, precision and recall.
     """
 
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, MayStartEvaluations]
 
     @extend_schema(
         parameters=[
@@ -201,32 +265,56 @@ class ScoringEvaluation(APIView):
         ],
         responses={
             200: EvaluationOut,
-            202: JobStartedOut,
-            404: OpenApiResponse(ErrorOut, description="No such version."),
+            202: OpenApiResponse(JobStartedOut, description="The evaluation is running."),
+            404: OpenApiResponse(
+                ErrorOut,
+                description="No such version; or no evaluation for these parameters was "
+                "started (POST starts one), or the newest one failed.",
+            ),
             **_ERRORS,
         },
     )
     def get(self, request: Request, pk: int) -> Response:
-        months = _int(
-            request.query_params.get("months"),
-            name="months",
-            default=MONTHS_DEFAULT,
-            low=1,
-            high=MONTHS_MAX,
-        )
-        raw_against = request.query_params.get("against")
-        against = None
-        if raw_against not in (None, ""):
-            against_id = _int(raw_against, name="against", default=0, low=1, high=2**31 - 1)
-            against = ScoringModelVersion.objects.filter(pk=against_id).first()
-            if against is None:
-                raise ValidationError(
-                    {
-                        "against": [
-                            _("No scoring model version with id %(id)s.") % {"id": against_id}
-                        ]
-                    }
+        months, against = _evaluation_params(request.query_params)
+        version = _version(pk)
+        try:
+            job = evaluation_latest(version=version, against=against, months=months)
+        except AnalysisInputError as exc:
+            raise _input_error(exc) from None
+        if job is None:
+            raise NotFound(
+                _(
+                    "No evaluation of version %(number)d over %(months)d months was started: "
+                    "a marketing manager or an admin starts one with a POST to this URL."
                 )
+                % {"number": version.number, "months": months}
+            )
+        if job.state == Job.State.FAILED:
+            raise NotFound(
+                _("The newest evaluation of these parameters failed: %(message)s")
+                % {"message": job.result.get("message") or _("no reason was recorded.")}
+            )
+        return _job_answer(job)
+
+    @extend_schema(
+        request=EvaluationIn,
+        responses={
+            200: OpenApiResponse(
+                EvaluationOut, description="A result finished in the last 24 h: no new job."
+            ),
+            202: OpenApiResponse(
+                JobStartedOut, description="Started, or already running for these parameters."
+            ),
+            403: OpenApiResponse(ErrorOut, description="Only marketing managers and admins."),
+            404: OpenApiResponse(ErrorOut, description="No such version."),
+            **_ERRORS,
+        },
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        data = request.data
+        if not hasattr(data, "get"):
+            raise ValidationError({"non_field_errors": [_("Expected a JSON object.")]})
+        months, against = _evaluation_params(data)
         version = _version(pk)
         try:
             job = evaluation_get_or_start(
@@ -234,19 +322,7 @@ class ScoringEvaluation(APIView):
             )
         except AnalysisInputError as exc:
             raise _input_error(exc) from None
-        if job.state == Job.State.DONE:
-            return Response({"job": job.pk, **job.result})
-        return Response(
-            {
-                "job": job.pk,
-                "status_url": reverse("api:job_detail", args=[job.pk]),
-                "state": job.state,
-                "done": job.done,
-                "total": job.total,
-                "percent": job.percent,
-            },
-            status=status.HTTP_202_ACCEPTED,
-        )
+        return _job_answer(job)
 
 
 class ScoringCalibration(APIView):

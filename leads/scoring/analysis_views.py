@@ -2,8 +2,9 @@
 history (side by side, per month, with a chart) and the closed-loop calibration.
 
 Thin: parse the request, call ``leads.scoring.analysis``, shape for the template.
-Everyone logged in may read both pages; creating a draft from the calibration is
-for marketing managers and admins (others get 403). The charts are inline SVG
+Everyone logged in may read both pages; reading never starts work. Starting an
+evaluation (the evaluation page's form posts) and creating a draft from the
+calibration are for marketing managers and admins (others get 403). The charts are inline SVG
 drawn here on the server: no JavaScript library, no external file.
 """
 
@@ -12,6 +13,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -21,9 +23,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_http_methods, require_safe
+from django.views.decorators.http import require_http_methods
 
-from leads import storable
 from leads.models import ActivityType, Job, ScoringModelVersion
 from leads.people import roles
 from leads.scoring.analysis import (
@@ -31,6 +32,7 @@ from leads.scoring.analysis import (
     calibration_draft_create,
     calibration_report,
     evaluation_get_or_start,
+    evaluation_latest,
 )
 from leads.scoring.evaluation import CALIBRATION_MONTHS_DEFAULT, MONTHS_DEFAULT, MONTHS_MAX
 
@@ -236,49 +238,47 @@ def _evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@require_safe
+@require_http_methods(["GET", "HEAD", "POST"])
 @login_required
 def scoring_evaluation(request, pk: int):
+    """GET shows the newest evaluation for the chosen parameters (its progress, its
+    result or its error) or says none was started; it never starts one. POST
+    (marketing managers and admins) starts one — or finds the one running or fresh
+    for these parameters — and goes back to the GET page of those parameters."""
     version = get_object_or_404(ScoringModelVersion, pk=pk)
-    form = EvaluationForm(request.GET or None, version=version)
-    context: dict[str, Any] = {
-        "version": version,
-        "form": form,
-        "can_change": _may_change_models(request.user),
-    }
-    status = 200
-    if request.GET and not form.is_valid():
+    can_change = _may_change_models(request.user)
+    if request.method == "POST" and not can_change:
+        raise PermissionDenied(_("Only marketing managers and admins start evaluations."))
+    data_in = request.POST if request.method == "POST" else request.GET
+    form = EvaluationForm(data_in or None, version=version)
+    context: dict[str, Any] = {"version": version, "form": form, "can_change": can_change}
+    if data_in and not form.is_valid():
         return render(request, "scoring/evaluation.html", context, status=400)
-    data = form.cleaned_data if request.GET else {}
+    data = form.cleaned_data if data_in else {}
     months = data.get("months") or MONTHS_DEFAULT
     against = data.get("against")
-    context["months"] = months
-    retry = request.GET.get("retry", "")
+    context["months"], context["against"] = months, against
     try:
-        job = evaluation_get_or_start(
-            version=version,
-            against=against,
-            months=months,
-            user=request.user,
-            keep_failed=True,
-            retry=storable.plain_id(retry),
-        )
+        if request.method == "POST":
+            evaluation_get_or_start(
+                version=version, against=against, months=months, user=request.user
+            )
+            query = {"months": months, **({"against": against.pk} if against else {})}
+            url = reverse("leads:scoring_evaluation", args=[version.pk])
+            return redirect(f"{url}?{urlencode(query)}")
+        job = evaluation_latest(version=version, against=against, months=months)
     except AnalysisInputError as exc:
         context["problem"] = exc.message
         # Without a version to compare with, the page asks for one; anything else is bad input.
         status = 200 if exc.field == "against" and against is None else 400
         return render(request, "scoring/evaluation.html", context, status=status)
     context["job"] = job
-    context["running"] = job.state in (Job.State.PENDING, Job.State.RUNNING)
-    if job.state == Job.State.FAILED:
-        query = request.GET.copy()
-        query["retry"] = str(job.pk)
-        context["retry_query"] = query.urlencode()
-    if job.state == Job.State.DONE:
+    context["running"] = job is not None and job.state in (Job.State.PENDING, Job.State.RUNNING)
+    if job is not None and job.state == Job.State.DONE:
         context.update(_evaluation_context(job.result))
         context["result"] = job.result
         context["as_of"] = datetime.fromisoformat(job.result["as_of"])
-    return render(request, "scoring/evaluation.html", context, status=status)
+    return render(request, "scoring/evaluation.html", context)
 
 
 # ----------------------------------------------------------------- calibration

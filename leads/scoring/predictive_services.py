@@ -53,7 +53,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from leads import jobs
+from leads import jobs, periods
 from leads.models import Job, Lead, PredictiveSnapshot
 from leads.scoring.predictive import Prediction, PredictiveModel, add_closed_lead, evaluate, train
 from leads.scoring.predictive_selectors import (
@@ -228,6 +228,18 @@ def predictive_refresh_start(*, user: Any = None, min_count: int | None = None) 
         params = {} if min_count is None else {"min_count": min_count}
         job = jobs.start(Job.Kind.PREDICTIVE, params=params, created_by=user)
     return job, True
+
+
+def predictive_refresh_nightly(*, now: datetime | None = None) -> Job | None:
+    """The nightly refresh, once per night: the night's job (``Job.period``, the
+    company's date, ``leads.periods``) is created by the first send and run here; a
+    second send the same night finds it and hands it to the runner, which does
+    nothing when it is finished or being run (and resumes it when its worker died)."""
+    period = periods.night(now or timezone.now(), timezone.get_default_timezone())
+    job, created = jobs.start_once(Job.Kind.PREDICTIVE, period=period, enqueue=False)
+    if not created:
+        logger.info("the predictive refresh of the night %s is job %s already", period, job.pk)
+    return predictive_refresh_run(job_id=job.pk)
 
 
 def predictive_refresh_run(*, job_id: int) -> Job | None:

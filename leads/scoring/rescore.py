@@ -46,7 +46,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_noop
 
-from leads import hooks, jobs
+from leads import hooks, jobs, periods
 from leads.intake.services import row_store
 from leads.models import SCORE_COLUMNS, Activity, Job, Lead, LeadEvent, ScoringModelVersion, Stage
 from leads.scoring.definitions import compiled_model
@@ -393,14 +393,30 @@ def _rescore_job_run(job: Job, *, chunk_size: int, now: datetime | None) -> Job:
             )
 
 
-def rescore_nightly() -> Job | None:
+def rescore_nightly(*, now: datetime | None = None) -> Job | None:
     """Re-score every open lead with the published model (decay moves scores with
-    time); None when nothing is published."""
+    time), once per night: the night's job (``Job.period``, the company's date, see
+    ``leads.periods``) is created by the first send and run here; a second send the
+    same night — a second beat, a re-delivered message, a person — finds it and
+    hands it to the runner, which does nothing when it is finished or being run and
+    resumes it when its worker died. None when nothing is published."""
     version = scoring_model_published()
     if version is None:
         return None
-    with transaction.atomic():
-        job = rescore_job_start(version=version, user=None, reason="nightly", enqueue=False)
+    period = periods.night(now or timezone.now(), timezone.get_default_timezone())
+    job, created = jobs.start_once(
+        Job.Kind.RESCORE,
+        period=period,
+        params={
+            "version": version.pk,
+            "number": version.number,
+            "reason": "nightly",
+            "after_id": 0,
+        },
+        enqueue=False,
+    )
+    if not created:
+        logger.info("the re-score of the night %s is job %s already", period, job.pk)
     return rescore_job_run(job_id=job.pk)
 
 

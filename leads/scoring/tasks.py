@@ -4,10 +4,8 @@ by name; beat's schedule in settings names the nightly ones)."""
 
 from celery import shared_task
 
-from leads import jobs
-from leads.models import Job
 from leads.scoring.analysis import evaluation_job_run
-from leads.scoring.predictive_services import predictive_refresh_run
+from leads.scoring.predictive_services import predictive_refresh_nightly, predictive_refresh_run
 from leads.scoring.rescore import rescore_job_run, rescore_nightly
 
 
@@ -19,7 +17,8 @@ def rescore_leads(job_id: int) -> None:
 
 @shared_task(name="leads.tasks.rescore_open_leads_nightly", ignore_result=True)
 def rescore_open_leads_nightly() -> None:
-    """Re-score every open lead with the published model: decay moves scores with time."""
+    """Re-score every open lead with the published model: decay moves scores with time.
+    Once per night, whoever sends it (see ``rescore_nightly``)."""
     rescore_nightly()
 
 
@@ -32,7 +31,8 @@ def scoring_evaluation(job_id: int) -> None:
 @shared_task(name="leads.tasks.predictive_refresh", ignore_result=True, acks_late=True)
 def predictive_refresh(job_id: int | None = None) -> None:
     """Retrain the predictive score and re-predict every open lead (job ``job_id``;
-    beat's nightly run passes none and gets a job of its own)."""
+    beat's nightly run passes none and gets the night's job: once per night)."""
     if job_id is None:
-        job_id = jobs.start(Job.Kind.PREDICTIVE, enqueue=False).pk
-    predictive_refresh_run(job_id=job_id)
+        predictive_refresh_nightly()
+    else:
+        predictive_refresh_run(job_id=job_id)

@@ -55,15 +55,47 @@ def test_the_pages_require_login(client, path):
     assert response.url.startswith(reverse("login"))
 
 
+def test_reading_the_page_starts_nothing(client, versions, marketer, sdr):
+    _published, draft = versions
+    small_history()
+
+    for user in (sdr, marketer):  # issue 10 §3: a GET made a job per parameter
+        client.force_login(user)
+        for query in ("", "?months=2", "?months=3"):
+            response = client.get(evaluation_url(draft, query))
+            assert response.status_code == 200
+            assert 'data-job-state="none"' in response.content.decode()
+
+    assert Job.objects.filter(kind="evaluation").count() == 0
+    html = response.content.decode()  # the marketer's: a form that posts
+    assert re.search(r'<form method="post" class="analysis-form" data-evaluation-form>', html)
+    client.force_login(sdr)
+    html = client.get(evaluation_url(draft)).content.decode()
+    assert re.search(r'<form method="get" class="analysis-form" data-evaluation-form>', html)
+    assert "A marketing manager or an admin can start one." in html
+
+
+def test_others_cannot_start_an_evaluation(client, versions, sdr, director):
+    for user in (sdr, director):
+        client.force_login(user)
+        response = client.post(evaluation_url(versions[1]), {"months": 3})
+        assert response.status_code == 403
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
 def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions, marketer, sdr):
     _published, draft = versions
     small_history()
-    client.force_login(sdr)  # everyone logged in may read
+    client.force_login(marketer)
 
-    running = client.get(evaluation_url(draft, "?months=3"))
+    started = client.post(evaluation_url(draft), {"months": 3})
 
-    assert running.status_code == 200
+    assert started.status_code == 302
+    assert started.url == evaluation_url(draft, "?months=3")
     job = Job.objects.get(kind="evaluation")
+    client.force_login(sdr)  # everyone logged in may read
+    running = client.get(started.url)
+    assert running.status_code == 200
     html = running.content.decode()
     assert "data-progress" in html
     assert reverse("leads:job_progress", args=[job.pk]) in html  # the generic progress bar
@@ -75,7 +107,7 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
     evaluation_job_run(job_id=job.pk)
     progress = client.get(reverse("leads:job_progress", args=[job.pk])).json()
     assert (progress["state"], progress["percent"], progress["finished"]) == ("done", 100, True)
-    done = client.get(evaluation_url(draft, "?months=3"))
+    done = client.get(evaluation_url(draft, "?months=3"))  # the page reloads
 
     html = done.content.decode()
     assert done.status_code == 200
@@ -95,14 +127,17 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
     assert re.search(r'<span class="kpi-value" data-kpi="precision">100.0 %</span>', html)
     assert html.count('<tr data-month="') == 3
     assert "Synthetic demo data" not in html
-    assert Job.objects.filter(kind="evaluation").count() == 1  # the finished job was reused
+    # Evaluate again with a fresh result: the finished job is reused
+    client.force_login(marketer)
+    assert client.post(evaluation_url(draft), {"months": 3}).status_code == 302
+    assert Job.objects.filter(kind="evaluation").count() == 1
 
 
 def test_the_evaluation_page_labels_synthetic_data(client, versions, marketer):
     _published, draft = versions
     small_history(source_system="demo")
     client.force_login(marketer)
-    client.get(evaluation_url(draft, "?months=3"))
+    client.post(evaluation_url(draft), {"months": 3})
     evaluation_job_run(job_id=Job.objects.get(kind="evaluation").pk)
 
     html = client.get(evaluation_url(draft, "?months=3")).content.decode()
@@ -114,8 +149,10 @@ def test_the_against_selector_offers_the_other_versions(client, versions, market
     published, draft = versions
     client.force_login(marketer)
 
-    response = client.get(evaluation_url(published, f"?months=3&against={draft.pk}"))
+    started = client.post(evaluation_url(published), {"months": 3, "against": draft.pk})
+    response = client.get(started.url)
 
+    assert started.url == evaluation_url(published, f"?months=3&against={draft.pk}")
     assert response.status_code == 200
     html = response.content.decode()
     select = re.search(r'<select name="against".*?</select>', html, re.S).group(0)
@@ -130,32 +167,37 @@ def test_the_published_model_asks_what_to_compare_with(client, versions, markete
     client.force_login(marketer)
 
     response = client.get(evaluation_url(published))
+    posted = client.post(evaluation_url(published), {"months": 3})
 
-    assert response.status_code == 200
-    assert "choose another version to compare it with" in response.content.decode()
+    for answer in (response, posted):
+        assert answer.status_code == 200
+        assert "choose another version to compare it with" in answer.content.decode()
     assert Job.objects.filter(kind="evaluation").count() == 0
 
 
-@pytest.mark.parametrize("query", ["?months=0", "?months=25", "?months=x", "?against=999"])
-def test_bad_parameters_are_400(client, versions, marketer, query):
+@pytest.mark.parametrize("data", [{"months": 0}, {"months": 25}, {"months": "x"}, {"against": 999}])
+def test_bad_parameters_are_400(client, versions, marketer, data):
     client.force_login(marketer)
 
-    response = client.get(evaluation_url(versions[1], query))
+    read = client.get(evaluation_url(versions[1]), data)
+    start = client.post(evaluation_url(versions[1]), data)
 
-    assert response.status_code == 400
-    assert 'class="field-error"' in response.content.decode()
+    for response in (read, start):
+        assert response.status_code == 400
+        assert 'class="field-error"' in response.content.decode()
     assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_an_unknown_version_is_404(client, marketer):
     client.force_login(marketer)
     assert client.get(reverse("leads:scoring_evaluation", args=[4242])).status_code == 404
+    assert client.post(reverse("leads:scoring_evaluation", args=[4242])).status_code == 404
 
 
-def test_a_failed_evaluation_is_shown_until_the_user_retries(client, versions, marketer):
+def test_a_failed_evaluation_is_shown_until_someone_tries_again(client, versions, marketer):
     _published, draft = versions
     client.force_login(marketer)
-    client.get(evaluation_url(draft, "?months=3"))
+    client.post(evaluation_url(draft), {"months": 3})
     job = Job.objects.get(kind="evaluation")
     Job.objects.filter(pk=job.pk).update(
         state=Job.State.FAILED, result={"message": "disk full"}, finished_at=NOW
@@ -167,19 +209,14 @@ def test_a_failed_evaluation_is_shown_until_the_user_retries(client, versions, m
     assert 'data-job-state="failed"' in shown
     assert "disk full" in shown
     assert Job.objects.filter(kind="evaluation").count() == 1
-    retry = re.search(r'href="\?([^"]*)" data-retry', shown).group(1).replace("&amp;", "&")
-    assert f"retry={job.pk}" in retry
+    retry = re.search(r'<form method="post" data-retry>.*?</form>', shown, re.S).group(0)
+    assert '<input type="hidden" name="months" value="3">' in retry
 
-    again = client.get(evaluation_url(draft, f"?{retry}")).content.decode()
+    again = client.post(evaluation_url(draft), {"months": 3, "against": ""})
 
+    assert again.url == evaluation_url(draft, "?months=3")
     assert Job.objects.filter(kind="evaluation").count() == 2
-    assert 'data-job-state="pending"' in again
-    # Once the retry fails as well, reloading the retry URL shows that failure.
-    Job.objects.filter(kind="evaluation").exclude(pk=job.pk).update(
-        state=Job.State.FAILED, finished_at=NOW
-    )
-    client.get(evaluation_url(draft, f"?{retry}"))
-    assert Job.objects.filter(kind="evaluation").count() == 2
+    assert 'data-job-state="pending"' in client.get(again.url).content.decode()
 
 
 # ----------------------------------------------------------------- calibration

@@ -1,4 +1,4 @@
-"""GET /api/v1/scoring/models/{id}/evaluation/, GET /api/v1/scoring/calibration/,
+"""GET and POST /api/v1/scoring/models/{id}/evaluation/, GET /api/v1/scoring/calibration/,
 POST /api/v1/scoring/calibration/draft/."""
 
 from __future__ import annotations
@@ -32,13 +32,30 @@ def url(version, **query):
 # ------------------------------------------------------------------ evaluation
 
 
-def test_evaluation_starts_a_job_then_answers_with_the_result(api_as, versions, marketer):
+def test_a_get_starts_nothing_whoever_asks(api_as, versions, marketer, sdr, director):
+    _published, draft = versions
+    small_history()
+
+    # issue 10 §3: each distinct parameter made a job, for any role that may read
+    for user in (sdr, director, marketer):
+        for months in (1, 2, 3):
+            response = api_as(user).get(url(draft, months=months))
+            assert response.status_code == 404
+    assert response.json() == {
+        "detail": "No evaluation of version 2 over 3 months was started: a marketing manager"
+        " or an admin starts one with a POST to this URL."
+    }
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
+def test_a_post_starts_it_a_get_follows_it_then_answers_with_the_result(api_as, versions, marketer):
     _published, draft = versions
     small_history()
     client = api_as(marketer)
 
-    started = client.get(url(draft, months=3))
-    again = client.get(url(draft, months=3))
+    started = client.post(url(draft), {"months": 3}, format="json")
+    again = client.post(url(draft), {"months": 3}, format="json")  # running: the same job
+    read = client.get(url(draft, months=3))
 
     assert started.status_code == 202
     job_id = started.json()["job"]
@@ -51,6 +68,8 @@ def test_evaluation_starts_a_job_then_answers_with_the_result(api_as, versions, 
         "percent": 0,
     }
     assert (again.status_code, again.json()["job"]) == (202, job_id)
+    assert (read.status_code, read.json()) == (202, started.json())
+    assert Job.objects.filter(kind="evaluation").count() == 1
     assert client.get(f"/api/v1/jobs/{job_id}/").json()["kind"] == "evaluation"
 
     evaluation_job_run(job_id=job_id)
@@ -65,11 +84,15 @@ def test_evaluation_starts_a_job_then_answers_with_the_result(api_as, versions, 
         0.5,
         1.0,
     )
+    # a fresh result: posting again answers it, no second job
+    fresh = client.post(url(draft), {"months": 3}, format="json")
+    assert (fresh.status_code, fresh.json()["job"]) == (200, job_id)
+    assert Job.objects.filter(kind="evaluation").count() == 1
 
 
 def test_everyone_may_read_an_evaluation(api_as, versions, marketer, sdr, director, integration):
     _published, draft = versions
-    job_id = api_as(marketer).get(url(draft, months=3)).json()["job"]
+    job_id = api_as(marketer).post(url(draft), {"months": 3}, format="json").json()["job"]
     evaluation_job_run(job_id=job_id)
 
     for user in (sdr, director, integration):
@@ -79,6 +102,39 @@ def test_everyone_may_read_an_evaluation(api_as, versions, marketer, sdr, direct
         assert api_as(user).get(f"/api/v1/jobs/{job_id}/").json()["state"] == "done"
 
 
+@pytest.mark.parametrize("who", ["sdr", "ae", "sales_manager", "director", "integration"])
+def test_only_marketing_managers_and_admins_start_one(api_as, versions, who, request):
+    response = api_as(request.getfixturevalue(who)).post(
+        url(versions[1]), {"months": 3}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Only marketing managers and admins start evaluations."}
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
+def test_an_admin_starts_one(api_as, versions, admin_user):
+    response = api_as(admin_user).post(url(versions[1]), {"months": 3}, format="json")
+    assert response.status_code == 202
+    assert Job.objects.filter(kind="evaluation").count() == 1
+
+
+def test_the_newest_failed_evaluation_is_a_404_saying_so(api_as, versions, marketer):
+    _published, draft = versions
+    job_id = api_as(marketer).post(url(draft), {"months": 3}, format="json").json()["job"]
+    Job.objects.filter(pk=job_id).update(state=Job.State.FAILED, result={"message": "disk full"})
+
+    response = api_as(marketer).get(url(draft, months=3))
+
+    assert response.status_code == 404
+    assert response.json() == {
+        "detail": "The newest evaluation of these parameters failed: disk full"
+    }
+    # starting again starts a new job
+    again = api_as(marketer).post(url(draft), {"months": 3}, format="json")
+    assert (again.status_code, again.json()["job"] != job_id) == (202, True)
+
+
 def test_other_peoples_jobs_of_other_kinds_stay_hidden(api_as, marketer, director):
     job = Job.objects.create(kind="import", created_by=marketer)
     assert api_as(director).get(f"/api/v1/jobs/{job.pk}/").status_code == 404
@@ -86,7 +142,7 @@ def test_other_peoples_jobs_of_other_kinds_stay_hidden(api_as, marketer, directo
 
 def test_against_names_the_baseline(api_as, versions, marketer):
     published, draft = versions
-    response = api_as(marketer).get(url(published, against=draft.pk))
+    response = api_as(marketer).post(url(published), {"against": draft.pk}, format="json")
 
     assert response.status_code == 202
     job = Job.objects.get(pk=response.json()["job"])
@@ -95,47 +151,62 @@ def test_against_names_the_baseline(api_as, versions, marketer):
         draft.pk,
         6,
     )
+    assert api_as(marketer).get(url(published, against=draft.pk)).json()["job"] == job.pk
 
 
-@pytest.mark.parametrize(
-    ("query", "field", "message"),
-    [
-        ({"months": 0}, "months", "Must be from 1 to 24."),
-        ({"months": 25}, "months", "Must be from 1 to 24."),
-        ({"months": "six"}, "months", "Enter a whole number."),
-        ({"against": "x"}, "against", "Enter a whole number."),
-        ({"against": 999}, "against", "No scoring model version with id 999."),
-    ],
-)
+BAD_PARAMETERS = [
+    ({"months": 0}, "months", "Must be from 1 to 24."),
+    ({"months": 25}, "months", "Must be from 1 to 24."),
+    ({"months": "six"}, "months", "Enter a whole number."),
+    ({"against": "x"}, "against", "Enter a whole number."),
+    ({"against": 999}, "against", "No scoring model version with id 999."),
+]
+
+
+@pytest.mark.parametrize(("query", "field", "message"), BAD_PARAMETERS)
 def test_bad_parameters_are_400_naming_the_parameter(
     api_as, versions, marketer, query, field, message
 ):
-    response = api_as(marketer).get(url(versions[1], **query))
+    read = api_as(marketer).get(url(versions[1], **query))
+    start = api_as(marketer).post(url(versions[1]), query, format="json")
 
+    for response in (read, start):
+        assert response.status_code == 400
+        assert response.json()["errors"] == {field: [message]}
+    assert Job.objects.filter(kind="evaluation").count() == 0
+
+
+def test_a_body_that_is_not_an_object_is_400(api_as, versions, marketer):
+    response = api_as(marketer).post(url(versions[1]), [3], format="json")
     assert response.status_code == 400
-    assert response.json()["errors"] == {field: [message]}
     assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_against_itself_is_400(api_as, versions, marketer):
     published, draft = versions
-    assert api_as(marketer).get(url(draft, against=draft.pk)).json()["errors"] == {
+    client = api_as(marketer)
+    assert client.get(url(draft, against=draft.pk)).json()["errors"] == {
         "against": ["A version cannot be compared with itself."]
     }
-    response = api_as(marketer).get(url(published))
+    assert client.post(url(draft), {"against": draft.pk}, format="json").status_code == 400
+    response = client.post(url(published), {}, format="json")
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["against"]
     assert Job.objects.filter(kind="evaluation").count() == 0
 
 
 def test_an_unknown_model_is_404(api_as, marketer):
-    response = api_as(marketer).get("/api/v1/scoring/models/4242/evaluation/")
-    assert response.status_code == 404
-    assert response.json() == {"detail": "No scoring model version with id 4242."}
+    for response in (
+        api_as(marketer).get("/api/v1/scoring/models/4242/evaluation/"),
+        api_as(marketer).post("/api/v1/scoring/models/4242/evaluation/", {}, format="json"),
+    ):
+        assert response.status_code == 404
+        assert response.json() == {"detail": "No scoring model version with id 4242."}
 
 
 def test_the_endpoints_need_authentication(api_client, versions):
     assert api_client.get(url(versions[1])).status_code == 401
+    assert api_client.post(url(versions[1])).status_code == 401
     assert api_client.get("/api/v1/scoring/calibration/").status_code == 401
     assert api_client.post("/api/v1/scoring/calibration/draft/").status_code == 401
     assert Job.objects.filter(kind="evaluation").count() == 0

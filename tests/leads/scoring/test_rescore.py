@@ -278,6 +278,25 @@ def test_nightly_moves_scores_with_decay(published):
     assert lead.score_interest == 12.5
 
 
+def test_nightly_runs_once_per_night_whoever_sends_it(published):
+    leads = [fit_lead() for _ in range(3)]
+    first = rescore_nightly()  # 20:00 in Shanghai, the company's zone
+    # a second beat, a re-delivered message, someone at the shell: the same night
+    again = rescore_nightly()
+    with time_machine.travel(NOW + timedelta(hours=3), tick=False):  # 23:00
+        late = rescore_nightly()
+    nightly = Job.objects.filter(kind=Job.Kind.RESCORE, params__reason="nightly")
+    assert (first.pk, first.period, first.state) == (again.pk, "2026-10-31", Job.State.DONE)
+    assert late.pk == first.pk
+    assert nightly.count() == 1
+    assert first.done == Lead.objects.filter(stage__in=("inquiry", "mql")).count() >= 3
+    assert LeadEvent.objects.filter(kind="score_change", lead__in=leads).count() == 3
+
+    with time_machine.travel(NOW + timedelta(hours=5), tick=False):  # 01:00 the next day
+        next_night = rescore_nightly()
+    assert (next_night.period, nightly.count()) == ("2026-11-01", 2)
+
+
 def test_nightly_without_a_model(db):
     assert rescore_nightly() is None
 
