@@ -269,7 +269,13 @@ def test_on_the_filesystem_broker_of_make_run_one_beat_holds_the_file_lock(tmp_p
         wait_until(sending_and_standing_by, timeout=60, what="one beat sending, one standing by")
         active = next(beat for beat in started if SENDS in beat.log())
         assert f"file lock {tmp_path / 'celerybeat.lock'}" in active.log()
-        assert list((tmp_path / "broker").iterdir())  # the messages it sent
+        # The messages it sent (beat logs "Sending" before the broker writes the file).
+        broker = tmp_path / "broker"
+        wait_until(
+            lambda: broker.is_dir() and any(broker.iterdir()),
+            timeout=30,
+            what="the sent messages in the broker folder",
+        )
     finally:
         for beat in started:
             if beat.proc.poll() is None:
