@@ -163,3 +163,15 @@ def test_every_operation_declares_the_common_errors(api_as, integration):
             body = operation.get("requestBody", {}).get("content", {})
             assert set(body) <= {"application/json"}, (method, path)
     assert schema["components"]["schemas"]["ApiError"]["required"] == ["detail"]
+
+
+@pytest.mark.django_db
+def test_a_request_django_refuses_before_the_api_is_a_json_400_under_api(client):
+    # a Host not in ALLOWED_HOSTS: Django refuses it before any view runs
+    api = client.get("/api/v1/leads/", HTTP_HOST="evil.example")
+    page = client.get("/leads/", HTTP_HOST="evil.example")
+
+    assert api.status_code == 400
+    assert api.json() == {"detail": "Bad request."}
+    assert page.status_code == 400
+    assert page["Content-Type"].startswith("text/html")
