@@ -310,3 +310,14 @@ def test_api_fuzz(label, role, fuzz_data):
     if EXAMPLES > PROBE_EXAMPLES and not statuses <= REFUSALS:
         fuzz(EXAMPLES - PROBE_EXAMPLES, "rest")
     assert not failures, f"{len(failures)} failing cases:\n" + "\n".join(failures[:5])
+
+
+@pytest.mark.django_db
+def test_rows_written_sees_a_write_of_this_transaction():
+    """The 4xx check's instrument: a row inserted, updated or deleted counts at once."""
+    before = _rows_written()
+    lead = LeadFactory()
+    lead.name = "Ann"
+    lead.save(update_fields=["name"])
+
+    assert _rows_written() >= before + 2
