@@ -21,7 +21,8 @@ code   when                                                                opera
 =====  ==================================================================  ============
 
 ``make fuzz`` (tests/test_api_fuzz.py) holds the API to this: every answer's status
-must be declared and its body must match the declared schema.
+must be declared and its body must match the declared schema. A pure module (the schema
+as a dict in, the same dict out; listed in pyproject's pure-modules contract).
 """
 
 from __future__ import annotations
