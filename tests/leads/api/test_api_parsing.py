@@ -175,3 +175,29 @@ def test_a_request_django_refuses_before_the_api_is_a_json_400_under_api(client)
     assert api.json() == {"detail": "Bad request."}
     assert page.status_code == 400
     assert page["Content-Type"].startswith("text/html")
+
+
+@pytest.mark.django_db
+def test_a_routing_rule_in_the_admin_with_json_100000_deep_is_a_form_error(client, admin_user):
+    # was: 500, RecursionError in Django's JSON form field
+    from leads.models import RoutingRule
+    from leads.people.models import Team
+
+    team = Team.objects.create(name="East", kind="sdr")
+    client.force_login(admin_user)
+
+    response = client.post(
+        "/admin/leads/routingrule/add/",
+        {
+            "name": "deep",
+            "order": 1,
+            "active": "on",
+            "applies_to": "mql",
+            "conditions": _nested(100_000),
+            "team": team.pk,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "This JSON is nested too deeply." in response.content.decode()
+    assert RoutingRule.objects.count() == 0
