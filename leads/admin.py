@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin
+from django.db import models
 from django.forms.fields import InvalidJSONInput
 from django.utils.translation import gettext_lazy as _
 
@@ -36,8 +37,28 @@ from leads.people.models import Team
 from leads.queue.routing import conditions_errors, person_set_away
 
 
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON form field, refusing JSON too deep for Python's parser (100,000
+    nested arrays raised ``RecursionError``: a 500) as a form error."""
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except RecursionError:
+            raise forms.ValidationError(_("This JSON is nested too deeply.")) from None
+
+    def bound_data(self, data, initial):
+        try:
+            return super().bound_data(data, initial)
+        except RecursionError:  # the form shown again with its error: the text as sent
+            return InvalidJSONInput(data)
+
+
 class RoleAdminAccess:
-    """Staff users with the ``admin`` role may view and edit this model in the admin."""
+    """Staff users with the ``admin`` role may view and edit this model in the admin.
+    Every JSON field of these models is a ``BoundedJSONField``."""
+
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
     def _role_admin(self, request) -> bool:
         return (
@@ -235,26 +256,7 @@ class JobAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
     list_select_related = ["created_by"]
 
 
-class BoundedJSONField(forms.JSONField):
-    """Django's JSON form field, refusing JSON too deep for Python's parser (100,000
-    nested arrays raised ``RecursionError``: a 500) as a form error."""
-
-    def to_python(self, value):
-        try:
-            return super().to_python(value)
-        except RecursionError:
-            raise forms.ValidationError(_("This JSON is nested too deeply.")) from None
-
-    def bound_data(self, data, initial):
-        try:
-            return super().bound_data(data, initial)
-        except RecursionError:  # the form shown again with its error: the text as sent
-            return InvalidJSONInput(data)
-
-
 class RoutingRuleForm(forms.ModelForm):
-    conditions = BoundedJSONField(label=_("conditions"), required=False)
-
     class Meta:
         model = RoutingRule
         fields = ["name", "order", "active", "applies_to", "conditions", "team", "user"]

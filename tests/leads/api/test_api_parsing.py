@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django import forms as django_forms
 
 from leads.models import Activity, Lead
 from leads.web.api_parsing import MAX_JSON_DEPTH, json_depth
@@ -201,3 +202,24 @@ def test_a_routing_rule_in_the_admin_with_json_100000_deep_is_a_form_error(clien
     assert response.status_code == 200
     assert "This JSON is nested too deeply." in response.content.decode()
     assert RoutingRule.objects.count() == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("model", "field"),
+    [("Activity", "properties"), ("Lead", "score_breakdown"), ("RoutingRule", "conditions")],
+)
+def test_every_admin_json_field_is_bounded(rf, admin_user, model, field):
+    from django.contrib import admin
+
+    from leads import models
+    from leads.admin import BoundedJSONField
+
+    request = rf.get("/admin/")
+    request.user = admin_user
+    model_admin = admin.site._registry[getattr(models, model)]
+    form = model_admin.get_form(request)
+
+    assert isinstance(form.base_fields[field], BoundedJSONField)
+    with pytest.raises(django_forms.ValidationError, match="nested too deeply"):
+        form.base_fields[field].clean(_nested(100_000))
