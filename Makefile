@@ -15,7 +15,7 @@ TEST_WORKERS ?= 2
 # xdist worker, compiles the project again — collection 4.3-5.5 s instead of 2.3-2.5 s.
 unexport PYTHONDONTWRITEBYTECODE
 
-.PHONY: run test test-sqlite test-sqlite-full lint format bench bench-smoke worker beat migrate demo messages clean
+.PHONY: run test fuzz test-sqlite test-sqlite-full lint format bench bench-smoke worker beat migrate demo messages clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ format: $(STAMP)
 ## Everything that can run here; tests whose service is missing are listed at the end.
 test: lint
 	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+
+## The API fuzz alone (part of make test; PostgreSQL): FUZZ_EXAMPLES=100 make fuzz digs deeper.
+fuzz: $(STAMP)
+	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) tests/test_api_fuzz.py
 
 SQLITE_ENV := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL
 SQLITE_MARKERS := -m "not postgres and not redis and not browser"

@@ -58,7 +58,11 @@ from leads.storable_forms import StorableJSONField, StorableModelForm, refuse_un
 
 
 class RoleAdminAccess:
-    """Staff users with the ``admin`` role may view and edit this model in the admin."""
+    """Staff users with the ``admin`` role may view and edit this model in the admin.
+    Every JSON field of these models is a ``StorableJSONField`` (too deep, too large
+    or unstorable JSON is a form error, never a 500)."""
+
+    formfield_overrides = {models.JSONField: {"form_class": StorableJSONField}}
 
     def _role_admin(self, request) -> bool:
         return (

@@ -41,13 +41,17 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(name)
 
 
+class TooDeep(ValueError):
+    """JSON nested deeper than Python's parser goes (its ``RecursionError``)."""
+
+
 def json_loads(text: str) -> Any:
     """``json.loads`` refusing ``NaN`` / ``Infinity`` and input too deep to parse
     (both a ``ValueError``)."""
     try:
         return json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise ValueError("too deep") from None
+        raise TooDeep("too deep") from None
 
 
 def json_value_error(value: Any, *, max_bytes: int = storable.MAX_JSON_BYTES) -> str | None:
@@ -77,6 +81,11 @@ class StorableJSONField(forms.JSONField):
         if isinstance(value, str):
             try:
                 parsed = json_loads(value)
+            except TooDeep:
+                raise forms.ValidationError(
+                    _("Nested deeper than %(n)d levels.") % {"n": storable.MAX_JSON_DEPTH},
+                    code="too_deep",
+                ) from None
             except ValueError:
                 raise forms.ValidationError(
                     self.error_messages["invalid"], code="invalid", params={"value": value[:100]}

@@ -304,6 +304,8 @@ REST_FRAMEWORK = {
         "anon": env_str("API_THROTTLE_ANON", default="60/min"),
     },
     "EXCEPTION_HANDLER": "leads.web.api_errors.exception_handler",
+    # JSON only, bounded in size and depth (leads/web/api_parsing.py).
+    "DEFAULT_PARSER_CLASSES": ["leads.web.api_parsing.JSONParser"],
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "smarketing API",
@@ -315,6 +317,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # the schema is an API endpoint like the others: signed-in users and tokens only
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Every status an endpoint can answer is declared (leads/web/api_schema.py).
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "leads.web.api_schema.add_common_errors",
+    ],
 }
 
 # --- The product ----------------------------------------------------------

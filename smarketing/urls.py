@@ -22,3 +22,7 @@ urlpatterns = [
     ),
     path("", include("leads.web.urls")),
 ]
+
+# Under /api/ Django's own 400 and 404 answer in the API's error shape.
+handler400 = "leads.web.api_errors.bad_request"
+handler404 = "leads.web.api_errors.not_found"

@@ -431,7 +431,9 @@ def clean_datetime(value, naive_tz):
         raise InvalidValue(
             _("Enter a date and time between 1970-01-01 and now (UTC after its offset).")
         )
-    return moment
+    # In UTC: Python takes offsets up to ±23:59, PostgreSQL only up to ±15:59 (an
+    # offset of -18:18 was a DataError, a 500, and in a batch every row's).
+    return moment.astimezone(dt.UTC)
 
 
 # intake key → (target, model field, cleaner); target "lead" or "account".

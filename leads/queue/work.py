@@ -488,7 +488,7 @@ def _when(value: Any, field: str) -> dt.datetime:
         )
     if value > timezone.now():
         raise WorkInvalid({field: [_("A touch cannot be in the future.")]})
-    return value
+    return value.astimezone(dt.UTC)  # PostgreSQL takes offsets up to ±15:59 only
 
 
 def require_may_touch(lead: Lead, by) -> None:

@@ -87,7 +87,7 @@ def _conflict(message: str, version: ScoringModelVersion) -> Response:
 
 
 class ScoringModelOut(serializers.ModelSerializer):
-    created_by = s.UserBrief(read_only=True)
+    created_by = s.UserBrief(read_only=True, allow_null=True)
 
     class Meta:
         model = ScoringModelVersion

@@ -3,6 +3,8 @@ score grade, quadrant and MQL. (The HTML list has the same filters in ``leads.we
 
 from __future__ import annotations
 
+import datetime as dt
+
 import django_filters
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
@@ -20,6 +22,16 @@ def _representable(value) -> None:
         raise ValidationError(_("This time is out of range once converted to UTC."))
 
 
+class UtcDateTimeFilter(django_filters.IsoDateTimeFilter):
+    """An ISO-8601 time, compared in UTC: Python takes offsets up to ±23:59, PostgreSQL
+    only up to ±15:59 (``created_before=4865-07-03T03:29:26-18:18`` was a 500)."""
+
+    def filter(self, qs, value):
+        if value is not None:
+            value = value.astimezone(dt.UTC)
+        return super().filter(qs, value)
+
+
 class LeadFilter(django_filters.FilterSet):
     stage = django_filters.MultipleChoiceFilter(
         choices=Stage.choices, help_text=_("One or more stages (repeat the parameter).")
@@ -33,13 +45,13 @@ class LeadFilter(django_filters.FilterSet):
         help_text=_("Source channel (repeat the parameter for several)."),
     )
     campaign = django_filters.CharFilter(help_text=_("Exact campaign name."))
-    created_after = django_filters.IsoDateTimeFilter(
+    created_after = UtcDateTimeFilter(
         field_name="received_at",
         lookup_expr="gte",
         help_text=_("Received at or after this ISO-8601 time."),
         validators=[_representable],
     )
-    created_before = django_filters.IsoDateTimeFilter(
+    created_before = UtcDateTimeFilter(
         field_name="received_at",
         lookup_expr="lt",
         help_text=_("Received before this ISO-8601 time."),
