@@ -163,8 +163,7 @@ class LeadIntakeOut(LeadOut):
 
     warnings = serializers.DictField(
         child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        read_only=True,
+        required=False,  # not read_only: drf-spectacular lists read-only fields as required
         help_text=_WARNINGS_HELP,
     )
 

@@ -103,3 +103,15 @@ def test_a_model_version_whose_author_is_gone_reads_with_created_by_null(api_as,
     assert response.json()["created_by"] is None
     created_by = schema["components"]["schemas"]["ScoringModelOut"]["properties"]["created_by"]
     assert created_by.get("nullable") is True or {"type": "null"} in created_by.get("oneOf", [])
+
+
+def test_a_single_lead_answer_declares_its_warnings_optional():
+    # was: a new lead's 201 has no `warnings` (only a kept opt-out gives them), yet the
+    # schema listed the field as required — a schema violation for every plain create
+    from drf_spectacular.generators import SchemaGenerator
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    out = schema["components"]["schemas"]["LeadIntakeOut"]
+
+    assert "warnings" in out["properties"]
+    assert "warnings" not in out["required"]
