@@ -244,9 +244,6 @@ def _quiet():
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("_quiet")
-# Not traced by coverage (pytest-cov's marker): under the tracer the fuzz took half as
-# long again in CI; what it reaches, the API's own tests cover line by line.
-@pytest.mark.no_cover
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize("label", sorted(OPERATIONS))
 def test_api_fuzz(label, role, fuzz_data):
