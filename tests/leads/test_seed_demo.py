@@ -18,7 +18,16 @@ from rest_framework.authtoken.models import Token
 
 from leads.demo import company as demo
 from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
-from leads.models import Account, Activity, ConsentChange, Lead, LeadEvent
+from leads.models import (
+    Account,
+    Activity,
+    ConsentChange,
+    Lead,
+    LeadEvent,
+    LeadReturn,
+    Opportunity,
+    Touch,
+)
 from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.rescore import OPEN_STAGES
@@ -28,6 +37,7 @@ from tests.helpers import rolled_back
 NOW = datetime(2025, 6, 30, 2, 0, tzinfo=UTC)
 SCORING = "scoring model v1"
 LEADS = 300
+SIDE_STAGES = ("returned", "nurture", "disqualified", "customer_success", "excluded")
 
 # product.md, "Lifecycle": every transition the demo may write.
 ALLOWED = {
@@ -100,6 +110,9 @@ class TestOneSeededCompany:
             "leads made MQL by the model": LeadEvent.objects.filter(
                 actor_system=SCORING, kind="stage_change", to_stage="mql", at=NOW
             ).count(),
+            "touches": Touch.objects.count(),
+            "returns": LeadReturn.objects.count(),
+            "opportunities": Opportunity.objects.count(),
             "opt-outs": Lead.objects.filter(do_not_contact=True).count(),
         }
         assert (
@@ -133,10 +146,14 @@ class TestOneSeededCompany:
             last = stage_events[-1]
             assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
             assignments = [e for e in log if e.kind == "assignment"]
-            expected_owner = assignments[-1].data["owner"] if assignments else None
-            if last.actor_system == "opt-out":  # an opt-out takes the lead out of sales
-                expected_owner = None
+            expected_owner = assignments[-1].data["to_user"] if assignments else None
+            expected_team = assignments[-1].data["to_team"] if assignments else None
+            if lead.stage in SIDE_STAGES:  # leaving sales (or opting out) clears them
+                expected_owner = expected_team = None
             assert lead.owner_id == expected_owner, lead.pk
+            assert lead.team_id == expected_team, lead.pk
+            if lead.owner_id:
+                assert lead.assigned_at == assignments[-1].at, lead.pk
 
     def test_events_are_in_time_order_and_never_in_the_future(self, seeded):
         for lead_id, log in _events_by_lead().items():
@@ -155,7 +172,7 @@ class TestOneSeededCompany:
             owner = None
             for event in log:
                 if event.kind == "assignment":
-                    owner = event.data["owner"]
+                    owner = event.data["to_user"]
                 if event.kind != "stage_change":
                     continue
                 step = (event.from_stage, event.to_stage)
@@ -278,8 +295,9 @@ class TestOneSeededCompany:
     def test_json_columns_hold_objects(self, seeded):
         assignment = LeadEvent.objects.filter(kind="assignment").first()
         assert isinstance(assignment.data, dict)
-        assert isinstance(assignment.data["owner"], int)
-        assert LeadEvent.objects.filter(kind="assignment", data__team=demo.TEAM_AE).exists()
+        assert isinstance(assignment.data["to_team"], int)
+        ae_team = Team.objects.get(name=demo.TEAM_AE).pk
+        assert LeadEvent.objects.filter(kind="assignment", data__to_team=ae_team).exists()
         assert Activity.objects.filter(type="pricing_page", properties__url="/pricing").exists()
 
     def test_demo_logins_lists_a_user_per_role(self, seeded):
