@@ -198,12 +198,16 @@ def _open_return_elsewhere(now: datetime) -> QuerySet[Lead]:
 
 
 def _stage_not_last_event(now: datetime) -> QuerySet[Lead]:
-    last = LeadEvent.objects.filter(lead=OuterRef("pk"), kind__in=STAGE_EVENTS)
-    return (
-        _leads()
-        .annotate(last_stage=Subquery(last.order_by("-at", "-id").values("to_stage")[:1]))
-        .filter(Q(last_stage__isnull=True) | ~Q(last_stage=F("stage")))
+    # Leads whose last stage event (by time, then id) ends in their stage, in one pass
+    # over the log (a subquery per lead is one index probe each: slower on 100,000).
+    sql = (
+        "SELECT last.lead_id FROM (SELECT lead_id, to_stage, ROW_NUMBER() OVER"
+        " (PARTITION BY lead_id ORDER BY at DESC, id DESC) AS position"
+        f" FROM {LeadEvent._meta.db_table} WHERE kind IN (%s, %s)) AS last"
+        f" JOIN {Lead._meta.db_table} AS lead ON lead.id = last.lead_id"
+        " WHERE last.position = 1 AND last.to_stage = lead.stage"
     )
+    return _leads().exclude(pk__in=RawSQL(sql, [str(k) for k in STAGE_EVENTS]))
 
 
 def _transition_not_allowed(now: datetime) -> QuerySet[Lead]:

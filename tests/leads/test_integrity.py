@@ -32,7 +32,8 @@ def _new_lead(name: str):
 
 def _world() -> dict:
     """Leads taken through the services: an MQL in an SDR's queue, a returned lead, an
-    open opportunity and a won deal (routing by the teams' round-robin)."""
+    open opportunity (its SQL taken from the AE team's pool) and a won deal (routed to
+    the AE by round-robin)."""
     marketing = UserFactory(username="integrity-marketing", roles=[roles.MARKETING])
     sdr = UserFactory(username="integrity-sdr", roles=[roles.SDR])
     sdr2 = UserFactory(username="integrity-sdr2", roles=[roles.SDR])
@@ -50,6 +51,10 @@ def _world() -> dict:
     work.lead_return(lead=leads["returned"], by=sdr, reason="wrong_information")
     for name in ("opportunity", "won"):
         lead = leads[name]
+        # the first SQL waits in the AE team's pool until the AE takes it
+        Team.objects.filter(pk=ae_team.pk).update(
+            mode=Team.Mode.POOL if name == "opportunity" else Team.Mode.ROUND_ROBIN
+        )
         work.lead_accept(lead=lead, by=sdr)
         work.touch_log(lead=lead, by=sdr, channel="call", outcome="connected")
         work.qualification_update(
