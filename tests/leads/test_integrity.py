@@ -120,7 +120,10 @@ BREAKERS = {
     "open_return_is_returned": (
         "mql",
         lambda w, lead: LeadReturn.objects.create(
-            lead=lead, returned_by=w["sdr"], reason="wrong_information", from_stage="mql",
+            lead=lead,
+            returned_by=w["sdr"],
+            reason="wrong_information",
+            from_stage="mql",
             to_stage="returned",
         ),  # fmt: skip
     ),
@@ -175,7 +178,7 @@ class TestInvariants:
             call_command("check_integrity", stdout=out)
         assert caught.value.returncode == 1
         text = out.getvalue()
-        assert f"FAIL  owned_open_has_assigned_at: 1 lead" in text
+        assert "FAIL  owned_open_has_assigned_at: 1 lead" in text
         assert f"#{lead.pk}  mql" in text
         assert "ok    stage_is_last_stage_event" in text
 

@@ -6,19 +6,18 @@ path, PostgreSQL the COPY path.
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from io import StringIO
-
-import html
-import re
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.urls import reverse
-from django.utils.html import strip_tags
 from django.utils import timezone
+from django.utils.html import strip_tags
 from rest_framework.authtoken.models import Token
 
 from leads import integrity
@@ -321,9 +320,11 @@ class TestOneSeededCompany:
         assert not mqls.filter(owner__isnull=False, assigned_at=None).exists()
         assert mqls.filter(owner=None).exclude(team=None).exists()  # a pool holds some
         assert Opportunity.objects.filter(stage__in=("discovery", "validation", "negotiation"))
-        assert Opportunity.objects.count() == Lead.objects.filter(
-            opportunity__isnull=False
-        ).count() >= Lead.objects.filter(stage__in=("opportunity", "won", "lost")).count()
+        assert (
+            Opportunity.objects.count()
+            == Lead.objects.filter(opportunity__isnull=False).count()
+            >= Lead.objects.filter(stage__in=("opportunity", "won", "lost")).count()
+        )
         assert LeadReturn.objects.filter(to_stage="returned", resolved_at=None).count() == (
             Lead.objects.filter(stage="returned").count()
         )
@@ -337,14 +338,13 @@ class TestOneSeededCompany:
         }
         assert Touch.objects.count() == LeadEvent.objects.filter(kind="touch").count()
 
-    def test_each_count_on_the_home_page_links_to_a_list_showing_that_number(
-        self, seeded, client
-    ):
+    def test_each_count_on_the_home_page_links_to_a_list_showing_that_number(self, seeded, client):
         director = get_user_model().objects.get(username="director")
         client.force_login(director)
         home = client.get(reverse("home")).content.decode()
         counts = {}
-        for attributes, inner in re.findall(r"<a ([^>]*data-stage-count[^>]*)>(.*?)</a>", home, re.S):
+        links = re.findall(r"<a ([^>]*data-stage-count[^>]*)>(.*?)</a>", home, re.S)
+        for attributes, inner in links:
             stage = re.search(r'data-stage-count="(\w+)"', attributes)[1]
             href = html.unescape(re.search(r'href="([^"]+)"', attributes)[1])
             counts[stage] = int(re.sub(r"\D", "", strip_tags(inner)) or 0)
