@@ -132,14 +132,19 @@ class Org:
     frameworks: dict[str, str]
     rules: dict[str, tuple[str, int, str]]  # region → (team name, rule id, rule name)
     ae_team: str
-    turn: dict[str, int] = field(default_factory=dict)
+    given: dict[tuple[str, date, int], int] = field(default_factory=dict)
 
-    def round_robin(self, team: str) -> int:
-        """The next member in the team's rotation (equal weights, nobody away)."""
+    def round_robin(self, team: str, at: datetime, rng: random.Random) -> int:
+        """Round-robin as routing does it (equal weights, nobody away): the member the
+        team gave the fewest leads that day; ties drawn at random (the stories are
+        written lead by lead, not in time order, so "who waited longest" is unknown —
+        taking the lowest id would load the first member)."""
         members = self.members[team]
-        position = self.turn.get(team, 0)
-        self.turn[team] = position + 1
-        return members[position % len(members)]
+        day = at.date()
+        fewest = min(self.given.get((team, day, m), 0) for m in members)
+        chosen = rng.choice([m for m in members if self.given.get((team, day, m), 0) == fewest])
+        self.given[(team, day, chosen)] = fewest + 1
+        return chosen
 
 
 class Story:
@@ -258,7 +263,7 @@ class Story:
         else:
             name, reason, rule = org.ae_team, "default_team", None
         mode = org.modes[name]
-        to_user = org.round_robin(name) if mode != "pool" else None
+        to_user = org.round_robin(name, self.t, self.rng) if mode != "pool" else None
         extra = {"applies_to": applies_to, "trigger": applies_to}
         self._assign(
             reason=reason, to_user=to_user, to_team=org.team_ids[name], mode=mode, rule=rule,
