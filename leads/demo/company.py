@@ -1340,7 +1340,9 @@ class _Generator:
         elif r < 0.95:
             s.wait(rng.uniform(1, 30) * HOUR)
             s.give_back(sdr, "competitor", "excluded")
-        # else: still waiting for the SDR
+        else:  # left waiting; after a while the SDR hands it back to nurture
+            s.wait(rng.uniform(10, 45) * DAY)
+            s.give_back(sdr, "bad_timing", "nurture")
 
     def _return(self, s: Story, region: str, sdr: int, *, depth: int) -> None:
         """Wrong information: back to marketing, who fixes and re-sends it, parks it,
@@ -1398,8 +1400,10 @@ class _Generator:
         elif r < 0.87:
             self._touches(s, region, sdr, 1)
             s.give_back(sdr, "already_customer", "customer_success")
-        else:
-            self._touches(s, region, sdr, rng.randint(1, 5))  # still being worked
+        else:  # worked for weeks, then given up (still being worked while it is recent)
+            self._touches(s, region, sdr, rng.randint(1, 5))
+            s.wait(rng.uniform(30, 120) * DAY)
+            s.give_back(sdr, "bad_timing", "nurture")
 
     def _to_sql(self, s: Story, region: str, sdr: int) -> None:
         rng = self.rng
@@ -1423,7 +1427,9 @@ class _Generator:
                 s.sql_reject(ae, reason="bad_timing", to="nurture")
             else:
                 s.sql_reject(ae, reason="not_icp", to="disqualified")
-        # else: the SQL still waits for its AE
+        else:  # the AE takes longer, then sends it back to nurture
+            s.wait(rng.uniform(5, 30) * DAY)
+            s.sql_reject(ae, reason="bad_timing", to="nurture")
 
     def _work_opportunity(self, s: Story, region: str, ae: int) -> None:
         rng = self.rng
