@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
@@ -50,7 +51,20 @@ from django.db.models import Count, signals
 from django.utils import timezone
 from rest_framework.authtoken.models import Token
 
+from leads import hooks
 from leads.consent import ConsentWrite, consent_changes_write
+from leads.demo.history import (
+    INTAKE_SYSTEM,
+    OPPORTUNITY_COLUMNS,
+    QUALIFICATION_COLUMNS,
+    RETURN_COLUMNS,
+    TOUCH_COLUMNS,
+    Ids,
+    Org,
+    Rows,
+    Stop,
+    Story,
+)
 from leads.intake.normalize import normalize_company, normalize_email, normalize_phone
 from leads.models import (
     DEMO_SOURCE_SYSTEM,
@@ -60,12 +74,17 @@ from leads.models import (
     Job,
     Lead,
     LeadEvent,
+    LeadReturn,
+    Opportunity,
+    Qualification,
+    RoutingRule,
     Stage,
+    Touch,
 )
 from leads.people import roles
 from leads.people.models import Team
 from leads.people.names import person_name
-from leads.queue.routing import routing_paused
+from leads.queue.routing import route_lead, routing_paused
 from leads.scoring.predictive_services import predictive_refresh_run
 from leads.scoring.rescore import rescore_job_run, rescore_job_start
 from leads.scoring.selectors import scoring_model_published
@@ -74,8 +93,6 @@ from leads.scoring.services import ensure_default_model
 DEMO_PASSWORD = "smarketing-demo"
 DEMO_EMAIL_DOMAIN = "demo-company.example"
 SCORING_SYSTEM = "scoring model v1"  # as leads.scoring.rescore names version 1
-ROUTER_SYSTEM = "router v1"
-INTAKE_SYSTEM = "demo intake"
 
 # --- the people ---------------------------------------------------------------
 
@@ -96,11 +113,18 @@ TEAM_SDR_EAST = "SDR East (China)"
 TEAM_SDR_WEST = "SDR West (International)"
 TEAM_AE = "Account Executives"
 
-DEMO_TEAMS: tuple[tuple[str, str], ...] = (
-    (TEAM_MARKETING, Team.Kind.MARKETING),
-    (TEAM_SDR_EAST, Team.Kind.SDR),
-    (TEAM_SDR_WEST, Team.Kind.SDR),
-    (TEAM_AE, Team.Kind.AE),
+# (name, kind, distribution mode, qualification framework): China's SDRs get leads by
+# round-robin, the international SDRs claim them from their pool, the AEs by round-robin.
+DEMO_TEAMS: tuple[tuple[str, str, str, str], ...] = (
+    (TEAM_MARKETING, Team.Kind.MARKETING, Team.Mode.POOL, Team.Framework.BANT),
+    (TEAM_SDR_EAST, Team.Kind.SDR, Team.Mode.ROUND_ROBIN, Team.Framework.BANT),
+    (TEAM_SDR_WEST, Team.Kind.SDR, Team.Mode.POOL, Team.Framework.MEDDIC),
+    (TEAM_AE, Team.Kind.AE, Team.Mode.ROUND_ROBIN, Team.Framework.BANT),
+)
+# The MQL routing rules: a lead goes to the SDR team of its language (region).
+DEMO_RULES: tuple[tuple[str, str, dict, str], ...] = (
+    ("China: Chinese-speaking leads", "cn", {"language": ["zh-hans"]}, TEAM_SDR_EAST),
+    ("International: English-speaking leads", "intl", {"language": ["en"]}, TEAM_SDR_WEST),
 )
 
 DEMO_USERS: tuple[DemoUser, ...] = (
@@ -301,11 +325,11 @@ ENGAGEMENT_ACTIVITY = {
         ("email_click", 4), ("webinar", 3), ("event_attended", 1), ("demo_request", 1),
     ),
 }  # fmt: skip
-TOUCH_OUTCOMES = {
-    "phone": ("connected", "no_answer", "no_answer", "voicemail"),
-    "wechat": ("replied", "no_reply", "no_reply"),
-    "email": ("replied", "no_reply", "no_reply", "no_reply"),
-    "meeting": ("held",),
+TOUCH_OUTCOMES = {  # Touch.Channel → plausible Touch.Outcome values
+    "call": ("connected", "no_answer", "no_answer", "left_message"),
+    "wechat": ("replied", "no_answer", "no_answer"),
+    "email": ("replied", "no_answer", "no_answer", "no_answer"),
+    "meeting": ("connected", "meeting_booked"),
 }
 WEB_PAGES = ("/", "/product", "/pricing", "/customers", "/blog/lead-scoring", "/docs")
 LOST_REASONS = ("price", "competitor", "no_decision", "timing", "no_budget")
@@ -344,6 +368,8 @@ def demo_reset() -> dict[str, int]:
     brings them back to their demo state.
     """
     demo_leads = Lead.objects.filter(source_system=DEMO_SOURCE_SYSTEM)
+    # an opportunity protects its lead (on_delete=PROTECT): the demo's go first
+    Opportunity.objects.filter(lead__source_system=DEMO_SOURCE_SYSTEM).delete()
     account_ids = set(
         demo_leads.exclude(account=None).values_list("account_id", flat=True).distinct()
     )
@@ -382,6 +408,16 @@ def _only_demo_leads_here() -> bool:
     ):
         return False
     return not Lead.objects.exclude(source_system=DEMO_SOURCE_SYSTEM).exists()
+
+
+def _analyze(*models_) -> None:
+    """PostgreSQL: fresh statistics after the bulk load ("Populating a Database"), so
+    the scoring and ``check_integrity`` that follow get plans for the real row counts."""
+    if connection.vendor != "postgresql":
+        return
+    tables = ", ".join(connection.ops.quote_name(m._meta.db_table) for m in models_)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {tables}")
 
 
 def _truncate(*models_) -> None:
@@ -440,6 +476,13 @@ def _delete_leads(queryset) -> int:
     if signals.pre_delete.has_listeners(Lead) or signals.post_delete.has_listeners(Lead):
         return queryset.delete()[0]
     relations = [r for r in Lead._meta.related_objects if r.one_to_many or r.one_to_one]
+    protected = [r for r in relations if r.on_delete is models.PROTECT]
+    if any(  # a protected row still there: the collector raises ProtectedError
+        r.related_model._base_manager.filter(**{f"{r.field.name}__in": queryset}).exists()
+        for r in protected
+    ):
+        return queryset.delete()[0]
+    relations = [r for r in relations if r.on_delete is not models.PROTECT]
     if any(r.on_delete not in (models.CASCADE, models.SET_NULL) for r in relations) or any(
         r.many_to_many for r in Lead._meta.related_objects
     ):
@@ -478,25 +521,35 @@ def demo_seed(
         lead_ids = _reserve_ids(Lead, leads)
         batch = generator.leads(ids=lead_ids, account_ids=account_ids)
         _drop_taken_identities(batch)
-        with _foreign_keys_dropped(Lead, Activity, LeadEvent, ConsentChange):
+        history = batch.history
+        with _foreign_keys_dropped(*HISTORY_MODELS):
             _write(Lead, LEAD_COLUMNS, batch.leads, json_index=None)
             _write(Activity, ACTIVITY_COLUMNS, batch.activities, json_index=2)
-            _write(LeadEvent, EVENT_COLUMNS, batch.events, json_index=7)
+            _write(LeadEvent, EVENT_COLUMNS, history.events, json_index=7)
             _write(ConsentChange, CONSENT_COLUMNS, batch.consents, json_index=None)
+            _write(Touch, TOUCH_COLUMNS, history.touches, json_index=None)
+            _write(LeadReturn, RETURN_COLUMNS, history.returns, json_index=None)
+            _write(Opportunity, OPPORTUNITY_COLUMNS, history.opportunities, json_index=None)
+            _write(Qualification, QUALIFICATION_COLUMNS, history.qualifications, json_index=2)
+        _analyze(*HISTORY_MODELS)
         opt_out_events = _opt_out(batch.opted_out, now=now)
     scoring = _score_demo(people, now=now)
     counts = {
-        "teams": Team.objects.filter(name__in=[name for name, _ in DEMO_TEAMS]).count(),
+        "teams": Team.objects.filter(name__in=[team[0] for team in DEMO_TEAMS]).count(),
         "users": get_user_model().objects.filter(username__in=DEMO_USERNAMES).count(),
         "accounts": len(accounts),
         "leads": len(batch.leads),
         "activities": len(batch.activities),
         # the seed's events, the opt-outs' + scoring's (a score_change per changed score,
         # an MQL event each)
-        "lead events": len(batch.events)
+        "lead events": len(history.events)
         + opt_out_events
+        + scoring.get("routed", 0)
         + scoring.get("changed", 0)
         + scoring.get("became_mql", 0),
+        "touches": len(history.touches),
+        "returns": len(history.returns),
+        "opportunities": len(history.opportunities),
         "opt-outs": len(batch.opted_out),
         "leads scored": scoring.get("scored", 0),
         "leads made MQL by the model": scoring.get("became_mql", 0),
@@ -551,8 +604,9 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
             return {}
         with transaction.atomic():
             job = rescore_job_start(version=version, user=author, reason="demo", enqueue=False)
-    with routing_paused():  # the simulated history already holds the assignments
+    with routing_paused():  # routed below, at ``now`` (the MQL seam routes at the clock's now)
         job = rescore_job_run(job_id=job.pk, now=now)
+    routed = _route_new_mqls(job.result.get("became_mql", 0), now=now)
     stages = dict(
         Lead.objects.filter(source_system=DEMO_SOURCE_SYSTEM)
         .values_list("stage")
@@ -560,7 +614,29 @@ def _score_demo(people: _People, *, now: datetime) -> dict:
         .values_list("stage", "n")
     )
     _refresh_predictive(author)
-    return {**job.result, "stages": stages}
+    return {**job.result, "stages": stages, "routed": routed}
+
+
+def _route_new_mqls(expected: int, *, now: datetime) -> int:
+    """Route the leads the model just made MQLs, through routing itself (its rules,
+    round-robin and pools) at ``now``, as the MQL seam would have. Returns the number
+    of assignment events written."""
+    if not expected:
+        return 0
+    waiting = Lead.objects.filter(
+        source_system=DEMO_SOURCE_SYSTEM,
+        stage=Stage.MQL,
+        mql_at=now,
+        owner=None,
+        team=None,
+        do_not_contact=False,
+    ).order_by("mql_at", "pk")
+    routed = 0
+    with transaction.atomic(), hooks.batch():
+        for lead in waiting:
+            route_lead(lead=lead, applies_to="mql", reason="mql", now=now)
+            routed += 1
+    return routed
 
 
 def _refresh_predictive(author) -> None:
@@ -637,19 +713,19 @@ def _display_name(user) -> str:
 @dataclass
 class _People:
     by_username: dict[str, int]
-    sdrs: dict[str, list[int]]  # "cn" / "intl" -> user ids
-    sdr_team: dict[int, str]
-    aes: list[int]
     marketing: list[int]
-    frameworks: dict[str, str]
+    org: Org  # the sales teams as routing sees them
 
 
 def _seed_people() -> _People:
     """Create or restore the demo teams and users (one password hash for all: it is slow)."""
     user_model = get_user_model()
     teams = {}
-    for name, kind in DEMO_TEAMS:
-        team, _ = Team.objects.update_or_create(name=name, defaults={"kind": kind})
+    for name, kind, mode, framework in DEMO_TEAMS:
+        team, _ = Team.objects.update_or_create(
+            name=name,
+            defaults={"kind": kind, "mode": mode, "framework": framework, "required_criteria": []},
+        )
         teams[name] = team
     groups = {g.name: g for g in Group.objects.filter(name__in=roles.ROLES)}
     hashed = make_password(DEMO_PASSWORD)
@@ -677,18 +753,35 @@ def _seed_people() -> _People:
         ids[spec.username] = user.pk
 
     def members(team: str) -> list[int]:
-        return [ids[s.username] for s in DEMO_USERS if s.team == team and s.role != "marketing"]
+        return sorted(ids[s.username] for s in DEMO_USERS if s.team == team)
 
-    sdrs = {"cn": members(TEAM_SDR_EAST), "intl": members(TEAM_SDR_WEST)}
-    sdr_team = {uid: TEAM_SDR_EAST for uid in sdrs["cn"]}
-    sdr_team.update({uid: TEAM_SDR_WEST for uid in sdrs["intl"]})
+    rules = {}
+    for order, (name, region, conditions, team) in enumerate(DEMO_RULES, start=1):
+        rule, _ = RoutingRule.objects.update_or_create(
+            name=name,
+            defaults={
+                "order": order * 10,
+                "active": True,
+                "applies_to": "mql",
+                "conditions": conditions,
+                "team": teams[team],
+                "user": None,
+            },
+        )
+        rules[region] = (team, rule.pk, rule.name)
+    sales = [n for n, kind, *_ in DEMO_TEAMS if kind != Team.Kind.MARKETING]
+    org = Org(
+        team_ids={name: team.pk for name, team in teams.items()},
+        members={name: members(name) for name in sales},
+        modes={name: teams[name].mode for name in sales},
+        frameworks={name: teams[name].framework for name in sales},
+        rules=rules,
+        ae_team=TEAM_AE,
+    )
     return _People(
         by_username=ids,
-        sdrs=sdrs,
-        sdr_team=sdr_team,
-        aes=members(TEAM_AE),
         marketing=[ids[s.username] for s in DEMO_USERS if s.role == roles.MARKETING],
-        frameworks={"cn": "BANT", "intl": "MEDDIC"},
+        org=org,
     )
 
 
@@ -731,6 +824,11 @@ def _reserve_ids(model, count: int) -> list[int]:
     return list(range(start, start + count))
 
 
+# Everything a demo lead's history writes (their foreign keys are dropped for the load).
+HISTORY_MODELS = (
+    Lead, Activity, LeadEvent, ConsentChange, Touch, LeadReturn, Opportunity, Qualification,
+)  # fmt: skip
+
 # --- writing rows ---------------------------------------------------------------------
 
 ACCOUNT_COLUMNS = (
@@ -742,6 +840,7 @@ LEAD_COLUMNS = (
     "language", "company_name", "account_id", "source_channel", "campaign", "source_system",
     "external_id", "created_at_source", "received_at", "stage", "stage_changed_at", "owner_id",
     "do_not_contact", "consent_source", "consent_at", "created_at", "updated_at",
+    "team_id", "assigned_at", "mql_at", "already_customer",
 )  # fmt: skip
 LEAD_EMAIL_NORM, LEAD_PHONE, LEAD_STAGE = 3, 4, 17
 ACTIVITY_COLUMNS = ("lead_id", "type", "properties", "source", "occurred_at", "created_at")
@@ -783,6 +882,10 @@ def _write(model, columns: tuple[str, ...], rows: list[tuple], *, json_index: in
         internal = fields[column].get_internal_type()
         if internal == "DateTimeField":
             adapters.append(ops.adapt_datetimefield_value)
+        elif internal == "DateField":
+            adapters.append(ops.adapt_datefield_value)
+        elif internal == "DecimalField":
+            adapters.append(str)
         elif internal == "JSONField":
             adapters.append(lambda value: json.dumps(value, ensure_ascii=False))
         else:
@@ -831,16 +934,17 @@ def _drop_taken_identities(batch: _Batch) -> None:
     }
     batch.leads = [r for r in batch.leads if r[0] not in dropped]
     batch.activities = [r for r in batch.activities if r[0] not in dropped]
-    batch.events = [r for r in batch.events if r[0] not in dropped]
+    history = batch.history
+    history.events = [r for r in history.events if r[0] not in dropped]
+    history.touches = [r for r in history.touches if r[1] not in dropped]
+    history.returns = [r for r in history.returns if r[1] not in dropped]
+    history.opportunities = [r for r in history.opportunities if r[1] not in dropped]
+    history.qualifications = [r for r in history.qualifications if r[0] not in dropped]
     batch.consents = [r for r in batch.consents if r[0] not in dropped]
     batch.opted_out = [pk for pk in batch.opted_out if pk not in dropped]
 
 
 # --- the generator ------------------------------------------------------------------------
-
-
-class _Stop(Exception):
-    """The next step of a lead's story would happen after ``now``: the story ends here."""
 
 
 def _ascii(text: str) -> str:
@@ -859,66 +963,13 @@ def _cum(weighted) -> tuple[tuple, list[float]]:
 class _Batch:
     leads: list[tuple]
     activities: list[tuple]
-    events: list[tuple]
+    history: Rows  # events, touches, returns, opportunities, qualifications
     consents: list[tuple] = field(default_factory=list)  # the consent history's first rows
     opted_out: list[int] = field(default_factory=list)  # leads whose person opts out
 
 
 INTENT_TYPES = ("demo_request", "pricing_page", "pricing_page", "trial_signup", "webinar")
 INTENT_BY_OUTCOME = {"won": 0.35, "opportunity": 0.25, "sql": 0.2, "lost": 0.1}
-
-
-class _Story:
-    """One lead's event log, written as it happens; time only moves forward."""
-
-    __slots__ = ("lead_id", "t", "now", "stage", "stage_at", "owner", "events", "mql_at")
-
-    def __init__(self, *, lead_id: int, start: datetime, now: datetime, events: list[tuple]):
-        self.lead_id = lead_id
-        self.t = start
-        self.now = now
-        self.stage = Stage.INQUIRY.value
-        self.stage_at = start
-        self.owner: int | None = None
-        self.events = events
-        self.mql_at: datetime | None = None
-
-    def wait(self, seconds: float) -> None:
-        at = self.t + timedelta(seconds=max(1, int(seconds)))
-        if at > self.now:
-            raise _Stop
-        self.t = at
-
-    def created(self, *, actor_system: str, data: dict) -> None:
-        self.events.append(
-            (self.lead_id, "created", None, "inquiry", None, actor_system, "", data, self.t)
-        )
-
-    def change(
-        self,
-        to: str,
-        *,
-        user: int | None = None,
-        system: str = "",
-        reason: str = "",
-        data: dict | None = None,
-    ) -> None:
-        self.events.append(
-            (self.lead_id, "stage_change", self.stage, to, user, system, reason, data or {}, self.t)
-        )
-        self.stage, self.stage_at = to, self.t
-        if to == "mql" and self.mql_at is None:
-            self.mql_at = self.t
-
-    def assign(
-        self, owner: int | None, *, team: str, user: int | None = None, system: str = ""
-    ) -> None:
-        data = {"owner": owner, "previous_owner": self.owner, "team": team}
-        self.events.append((self.lead_id, "assignment", None, None, user, system, "", data, self.t))
-        self.owner = owner
-
-    def log(self, kind: str, *, user: int, data: dict, reason: str = "") -> None:
-        self.events.append((self.lead_id, kind, None, None, user, "", reason, data, self.t))
 
 
 UTC_OFFSETS = {"CN": 8, **{c[0]: c[3] for c in INTL_COUNTRIES}}
@@ -932,6 +983,12 @@ class _Generator:
         self.win_rate = 0.28  # per lead, set before its story (see _lead)
         self.now = now
         self.people = people
+        self.ids = {
+            "touch": Ids(Touch),
+            "return": Ids(LeadReturn),
+            "opportunity": Ids(Opportunity),
+        }
+        self.min_touches = settings.SLA_MIN_TOUCH_ATTEMPTS
         self.emails: set[str] = set()
         self.phones: set[str] = set()
         self.accounts_by_region: dict[str, list[int]] = {"cn": [], "intl": []}
@@ -1006,7 +1063,7 @@ class _Generator:
             r: (tuple(p), list(itertools.accumulate(1 / (k + 1) ** 0.9 for k in range(len(p)))))
             for r, p in by_region.items()
         }
-        batch = _Batch(leads=[], activities=[], events=[], consents=[], opted_out=[])
+        batch = _Batch(leads=[], activities=[], history=Rows(), consents=[], opted_out=[])
         for number, lead_id in enumerate(ids, start=1):
             region = "cn" if rng.random() < 0.6 else "intl"
             self._lead(lead_id, number, region, zipf[region], account_ids, batch)
@@ -1092,16 +1149,33 @@ class _Generator:
             fit = 1.25 if (account["employees"] or 0) > 50 else 0.6
         elif kind != "company":
             fit = 0.8
-        story = _Story(lead_id=lead_id, start=received, now=self.now, events=batch.events)
-        story.created(actor_system=INTAKE_SYSTEM, data={"channel": channel, "synthetic": True})
+        story = Story(
+            lead_id=lead_id,
+            start=received,
+            now=self.now,
+            rows=batch.history,
+            ids=self.ids,
+            org=self.people.org,
+            rng=rng,
+            lead={
+                "region": region,
+                "source_channel": channel,
+                "campaign": campaign,
+                "company_name": company_name,
+                "name": name,
+            },
+            min_touches=self.min_touches,
+        )
+        story.created(data={"channel": channel, "synthetic": True})
         conversion = self.pick(self.conversion[channel])
         # Deals are won more often by companies of the right size that asked for a
         # demo or a trial: the pattern the scoring and the predictive score should see.
         self.win_rate = min(
             0.6, 0.28 * fit * (1.4 if conversion in ("demo_request", "trial_signup") else 0.9)
         )
-        with contextlib.suppress(_Stop):  # the rest of its story lies in the future
+        with contextlib.suppress(Stop):  # the rest of its story lies in the future
             self._story(story, region, channel, conversion, fit)
+        story.finish()
 
         # Behaviour before the lead moved on (scoring saw these).
         self._activities(
@@ -1130,6 +1204,7 @@ class _Generator:
                 received, story.stage, story.stage_at, story.owner,
                 False, "web form" if consent else "",
                 created_at_source if consent else None, received, story.stage_at,
+                story.team, story.assigned_at, story.mql_at, story.already_customer,
             )
         )  # fmt: skip
 
@@ -1196,8 +1271,9 @@ class _Generator:
         return f"{received.year}Q{(received.month - 1) // 3 + 1} {self.rng.choice(names)}"
 
     # --- the funnel ----------------------------------------------------------------------
+    # Each step is one of the product's services, as ``leads.demo.history.Story`` writes it.
 
-    def _story(self, s: _Story, region: str, channel: str, conversion: str, fit: float) -> None:
+    def _story(self, s: Story, region: str, channel: str, conversion: str, fit: float) -> None:
         rng = self.rng
         marketing = rng.choice(self.people.marketing)
         if rng.random() >= MQL_RATE[channel] * fit:
@@ -1205,14 +1281,14 @@ class _Generator:
             if r < 0.14:
                 s.wait(rng.uniform(3, 60) * DAY)
                 reason = rng.choice(("bad_timing", "not_icp"))
-                s.change("nurture", user=marketing, reason=reason)
+                s.marketing_move("nurture", by=marketing, reason=reason)
                 self._maybe_recycle(s, region, depth=0)
             elif r < 0.20:
                 s.wait(rng.uniform(1, 20) * DAY)
-                s.change("disqualified", user=marketing, reason="not_icp")
+                s.marketing_move("disqualified", by=marketing, reason="not_icp")
             elif r < 0.21:
                 s.wait(rng.uniform(1, 10) * DAY)
-                s.change("excluded", user=marketing, reason="competitor")
+                s.marketing_move("excluded", by=marketing, reason="competitor")
             return
         if conversion in ("demo_request", "trial_signup"):
             s.wait(rng.uniform(60, 1800))
@@ -1220,30 +1296,31 @@ class _Generator:
             s.wait(rng.lognormvariate(11.5, 1.1))  # median ~1.1 days of interest building up
         score = rng.randint(60, 98)
         grade = "A" if fit > 1 else "B"
-        s.change("mql", system=SCORING_SYSTEM, data={"score": score, "grade": grade})
+        s.score_to_mql(actor=SCORING_SYSTEM, total=score, grade=grade)
         self._work_mql(s, region, depth=0)
 
-    def _maybe_recycle(self, s: _Story, region: str, *, depth: int) -> None:
+    def _maybe_recycle(self, s: Story, region: str, *, depth: int) -> None:
         if depth > 0 or self.rng.random() >= 0.08:
             return
         s.wait(self.rng.uniform(30, 150) * DAY)
-        score = self.rng.randint(60, 90)
-        s.change("mql", system=SCORING_SYSTEM, reason="recycled", data={"score": score})
+        s.score_to_mql(actor=SCORING_SYSTEM, total=self.rng.randint(60, 90), grade="B")
         self._work_mql(s, region, depth=depth + 1)
 
-    def _work_mql(self, s: _Story, region: str, *, depth: int) -> None:
-        """Routed to an SDR of the lead's region, who accepts, returns or drops it."""
+    def _work_mql(self, s: Story, region: str, *, depth: int) -> None:
+        """Routed (round-robin or into the pool, then claimed); the SDR accepts,
+        returns or drops it."""
         rng = self.rng
-        sdr = rng.choice(self.people.sdrs[region])
-        team = self.people.sdr_team[sdr]
-        s.wait(rng.uniform(2, 90))
-        s.assign(sdr, team=team, system=ROUTER_SYSTEM)
+        if s.owner is None:  # a pool: an SDR claims it
+            s.wait(rng.lognormvariate(7.6, 1.2))  # median ~30 min
+            sdr = s.claim()
+        else:
+            sdr = s.owner
         r = rng.random()
         if depth and 0.60 <= r < 0.70:
             r = rng.random() * 0.60  # a corrected or recycled lead is not returned again
         if r < 0.60:
             s.wait(rng.lognormvariate(7.6, 1.1))  # accepted: median ~30 min, ~1 in 8 over 2 h
-            s.change("sal", user=sdr)
+            s.accept(sdr)
             self._work_sal(s, region, sdr, depth=depth)
         elif r < 0.70:
             s.wait(rng.uniform(1, 40) * HOUR)
@@ -1252,51 +1329,52 @@ class _Generator:
             self._return(s, region, sdr, depth=depth)
         elif r < 0.82:
             self._touches(s, region, sdr, rng.randint(1, 3))
-            s.change("nurture", user=sdr, reason=rng.choice(("bad_timing", "not_icp")))
+            s.give_back(sdr, "bad_timing", "nurture")
             self._maybe_recycle(s, region, depth=depth)
         elif r < 0.90:
             self._touches(s, region, sdr, rng.randint(1, 2))
-            s.change("disqualified", user=sdr, reason="not_icp")
+            s.give_back(sdr, "not_icp", "disqualified")
         elif r < 0.93:
             s.wait(rng.uniform(1, 30) * HOUR)
-            s.change("customer_success", user=sdr, reason="already_customer")
+            s.give_back(sdr, "already_customer", "customer_success")
         elif r < 0.95:
             s.wait(rng.uniform(1, 30) * HOUR)
-            s.change("excluded", user=sdr, reason="competitor")
-        # else: still waiting for the SDR
+            s.give_back(sdr, "competitor", "excluded")
+        else:  # left waiting; after a while the SDR hands it back to nurture
+            s.wait(rng.uniform(10, 45) * DAY)
+            s.give_back(sdr, "bad_timing", "nurture")
 
-    def _return(self, s: _Story, region: str, sdr: int, *, depth: int) -> None:
+    def _return(self, s: Story, region: str, sdr: int, *, depth: int) -> None:
+        """Wrong information: back to marketing, who fixes and re-sends it, parks it,
+        drops it, or has not got to it yet (the returns inbox)."""
         rng = self.rng
         marketing = rng.choice(self.people.marketing)
-        s.change("returned", user=sdr, reason="wrong_information")
-        s.wait(1)
-        s.assign(marketing, team=TEAM_MARKETING, user=sdr)
+        s.give_back(sdr, "wrong_information", "returned")
         s.wait(rng.uniform(2, 72) * HOUR)
         r = rng.random()
         if r < 0.5 and depth == 0:
-            s.change("mql", user=marketing, reason="corrected")
+            s.resend(marketing)
             self._work_mql(s, region, depth=depth + 1)
         elif r < 0.7:
-            s.change("nurture", user=marketing, reason="bad_timing")
+            s.marketing_move("nurture", by=marketing, reason="bad_timing")
         elif r < 0.9:
-            s.change("disqualified", user=marketing, reason="not_icp")
+            s.marketing_move("disqualified", by=marketing, reason="not_icp")
 
-    def _touch(self, s: _Story, region: str, user: int) -> None:
+    def _touch(self, s: Story, region: str, user: int) -> None:
         rng = self.rng
         # China: phone first, then WeChat; elsewhere phone and email (product.md).
-        channels = ("phone", "phone", "wechat", "wechat") if region == "cn" else None
-        channel = rng.choice(channels or ("phone", "email", "email", "phone"))
+        channels = ("call", "call", "wechat", "wechat") if region == "cn" else None
+        channel = rng.choice(channels or ("call", "email", "email", "call"))
         if rng.random() < 0.08:
             channel = "meeting"
-        outcome = rng.choice(TOUCH_OUTCOMES[channel])
-        s.log("touch", user=user, data={"channel": channel, "outcome": outcome})
+        s.touch(user, channel, rng.choice(TOUCH_OUTCOMES[channel]))
 
-    def _touches(self, s: _Story, region: str, user: int, count: int) -> None:
+    def _touches(self, s: Story, region: str, user: int, count: int) -> None:
         for _ in range(count):
             s.wait(self.rng.lognormvariate(10.0, 1.0))  # median ~6 h between attempts
             self._touch(s, region, user)
 
-    def _work_sal(self, s: _Story, region: str, sdr: int, *, depth: int) -> None:
+    def _work_sal(self, s: Story, region: str, sdr: int, *, depth: int) -> None:
         rng = self.rng
         r = rng.random()
         if r < 0.40:
@@ -1304,77 +1382,74 @@ class _Generator:
             self._to_sql(s, region, sdr)
         elif r < 0.60:
             self._touches(s, region, sdr, rng.randint(6, 9))
-            s.change("nurture", user=sdr, reason=rng.choice(("no_response", "bad_timing")))
+            s.give_back(sdr, "bad_timing", "nurture")
             self._maybe_recycle(s, region, depth=depth)
         elif r < 0.80:
             if rng.random() < 0.5:
                 self._touches(s, region, sdr, rng.randint(1, 3))
-                s.change("disqualified", user=sdr, reason="not_icp")
+                s.give_back(sdr, "not_icp", "disqualified")
             else:
                 self._touches(s, region, sdr, rng.randint(6, 9))
-                s.change("disqualified", user=sdr, reason="no_response")
+                s.disqualify(sdr, "no_response")
         elif r < 0.85:
             self._touches(s, region, sdr, 1)
             if depth == 0:
                 self._return(s, region, sdr, depth=depth)
             else:
-                s.change("nurture", user=sdr, reason="bad_timing")
+                s.give_back(sdr, "bad_timing", "nurture")
         elif r < 0.87:
             self._touches(s, region, sdr, 1)
-            s.change("customer_success", user=sdr, reason="already_customer")
-        else:
-            self._touches(s, region, sdr, rng.randint(1, 5))  # still being worked
+            s.give_back(sdr, "already_customer", "customer_success")
+        else:  # worked for weeks, then given up (still being worked while it is recent)
+            self._touches(s, region, sdr, rng.randint(1, 5))
+            s.wait(rng.uniform(30, 120) * DAY)
+            s.give_back(sdr, "bad_timing", "nurture")
 
-    def _to_sql(self, s: _Story, region: str, sdr: int) -> None:
+    def _to_sql(self, s: Story, region: str, sdr: int) -> None:
         rng = self.rng
-        framework = self.people.frameworks[region]
         s.wait(rng.uniform(1, 48) * HOUR)
-        criteria = (
-            ("budget", "authority", "need", "timing")
-            if framework == "BANT"
-            else ("metrics", "economic_buyer", "decision_criteria", "decision_process", "pain")
-        )
-        s.log(
-            "qualification",
-            user=sdr,
-            data={"framework": framework, **dict.fromkeys(criteria, True)},
-        )
+        framework = s.qualify(sdr)
         s.wait(rng.uniform(5, 600))
-        s.change("sql", user=sdr, data={"framework": framework})
-        ae = rng.choice(self.people.aes)
-        s.wait(rng.uniform(60, 4 * HOUR))
-        s.assign(ae, team=TEAM_AE, system=ROUTER_SYSTEM)
+        s.convert(sdr, framework)  # routed to an AE at once
+        ae = s.owner
         s.wait(rng.lognormvariate(11.0, 1.0))  # median ~17 h for the AE to decide
         r = rng.random()
         if r < 0.70:
             amount = int(rng.lognormvariate(10.3, 0.7) / 100) * 100
-            close = (s.t + timedelta(days=rng.randint(30, 120))).date().isoformat()
-            s.change(
-                "opportunity",
-                user=ae,
-                data={"amount": amount, "currency": "USD", "close_date": close},
-            )
-            self._work_opportunity(s, region, ae, amount)
+            currency = "CNY" if region == "cn" else "USD"
+            if currency == "CNY":
+                amount *= 7
+            close = (s.t + timedelta(days=rng.randint(30, 120))).date()
+            s.sql_accept(ae, amount=amount, currency=currency, close=close)
+            self._work_opportunity(s, region, ae)
         elif r < 0.90:
             if rng.random() < 0.5:
-                s.change("nurture", user=ae, reason="bad_timing")
+                s.sql_reject(ae, reason="bad_timing", to="nurture")
             else:
-                s.change("disqualified", user=ae, reason="not_icp")
+                s.sql_reject(ae, reason="not_icp", to="disqualified")
+        else:  # the AE takes longer, then sends it back to nurture
+            s.wait(rng.uniform(5, 30) * DAY)
+            s.sql_reject(ae, reason="bad_timing", to="nurture")
 
-    def _work_opportunity(self, s: _Story, region: str, ae: int, amount: int) -> None:
+    def _work_opportunity(self, s: Story, region: str, ae: int) -> None:
         rng = self.rng
         for _ in range(rng.randint(1, 3)):
             s.wait(rng.uniform(2, 20) * DAY)
-            s.log("touch", user=ae, data={"channel": "meeting", "outcome": "held"})
+            s.touch(ae, "meeting", "connected")
+        for stage in ("validation", "negotiation"):
+            if rng.random() < 0.6:
+                s.wait(rng.uniform(3, 30) * DAY)
+                s.opportunity_forward(ae, stage)
         s.wait(rng.uniform(5, 90) * DAY)
         r = rng.random()
         if r < self.win_rate:
-            s.change("won", user=ae, data={"amount": amount, "currency": "USD"})
+            s.opportunity_close(ae, "won")
         elif r < self.win_rate + 0.6:
-            s.change("lost", user=ae, reason=rng.choice(LOST_REASONS), data={"amount": amount})
+            s.opportunity_close(ae, "lost", lost_reason=rng.choice(LOST_REASONS))
             if rng.random() < 0.15:
                 s.wait(rng.uniform(30, 90) * DAY)
-                s.change("nurture", user=rng.choice(self.people.marketing), reason="recycled")
+                marketing = rng.choice(self.people.marketing)
+                s.marketing_move("nurture", by=marketing, reason="recycled")
 
     # --- behaviour ------------------------------------------------------------------------
 
@@ -1386,9 +1461,9 @@ class _Generator:
         now = self.now
         rows = batch.activities
         first = created_at_source if channel != "outbound" else received + timedelta(hours=2)
-        if story.mql_at is not None:
+        if story.first_mql_at is not None:
             count = rng.randint(5, 15)
-            end = story.mql_at - timedelta(seconds=1)
+            end = story.first_mql_at - timedelta(seconds=1)
             begin = min(first, end) - timedelta(days=10)
         else:
             count = rng.randint(1, 4)

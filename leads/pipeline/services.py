@@ -106,9 +106,24 @@ def sql_accept(
             source_channel=lead.source_channel,
             campaign=lead.campaign,
         )
-        if lead.owner_id != by.pk:
+        if lead.owner_id != by.pk:  # taken from the AE team's pool: a claim, as an SDR's
+            now = timezone.now()
+            work.write_event(
+                lead,
+                kind=LeadEvent.Kind.ASSIGNMENT,
+                by=by,
+                reason="claim",
+                data={
+                    "from_user": lead.owner_id,
+                    "from_team": lead.team_id,
+                    "to_user": by.pk,
+                    "to_team": lead.team_id,
+                    "mode": "pool",
+                    "rule": None,
+                },
+            )
             lead.owner = by
-            lead.assigned_at = timezone.now()
+            lead.assigned_at = now
             lead.save(update_fields=["owner", "assigned_at", "updated_at"])
         work.move_lead(
             lead,

@@ -6,6 +6,8 @@ path, PostgreSQL the COPY path.
 
 from __future__ import annotations
 
+import html
+import re
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from io import StringIO
@@ -13,12 +15,25 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import strip_tags
 from rest_framework.authtoken.models import Token
 
+from leads import integrity
 from leads.demo import company as demo
 from leads.intake.normalize import DEFAULT_FREE_MAIL_DOMAINS, normalize_email, normalize_phone
-from leads.models import Account, Activity, ConsentChange, Lead, LeadEvent
+from leads.models import (
+    Account,
+    Activity,
+    ConsentChange,
+    Lead,
+    LeadEvent,
+    LeadReturn,
+    Opportunity,
+    Stage,
+    Touch,
+)
 from leads.people import roles
 from leads.people.models import Team
 from leads.scoring.rescore import OPEN_STAGES
@@ -28,6 +43,7 @@ from tests.helpers import rolled_back
 NOW = datetime(2025, 6, 30, 2, 0, tzinfo=UTC)
 SCORING = "scoring model v1"
 LEADS = 300
+SIDE_STAGES = ("returned", "nurture", "disqualified", "customer_success", "excluded")
 
 # product.md, "Lifecycle": every transition the demo may write.
 ALLOWED = {
@@ -100,6 +116,9 @@ class TestOneSeededCompany:
             "leads made MQL by the model": LeadEvent.objects.filter(
                 actor_system=SCORING, kind="stage_change", to_stage="mql", at=NOW
             ).count(),
+            "touches": Touch.objects.count(),
+            "returns": LeadReturn.objects.count(),
+            "opportunities": Opportunity.objects.count(),
             "opt-outs": Lead.objects.filter(do_not_contact=True).count(),
         }
         assert (
@@ -133,10 +152,14 @@ class TestOneSeededCompany:
             last = stage_events[-1]
             assert (lead.stage, lead.stage_changed_at) == (last.to_stage, last.at), lead.pk
             assignments = [e for e in log if e.kind == "assignment"]
-            expected_owner = assignments[-1].data["owner"] if assignments else None
-            if last.actor_system == "opt-out":  # an opt-out takes the lead out of sales
-                expected_owner = None
+            expected_owner = assignments[-1].data["to_user"] if assignments else None
+            expected_team = assignments[-1].data["to_team"] if assignments else None
+            if lead.stage in SIDE_STAGES:  # leaving sales (or opting out) clears them
+                expected_owner = expected_team = None
             assert lead.owner_id == expected_owner, lead.pk
+            assert lead.team_id == expected_team, lead.pk
+            if lead.owner_id:
+                assert lead.assigned_at == assignments[-1].at, lead.pk
 
     def test_events_are_in_time_order_and_never_in_the_future(self, seeded):
         for lead_id, log in _events_by_lead().items():
@@ -155,7 +178,7 @@ class TestOneSeededCompany:
             owner = None
             for event in log:
                 if event.kind == "assignment":
-                    owner = event.data["owner"]
+                    owner = event.data["to_user"]
                 if event.kind != "stage_change":
                     continue
                 step = (event.from_stage, event.to_stage)
@@ -278,9 +301,66 @@ class TestOneSeededCompany:
     def test_json_columns_hold_objects(self, seeded):
         assignment = LeadEvent.objects.filter(kind="assignment").first()
         assert isinstance(assignment.data, dict)
-        assert isinstance(assignment.data["owner"], int)
-        assert LeadEvent.objects.filter(kind="assignment", data__team=demo.TEAM_AE).exists()
+        assert isinstance(assignment.data["to_team"], int)
+        ae_team = Team.objects.get(name=demo.TEAM_AE).pk
+        assert LeadEvent.objects.filter(kind="assignment", data__to_team=ae_team).exists()
         assert Activity.objects.filter(type="pricing_page", properties__url="/pricing").exists()
+
+    def test_the_demo_breaks_no_invariant_of_the_data_model(self, seeded):
+        findings = integrity.integrity_check(now=NOW + timedelta(seconds=1))
+        assert {f.invariant.name: f.leads[:3] for f in findings if f.count} == {}
+
+    def test_the_demo_has_what_the_pages_count(self, seeded):
+        # issue 11: MQLs nobody would work, opportunities without an Opportunity,
+        # returned leads the inbox did not show, assignments without a team or reason
+        mqls = Lead.objects.filter(stage="mql")
+        assert mqls.exists()
+        assert not mqls.filter(owner=None, team=None).exists()
+        assert not mqls.filter(owner__isnull=False, team=None).exists()
+        assert not mqls.filter(owner__isnull=False, assigned_at=None).exists()
+        assert mqls.filter(owner=None).exclude(team=None).exists()  # a pool holds some
+        assert Opportunity.objects.filter(stage__in=("discovery", "validation", "negotiation"))
+        assert (
+            Opportunity.objects.count()
+            == Lead.objects.filter(opportunity__isnull=False).count()
+            >= Lead.objects.filter(stage__in=("opportunity", "won", "lost")).count()
+        )
+        assert LeadReturn.objects.filter(to_stage="returned", resolved_at=None).count() == (
+            Lead.objects.filter(stage="returned").count()
+        )
+        assignments = LeadEvent.objects.filter(kind="assignment")
+        assert not assignments.filter(reason="").exists()
+        assert not assignments.filter(data__to_team=None).exists()
+        assert set(assignments.values_list("reason", flat=True)) == {
+            "rule",
+            "default_team",
+            "claim",
+        }
+        assert Touch.objects.count() == LeadEvent.objects.filter(kind="touch").count()
+
+    def test_each_count_on_the_home_page_links_to_a_list_showing_that_number(self, seeded, client):
+        director = get_user_model().objects.get(username="director")
+        client.force_login(director)
+        home = client.get(reverse("home")).content.decode()
+        counts = {}
+        links = re.findall(r"<a ([^>]*data-stage-count[^>]*)>(.*?)</a>", home, re.S)
+        for attributes, inner in links:
+            stage = re.search(r'data-stage-count="(\w+)"', attributes)[1]
+            href = html.unescape(re.search(r'href="([^"]+)"', attributes)[1])
+            counts[stage] = int(re.sub(r"\D", "", strip_tags(inner)) or 0)
+            listed = client.get(href).content.decode()
+            shown = re.search(r'data-result-count="(\d+)"', listed)[1]
+            assert int(shown) == counts[stage], (stage, href)
+        assert set(counts) == {stage for stage, _ in Stage.choices}
+        assert sum(counts.values()) == LEADS
+        # the pages of the things counted agree: the pipeline, the returns inbox
+        pipeline = client.get(reverse("leads:pipeline")).content.decode()
+        total = re.search(r'data-stage-total="all">.*?data-count>(\d+)<', pipeline, re.S)[1]
+        assert int(total) == counts["opportunity"] > 0
+        sqls = re.search(r"data-sql-count>(\d+)<", pipeline)
+        assert int(sqls[1] if sqls else 0) == counts["sql"]
+        inbox = client.get(reverse("leads:returns"), {"status": "open"}).content.decode()
+        assert len(re.findall(r'data-return="\d+"', inbox)) == counts["returned"]
 
     def test_demo_logins_lists_a_user_per_role(self, seeded):
         out = StringIO()
@@ -419,15 +499,21 @@ def _foreign_keys() -> list[tuple[str, str, str]]:
 
 @pytest.mark.postgres
 def test_copy_path_writes_a_larger_company_and_restores_the_foreign_keys(db):
+    """What CI does after the suite (issue 11): seed the demo as ``make run`` does (2,000
+    leads), at
+    the clock's now, and run ``check_integrity`` on it: zero violations."""
     # given
     keys = _foreign_keys()
     assert len(keys) == 7  # incl. lead.score_model (scoring version) and lead.team
     # when
-    result = demo.demo_seed(leads=3000, seed=11, now=NOW)
+    result = demo.demo_seed(leads=2000, seed=11)
+    out = StringIO()
+    call_command("check_integrity", stdout=out)  # raises CommandError on any violation
     # then
+    assert f"All {len(integrity.INVARIANTS)} invariants hold." in out.getvalue()
     assert _foreign_keys() == keys
     assert all("DEFERRABLE INITIALLY DEFERRED" in definition for _, _, definition in keys)
-    assert Lead.objects.count() == 3000
+    assert Lead.objects.count() == 2000
     assert LeadEvent.objects.count() == result.counts["lead events"]
     assert Activity.objects.count() == result.counts["activities"]
     assert Lead.objects.filter(stage="won").exists()
