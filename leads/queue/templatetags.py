@@ -6,7 +6,6 @@ from django import template
 
 from leads.queue import work
 from leads.queue.actions import lead_actions
-from leads.queue.forms import CRITERION_LABELS
 from leads.queue.views import ACTIONS, make_form
 
 register = template.Library()
@@ -42,6 +41,6 @@ def lead_work_panel(context):
         "open_form": next(iter(bound), ""),
         "work_error": context.get("work_error", ""),
         "qualification": state,
-        "missing_labels": [CRITERION_LABELS[n] for n in state.missing] if state else [],
+        "missing_words": state.missing_words if state else "",
         "opportunity": actions.opportunity,
     }

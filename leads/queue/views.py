@@ -84,7 +84,7 @@ def _qualify(lead, user, form):
     state = work.qualification_update(lead=lead, by=user, criteria=form.criteria())
     if state.missing:
         return _("Qualification saved; still needed to convert: %(names)s.") % {
-            "names": ", ".join(str(f.CRITERION_LABELS[n]) for n in state.missing)
+            "names": state.missing_words
         }
     return _("Qualification saved: the lead can be converted to an SQL.")
 
