@@ -130,6 +130,7 @@ def criteria_words(names) -> str:
     separator = pgettext("list separator", ", ")
     return separator.join(str(CRITERION_LABELS.get(name, name)) for name in names)
 
+
 # Why an SDR disqualifies. "not_icp" and "competitor" are return reasons: a
 # disqualify with either is recorded as that return (see ``lead_disqualify``).
 DISQUALIFY_REASONS = (

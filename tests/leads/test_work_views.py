@@ -245,7 +245,9 @@ def test_convert_without_the_required_criteria_says_which(client, sdr):
 
 
 def _convert_button(response) -> str:
-    form = re.search(r'<form[^>]*data-work-form="convert".*?</form>', response.content.decode(), re.S)
+    form = re.search(
+        r'<form[^>]*data-work-form="convert".*?</form>', response.content.decode(), re.S
+    )
     return form.group(0)
 
 
@@ -311,7 +313,7 @@ def test_return_wrong_information_goes_to_marketing_and_leaves_the_sdr(client, s
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")  # the lead is no longer theirs to see
+    assert response["Location"] == reverse("leads:queue")  # no longer theirs to work
     lead.refresh_from_db()
     assert (lead.stage, lead.owner_id) == ("returned", None)
     assert LeadReturn.objects.get(lead=lead).note == "bad phone"
