@@ -59,8 +59,9 @@ def leads_worked_by(*, user: AbstractBaseUser) -> QuerySet[Lead]:
     return Lead.objects.filter(_worked(user))
 
 
-def lead_timeline(*, lead: Lead) -> list[dict]:
-    """Activities and events of one lead, oldest first, as one list of entries
+def lead_timeline(*, lead: Lead, newest_first: bool = False) -> list[dict]:
+    """Activities and events of one lead, oldest first (newest first for the lead
+    page, where the last touch belongs at the top), as one list of entries
     ``{"kind": "activity" | "event", "at", "object", "words"}``.
 
     Touches and qualification changes are events (``touch``, ``qualification``),
@@ -75,7 +76,9 @@ def lead_timeline(*, lead: Lead) -> list[dict]:
         entries.append({"kind": "event", "at": event.at, "object": event})
     entries.sort(key=lambda entry: (entry["at"], entry["kind"]))
     for entry, words in zip(entries, timeline_words(entries), strict=True):
-        entry["words"] = words
+        entry["words"] = words  # worded in the order things happened
+    if newest_first:
+        entries.reverse()
     return entries
 
 

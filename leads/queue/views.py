@@ -150,7 +150,7 @@ def lead_page(request, lead: Lead, *, bound=None, error: str = "", status: int =
         "leads/lead_detail.html",
         {
             "lead": lead,
-            "timeline": lead_timeline(lead=lead),
+            "timeline": lead_timeline(lead=lead, newest_first=True),
             "prediction": lead_prediction(lead=lead),
             **lead_consent_context(lead=lead),
             "work_bound": bound or {},

@@ -454,11 +454,12 @@ def test_lead_detail_shows_fields_account_and_timeline(client, marketer, sdr):
     assert response.status_code == 200
     for text in ["Li Wei", "CTO", "Acme Robotics", "1,200", "Manufacturing", "Demo request"]:
         assert text in html
-    assert re.findall(r'data-timeline="(\w+)"', html) == ["activity", "event", "event"]
+    # newest first
+    assert re.findall(r'data-timeline="(\w+)"', html) == ["event", "event", "activity"]
     assert "scoring model v3" in html
     assert "Reason: score over threshold" in html
     assert "Sam East" in html
-    first_event = html[html.index('data-timeline="event"') :]
+    first_event = html[html.rindex('data-timeline="event"') :]
     assert first_event.index("Inquiry") < first_event.index("→") < first_event.index("MQL")
 
 
