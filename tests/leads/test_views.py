@@ -90,7 +90,14 @@ def nav_names(response) -> list[str]:
         ("ae", ["home", "leads:lead_list", "leads:pipeline", "leads:scoring_models"]),
         (
             "sales_manager",
-            ["home", "leads:lead_list", "leads:pipeline", "leads:team", "leads:scoring_models"],
+            [
+                "home",
+                "leads:lead_list",
+                "leads:pipeline",
+                "leads:team",
+                "leads:distribution",
+                "leads:scoring_models",
+            ],
         ),
         (
             "director",
@@ -99,6 +106,7 @@ def nav_names(response) -> list[str]:
                 "leads:lead_list",
                 "leads:pipeline",
                 "leads:returns",
+                "leads:distribution",
                 "leads:scoring_models",
                 "swagger-ui",
             ],
@@ -108,6 +116,7 @@ def nav_names(response) -> list[str]:
             [
                 "home",
                 "leads:lead_list",
+                "leads:distribution",
                 "leads:scoring_models",
                 "leads:import_start",
                 "leads:integration_tokens",
