@@ -93,6 +93,8 @@ def test_the_sdr_still_reads_the_lead_they_converted_with_no_action_offered(
     # read only: no working form, but the opt-out anyone who works leads may record
     # (a person's "do not contact" must be recordable by whoever hears it)
     assert re.findall(r'data-work-form="([^"]+)"', body) == ["opt_out"]
+    note = re.search(r"data-read-only>(.*?)</p>", body).group(1)
+    assert note == "You worked this lead; Alex Closer holds it now."
     assert api.status_code == 200
     assert f'href="/leads/{lead.pk}/"' in listed.content.decode()
 
@@ -125,6 +127,16 @@ def test_the_api_refuses_the_sdr_on_a_worked_lead_403(converted, api_as, sdr):
 
     assert (touch.status_code, convert.status_code) == (403, 403)
     assert state(lead) == before
+
+
+def test_a_pool_lead_the_sdr_never_worked_is_not_called_read_only(client, sdr, sdr_team_east):
+    lead = LeadFactory(stage="mql", team=sdr_team_east, owner=None)
+    client.force_login(sdr)
+
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk]))
+
+    assert page.status_code == 200
+    assert "data-read-only" not in page.content.decode()
 
 
 def test_a_lead_the_sdr_never_worked_stays_out_of_sight(client, converted, other_sdr):
