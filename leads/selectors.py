@@ -6,7 +6,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import Q, QuerySet
 
 from leads import jobs
-from leads.models import Job, Lead, Stage
+from leads.models import Job, Lead, LeadEvent, Stage, Touch
 from leads.people import roles
 from leads.people.models import Team
 from leads.timeline import timeline_words
@@ -21,13 +21,18 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     pipeline: any member may take one, ``leads.queue.work.may_act_as_ae``); a sales manager
     the leads of the teams they manage (the lead's team is theirs, or its owner is a
     member) and their own.
+
+    SDRs and AEs also keep reading the leads they worked (``leads_worked_by``): after
+    converting, returning or rejecting a lead it is no longer theirs to work, but their
+    touches are on it. Reading only: the services refuse them any action (403), as
+    they refuse every lead a person does not hold.
     """
     user_roles = roles.user_roles(viewer)
     if user_roles.intersection(roles.READ_ALL_ROLES):
         return Lead.objects.all()
     condition = Q(pk__in=[])
     if user_roles.intersection((roles.SDR, roles.AE)):
-        condition |= Q(owner=viewer)
+        condition |= Q(owner=viewer) | _worked(viewer)
     if roles.SDR in user_roles:
         pools = Team.objects.filter(members=viewer, kind=Team.Kind.SDR).values("pk")
         condition |= Q(team__in=pools, owner__isnull=True, stage=Stage.MQL)
@@ -41,8 +46,22 @@ def leads_visible_to(*, viewer: AbstractBaseUser) -> QuerySet[Lead]:
     return Lead.objects.filter(condition) if user_roles else Lead.objects.none()
 
 
-def lead_timeline(*, lead: Lead) -> list[dict]:
-    """Activities and events of one lead, oldest first, as one list of entries
+def _worked(user: AbstractBaseUser) -> Q:
+    return Q(pk__in=LeadEvent.objects.filter(actor_user=user).values("lead_id")) | Q(
+        pk__in=Touch.objects.filter(user=user).values("lead_id")
+    )
+
+
+def leads_worked_by(*, user: AbstractBaseUser) -> QuerySet[Lead]:
+    """The leads ``user`` worked: they are the actor of an event on it (an assignment
+    they claimed, an accept, a touch, a qualification, a conversion, a return, an
+    AE's accept or reject) or logged a touch on it — whoever holds the lead now."""
+    return Lead.objects.filter(_worked(user))
+
+
+def lead_timeline(*, lead: Lead, newest_first: bool = False) -> list[dict]:
+    """Activities and events of one lead, oldest first (newest first for the lead
+    page, where the last touch belongs at the top), as one list of entries
     ``{"kind": "activity" | "event", "at", "object", "words"}``.
 
     Touches and qualification changes are events (``touch``, ``qualification``),
@@ -57,7 +76,9 @@ def lead_timeline(*, lead: Lead) -> list[dict]:
         entries.append({"kind": "event", "at": event.at, "object": event})
     entries.sort(key=lambda entry: (entry["at"], entry["kind"]))
     for entry, words in zip(entries, timeline_words(entries), strict=True):
-        entry["words"] = words
+        entry["words"] = words  # worded in the order things happened
+    if newest_first:
+        entries.reverse()
     return entries
 
 

@@ -47,7 +47,9 @@ class LeadActions:
     opt_out_reverse: bool = False  # reverse an opt-out (marketing, admin)
 
     @property
-    def any(self) -> bool:
+    def works(self) -> bool:
+        """Whether the user still works the lead: any action but recording or
+        reversing an opt-out (which anyone who works leads may do on a lead they see)."""
         return any(
             (
                 self.accept,
@@ -59,10 +61,12 @@ class LeadActions:
                 self.sql_accept,
                 self.sql_reject,
                 self.opportunity,
-                self.opt_out,
-                self.opt_out_reverse,
             )
         )
+
+    @property
+    def any(self) -> bool:
+        return self.works or self.opt_out or self.opt_out_reverse
 
 
 def lead_actions(*, lead: Lead, user) -> LeadActions:

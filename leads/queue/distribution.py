@@ -85,14 +85,26 @@ def _rows(start: dt.datetime, end: dt.datetime) -> list[dict]:
 def distribution(request):
     if not roles.has_role(request.user, *REPORT_ROLES):
         raise PermissionDenied
+    errors, status = {}, 200
     try:
         start, end = _period(request.GET.get("start"), request.GET.get("end"))
-    except ValidationError:
+    except ValidationError as exc:  # the default period, with the field's error: 400
+        errors, status = exc.detail, 400
         start, end = _period(None, None)
     return render(
         request,
         "work/distribution.html",
-        {"rows": _rows(start, end), "start": start.date(), "end": end.date()},
+        {
+            "rows": _rows(start, end),
+            "start": start.date(),
+            "end": end.date(),
+            "errors": errors,
+            # the way back: a sales manager's team page, else home
+            "back": ("leads:team", _("My teams"))
+            if roles.has_role(request.user, roles.SALES_MANAGER)
+            else ("home", _("Home")),
+        },
+        status=status,
     )
 
 

@@ -19,18 +19,7 @@ DISQUALIFY_REASON_LABELS = {
     "no_budget": _("No budget"),
     "other": _("Other"),
 }
-CRITERION_LABELS = {
-    "budget": _("Budget"),
-    "authority": _("Authority"),
-    "need": _("Need"),
-    "timing": _("Timing"),
-    "metrics": _("Metrics"),
-    "economic_buyer": _("Economic buyer"),
-    "decision_criteria": _("Decision criteria"),
-    "decision_process": _("Decision process"),
-    "identify_pain": _("Identify pain"),
-    "champion": _("Champion"),
-}
+CRITERION_LABELS = work.CRITERION_LABELS  # the labels live beside the criteria
 CRITERION_VALUE_LABELS = {"unknown": _("Unknown"), "yes": _("Yes"), "no": _("No")}
 SETTLE_LABELS = {
     LeadReturn.Dispute.UPHELD: _("Upheld: the return counts against marketing"),

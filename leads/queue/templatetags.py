@@ -4,10 +4,11 @@ POST left in ``work_bound``."""
 
 from django import template
 
+from leads.people import roles
 from leads.queue import work
 from leads.queue.actions import lead_actions
-from leads.queue.forms import CRITERION_LABELS
 from leads.queue.views import ACTIONS, make_form
+from leads.selectors import leads_worked_by
 
 register = template.Library()
 
@@ -42,6 +43,10 @@ def lead_work_panel(context):
         "open_form": next(iter(bound), ""),
         "work_error": context.get("work_error", ""),
         "qualification": state,
-        "missing_labels": [CRITERION_LABELS[n] for n in state.missing] if state else [],
+        "missing_words": state.missing_words if state else "",
         "opportunity": actions.opportunity,
+        # an SDR or AE reading a lead they worked, held by someone else now
+        "read_only": not actions.works
+        and roles.has_role(user, roles.SDR, roles.AE)
+        and leads_worked_by(user=user).filter(pk=lead.pk).exists(),
     }

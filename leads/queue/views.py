@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from leads import storable
+from leads import lifecycle, storable
 from leads.consent import lead_consent_context
 from leads.models import Lead
 from leads.people import roles
@@ -84,7 +84,7 @@ def _qualify(lead, user, form):
     state = work.qualification_update(lead=lead, by=user, criteria=form.criteria())
     if state.missing:
         return _("Qualification saved; still needed to convert: %(names)s.") % {
-            "names": ", ".join(str(f.CRITERION_LABELS[n]) for n in state.missing)
+            "names": state.missing_words
         }
     return _("Qualification saved: the lead can be converted to an SQL.")
 
@@ -150,7 +150,7 @@ def lead_page(request, lead: Lead, *, bound=None, error: str = "", status: int =
         "leads/lead_detail.html",
         {
             "lead": lead,
-            "timeline": lead_timeline(lead=lead),
+            "timeline": lead_timeline(lead=lead, newest_first=True),
             "prediction": lead_prediction(lead=lead),
             **lead_consent_context(lead=lead),
             "work_bound": bound or {},
@@ -187,11 +187,35 @@ def lead_act(request, pk: int, action: str):
     except work.WorkConflict as exc:  # TransitionRefused included: names both stages
         return lead_page(request, _visible_lead(request, pk), error=str(exc), status=409)
     messages.success(request, message)
-    if leads_visible_to(viewer=request.user).filter(pk=pk).exists():
-        default = reverse("leads:lead_detail", args=[pk])
-    else:  # returned, nurtured, handed on: no longer theirs
-        default = reverse("home")
-    return HttpResponseRedirect(_next_url(request, default))
+    return HttpResponseRedirect(_next_url(request, _landing(request.user, pk, action)))
+
+
+# Actions that finish a person's step on the lead: they go back to their list.
+HANDOFF_ACTIONS = frozenset({"convert", "return", "disqualify", "sql_accept", "sql_reject"})
+AE_ACTIONS = frozenset({"sql_accept", "sql_reject", "opportunity"})
+CLOSED_STAGES = (lifecycle.WON, lifecycle.LOST)  # the opportunity closed: nothing left
+
+
+def _landing(user, pk: int, action: str) -> str:
+    """Where a person lands after an action on the lead page: the lead page while
+    there is work left for them on it (after a touch, a qualification, an accept, an
+    opportunity's next stage); otherwise back to their list — the SDR's queue after a
+    conversion, return or disqualification, the AE's pipeline after accepting or
+    rejecting an SQL or closing the opportunity (HubSpot's and Salesforce's "save and
+    back to the list"). Others stay on the lead page while they still see it."""
+    lead = leads_visible_to(viewer=user).filter(pk=pk).first()
+    done = action in HANDOFF_ACTIONS or lead is None or lead.stage in CLOSED_STAGES
+    if not done and lead_actions(lead=lead, user=user).works:
+        return reverse("leads:lead_detail", args=[pk])
+    if action in AE_ACTIONS and roles.has_role(user, roles.AE):
+        return reverse("leads:pipeline")
+    if roles.has_role(user, roles.SDR):
+        return reverse("leads:queue")
+    if roles.has_role(user, roles.AE):
+        return reverse("leads:pipeline")
+    if lead is not None:
+        return reverse("leads:lead_detail", args=[pk])
+    return reverse("home")  # no longer theirs to see
 
 
 # ------------------------------------------------------------ returned-leads inbox

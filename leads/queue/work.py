@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 
 from leads import consent, hooks, lifecycle, moments, storable
 from leads.intake.services import UNSTORABLE_TEXT
@@ -106,7 +107,29 @@ FRAMEWORK_CRITERIA: dict[str, tuple[str, ...]] = {
         "champion",
     ),
 }
+# What a person reads for each criterion (the qualification form, the timeline, the
+# convert button and its refusal): never the key.
+CRITERION_LABELS: dict[str, Any] = {
+    "budget": gettext_lazy("Budget"),
+    "authority": gettext_lazy("Authority"),
+    "need": gettext_lazy("Need"),
+    "timing": gettext_lazy("Timing"),
+    "metrics": gettext_lazy("Metrics"),
+    "economic_buyer": gettext_lazy("Economic buyer"),
+    "decision_criteria": gettext_lazy("Decision criteria"),
+    "decision_process": gettext_lazy("Decision process"),
+    "identify_pain": gettext_lazy("Identify pain"),
+    "champion": gettext_lazy("Champion"),
+}
 CRITERION_VALUES = ("unknown", "yes", "no")
+
+
+def criteria_words(names) -> str:
+    """Criteria as a person reads them, in the active language: "Budget, Authority"
+    (Chinese lists with "、")."""
+    separator = pgettext("list separator", ", ")
+    return separator.join(str(CRITERION_LABELS.get(name, name)) for name in names)
+
 
 # Why an SDR disqualifies. "not_icp" and "competitor" are return reasons: a
 # disqualify with either is recorded as that return (see ``lead_disqualify``).
@@ -544,6 +567,11 @@ class QualificationState:
     required: tuple[str, ...]
     missing: tuple[str, ...]  # required criteria not yet "yes"
 
+    @property
+    def missing_words(self) -> str:
+        """The missing criteria as a person reads them ("Budget, Authority")."""
+        return criteria_words(self.missing)
+
 
 def qualification_state(*, lead: Lead) -> QualificationState:
     team = lead_framework_team(lead)
@@ -650,7 +678,7 @@ def lead_convert(*, lead: Lead, by) -> Lead:
                 {
                     "qualification": [
                         _("These required criteria are not “yes” yet: %(names)s.")
-                        % {"names": ", ".join(state.missing)}
+                        % {"names": state.missing_words}
                     ]
                 }
             )

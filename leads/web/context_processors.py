@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads.people import roles
 from leads.people.roles import has_role
+from leads.queue.distribution import REPORT_ROLES
 
 # (url name, label, roles that see it). Pages check permissions themselves;
 # this only decides what the menu offers.
@@ -20,6 +21,7 @@ NAV_ITEMS = [
     ("leads:pipeline", _("Pipeline"), (roles.AE, roles.SALES_MANAGER, roles.DIRECTOR)),
     ("leads:returns", _("Returns"), (roles.MARKETING, roles.DIRECTOR)),
     ("leads:team", _("Team"), (roles.SALES_MANAGER,)),
+    ("leads:distribution", _("Distribution"), REPORT_ROLES),
     # --- end ---
     ("leads:scoring_models", _("Scoring"), roles.SCORING_READ_ROLES),
     ("leads:import_start", _("Import"), (roles.MARKETING, roles.ADMIN)),

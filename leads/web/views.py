@@ -6,9 +6,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 from rest_framework.authtoken.models import Token
 
+from leads import storable
 from leads.consent import lead_consent_context
 from leads.models import Stage
 from leads.people import roles
@@ -85,6 +87,11 @@ def lead_list(request):
     )
 
 
+# The lead page's timeline: newest first (the last touch on top, under the actions);
+# ``?timeline=oldest`` reads it the other way.
+TIMELINE_ORDERS = ("newest", "oldest")
+
+
 @require_safe
 @login_required
 def lead_detail(request, pk: int):
@@ -92,13 +99,24 @@ def lead_detail(request, pk: int):
         leads_visible_to(viewer=request.user).select_related("account", "owner", "score_model"),
         pk=pk,
     )
+    order = request.GET.get("timeline") or "newest"
+    error, status = "", 200
+    if order not in TIMELINE_ORDERS:
+        error = _("Timeline order: “%(value)s” is not one of: %(choices)s.") % {
+            "value": storable.shown_key(order),
+            "choices": ", ".join(TIMELINE_ORDERS),
+        }
+        order, status = "newest", 400
     return render(
         request,
         "leads/lead_detail.html",
         {
             "lead": lead,
-            "timeline": lead_timeline(lead=lead),
+            "timeline": lead_timeline(lead=lead, newest_first=order == "newest"),
+            "timeline_order": order,
+            "timeline_error": error,
             "prediction": lead_prediction(lead=lead),
             **lead_consent_context(lead=lead),
         },
+        status=status,
     )

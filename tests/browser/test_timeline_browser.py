@@ -58,7 +58,7 @@ def test_the_timeline_reads_in_words(
 
     page.goto(f"/leads/{full_life.pk}/")
     entries = page.locator(".timeline > li")
-    assert entries.locator(".tl-title strong").all_inner_texts() == titles
+    assert entries.locator(".tl-title strong").all_inner_texts() == titles[::-1]  # newest first
     text = page.locator(".timeline").inner_text()
     assert RAW.findall(text) == []
     qualification = page.locator(".timeline > li[data-kind=qualification] .tl-data")
@@ -68,8 +68,8 @@ def test_the_timeline_reads_in_words(
     screenshot(page, "whole-life")
 
     page.goto(f"/leads/{disputed.pk}/")
-    assert page.locator(".timeline .tl-title strong").all_inner_texts() == returned
+    assert page.locator(".timeline .tl-title strong").all_inner_texts() == returned[::-1]
     notes = page.locator(".timeline .tl-quote").all_inner_texts()
-    assert notes == ["Only 20 employees", "LinkedIn says 400 staff", "Agreed"]
+    assert notes == ["Agreed", "LinkedIn says 400 staff", "Only 20 employees"]
     assert RAW.findall(page.locator(".timeline").inner_text()) == []
     screenshot(page, "disputed")

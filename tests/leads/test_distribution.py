@@ -45,3 +45,39 @@ def test_page_shows_the_reason_in_words(client, sales_manager, sdr, assigned):
     page = client.get(reverse("leads:distribution")).content.decode()
     assert "assigned by hand: 3" in page
     assert "data-total>3<" in page
+
+
+@pytest.mark.parametrize(
+    ("role", "back"),
+    [("sales_manager", "leads:team"), ("director", "home"), ("admin_user", "home")],
+)
+def test_the_navigation_leads_to_the_report_and_it_leads_back(request, client, role, back):
+    client.force_login(request.getfixturevalue(role))
+
+    home = client.get(reverse("home")).content.decode()
+    page = client.get(reverse("leads:distribution"))
+
+    url = reverse("leads:distribution")
+    assert f'<a href="{url}" data-nav="leads:distribution"' in home
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-nav="leads:distribution" class="active"' in html
+    assert f'<p class="breadcrumb" data-back><a href="{reverse(back)}">' in html
+
+
+@pytest.mark.parametrize("role", ["sdr", "marketer", "ae"])
+def test_the_navigation_offers_it_to_no_one_else(request, client, role):
+    client.force_login(request.getfixturevalue(role))
+
+    assert 'data-nav="leads:distribution"' not in client.get(reverse("home")).content.decode()
+
+
+def test_a_bad_date_on_the_page_is_400_naming_the_field(client, director):
+    client.force_login(director)
+
+    page = client.get(reverse("leads:distribution"), {"start": "yesterday"})
+
+    assert page.status_code == 400
+    assert 'data-error-field="start">From: Use a date such as 2026-11-01.' in (
+        page.content.decode()
+    )

@@ -412,7 +412,7 @@ def test_an_sdr_records_an_opt_out_on_the_lead_page_and_the_queue_says_why(clien
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")  # no longer theirs to see
+    assert response["Location"] == reverse("leads:queue")  # no longer theirs to work
     lead.refresh_from_db()
     assert (lead.do_not_contact, lead.stage, lead.owner_id) == (True, "nurture", None)
     change = ConsentChange.objects.get(lead=lead)
@@ -425,7 +425,10 @@ def test_an_sdr_records_an_opt_out_on_the_lead_page_and_the_queue_says_why(clien
     queue = client.get(reverse("leads:queue")).content.decode()
     assert f'data-opted-out-lead="{lead.pk}"' in queue
     assert "Li Na" in queue
-    assert client.get(reverse("leads:lead_detail", args=[lead.pk])).status_code == 404
+    # they still read the lead they worked, with nothing left to do on it
+    page = client.get(reverse("leads:lead_detail", args=[lead.pk]))
+    assert page.status_code == 200
+    assert "data-work-form" not in page.content.decode()
 
 
 def test_a_director_and_an_integration_may_not_record_an_opt_out(api_as, director, integration):

@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -644,3 +645,37 @@ def test_a_filtered_empty_stage_says_so(client, ae):
 
     assert [g["stage"] for g in response.context["groups"]] == ["negotiation"]
     assert "No open opportunity in this stage." in response.content.decode()
+
+
+# --- how long an SQL has waited for an AE ----------------------------------------------
+
+WAIT_NOW = dt.datetime(2026, 3, 2, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.mark.parametrize(
+    ("language", "waited", "label"),
+    [
+        ("en", "waiting 1\xa0day, 6\xa0hours", "Waiting for an AE"),
+        ("zh-hans", "已等待 1\xa0日，6\xa0小时", "等待客户经理"),
+    ],
+)
+def test_a_waiting_sql_shows_how_long_it_has_waited(client, ae, language, waited, label):
+    lead = sql_lead(ae, stage_changed_at=WAIT_NOW - dt.timedelta(hours=30))
+    fresh = sql_lead(ae, stage_changed_at=WAIT_NOW - dt.timedelta(minutes=5))
+    client.force_login(ae)
+
+    with time_machine.travel(WAIT_NOW, tick=False):
+        pipeline = client.get(reverse(PAGE), headers={"accept-language": language})
+        detail = client.get(
+            reverse("leads:lead_detail", args=[lead.pk]), headers={"accept-language": language}
+        )
+
+    html = pipeline.content.decode()
+    shown = re.findall(r'data-sql="(\d+)".*?class="sql-waited"[^>]*>([^<]*)<', html, re.S)
+    assert shown[0] == (str(lead.pk), waited)  # oldest first
+    assert shown[1][0] == str(fresh.pk)
+    page = detail.content.decode()
+    assert label in page
+    assert re.search(r"data-sql-waited=[^>]*><strong[^>]*>([^<]*)<", page).group(1) == (
+        waited.split(" ", 1)[1] if language == "en" else waited.removeprefix("已等待 ")
+    )

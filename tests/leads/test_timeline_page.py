@@ -222,11 +222,43 @@ def test_a_whole_life_reads_in_words(
     )
 
     assert response.status_code == 200
-    assert titles(response) == expected_titles
+    assert titles(response) == expected_titles[::-1]  # newest first
     text = timeline_text(response)
     for phrase in phrases:
         assert phrase in text
     assert RAW.findall(text) == []
+
+
+def test_the_timeline_runs_newest_first_with_a_toggle_for_oldest_first(client, marketer, full_life):
+    client.force_login(marketer)
+    url = reverse("leads:lead_detail", args=[full_life.pk])
+
+    newest = client.get(url)
+    oldest = client.get(url, {"timeline": "oldest"})
+
+    assert titles(newest) == EN_TITLES[::-1]
+    assert titles(oldest) == EN_TITLES
+    # the actions come before the timeline; the toggle links the other order
+    html = newest.content.decode()
+    assert html.index("data-lead-actions") < html.index('<ol class="timeline">')
+    assert f'href="{url}?timeline=oldest" data-order="oldest"' in html
+    assert "entries, newest first" in html
+    assert "entries, oldest first" in oldest.content.decode()
+    assert 'data-order="oldest" class="active"' in oldest.content.decode()
+
+
+def test_an_unknown_timeline_order_answers_400_naming_the_field(client, marketer, full_life):
+    client.force_login(marketer)
+
+    response = client.get(
+        reverse("leads:lead_detail", args=[full_life.pk]), {"timeline": "sideways\x00"}
+    )
+
+    assert response.status_code == 400
+    assert "Timeline order: “sideways\\x00” is not one of: newest, oldest." in (
+        html_lib.unescape(response.content.decode())
+    )
+    assert titles(response) == EN_TITLES[::-1]  # still the page, newest first
 
 
 def rich_events(lead, n: int, *, users, teams, returns, opportunity) -> None:

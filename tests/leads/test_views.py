@@ -90,7 +90,14 @@ def nav_names(response) -> list[str]:
         ("ae", ["home", "leads:lead_list", "leads:pipeline", "leads:scoring_models"]),
         (
             "sales_manager",
-            ["home", "leads:lead_list", "leads:pipeline", "leads:team", "leads:scoring_models"],
+            [
+                "home",
+                "leads:lead_list",
+                "leads:pipeline",
+                "leads:team",
+                "leads:distribution",
+                "leads:scoring_models",
+            ],
         ),
         (
             "director",
@@ -99,6 +106,7 @@ def nav_names(response) -> list[str]:
                 "leads:lead_list",
                 "leads:pipeline",
                 "leads:returns",
+                "leads:distribution",
                 "leads:scoring_models",
                 "swagger-ui",
             ],
@@ -108,6 +116,7 @@ def nav_names(response) -> list[str]:
             [
                 "home",
                 "leads:lead_list",
+                "leads:distribution",
                 "leads:scoring_models",
                 "leads:import_start",
                 "leads:integration_tokens",
@@ -454,11 +463,12 @@ def test_lead_detail_shows_fields_account_and_timeline(client, marketer, sdr):
     assert response.status_code == 200
     for text in ["Li Wei", "CTO", "Acme Robotics", "1,200", "Manufacturing", "Demo request"]:
         assert text in html
-    assert re.findall(r'data-timeline="(\w+)"', html) == ["activity", "event", "event"]
+    # newest first
+    assert re.findall(r'data-timeline="(\w+)"', html) == ["event", "event", "activity"]
     assert "scoring model v3" in html
     assert "Reason: score over threshold" in html
     assert "Sam East" in html
-    first_event = html[html.index('data-timeline="event"') :]
+    first_event = html[html.rindex('data-timeline="event"') :]
     assert first_event.index("Inquiry") < first_event.index("→") < first_event.index("MQL")
 
 

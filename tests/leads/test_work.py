@@ -352,7 +352,9 @@ def test_bant_by_default_and_convert_needs_every_criterion(sdr):
     assert state.missing == ("authority", "need", "timing")
     with pytest.raises(work.WorkInvalid) as invalid:
         work.lead_convert(lead=lead, by=sdr)
-    assert "authority, need, timing" in invalid.value.errors["qualification"][0]
+    assert invalid.value.errors["qualification"] == [
+        "These required criteria are not “yes” yet: Authority, Need, Timing."
+    ]
     lead.refresh_from_db()
     assert lead.stage == "sal"
     work.qualification_update(

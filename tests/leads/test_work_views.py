@@ -237,8 +237,71 @@ def test_convert_without_the_required_criteria_says_which(client, sdr):
     response = act(client, lead, "convert")
 
     assert response.status_code == 400
-    assert "budget, authority, need, timing" in response.content.decode()
+    assert (
+        "These required criteria are not “yes” yet: Budget, Authority, Need, Timing."
+        in response.content.decode()
+    )
     assert snapshot(lead) == before
+
+
+def _convert_button(response) -> str:
+    form = re.search(
+        r'<form[^>]*data-work-form="convert".*?</form>', response.content.decode(), re.S
+    )
+    return form.group(0)
+
+
+@pytest.mark.parametrize(
+    ("language", "missing"),
+    [("en", "Budget, Authority"), ("zh-hans", "预算、决策权")],
+)
+def test_convert_is_disabled_until_the_teams_required_criteria_are_met(
+    client, sdr, sdr_team_east, language, missing
+):
+    # given: the team requires budget and authority only; need is already yes
+    sdr_team_east.required_criteria = ["budget", "authority"]
+    sdr_team_east.save()
+    lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
+    Qualification.objects.create(
+        lead=lead, framework="bant", criteria={"need": {"value": "yes", "note": ""}}
+    )
+    client.force_login(sdr)
+    url = reverse("leads:lead_detail", args=[lead.pk])
+
+    # when the page is read before the criteria are met
+    page = client.get(url, headers={"accept-language": language})
+
+    # then the button is there but disabled, and says what is missing in words
+    button = _convert_button(page)
+    assert " disabled " in button
+    missing_note = re.search(r"data-convert-missing>(.*?)</span>", button).group(1)
+    assert missing in missing_note
+    assert "budget" not in missing_note
+
+    # and once both are "yes" it is enabled, the missing list gone
+    bant = {"q-budget": "yes", "q-authority": "yes", "q-need": "yes", "q-timing": "unknown"}
+    assert act(client, lead, "qualify", bant).status_code == 302
+    button = _convert_button(client.get(url))
+    assert "disabled" not in button
+    assert "data-convert-missing" not in button
+
+
+def test_the_convert_refusal_names_the_teams_criteria_in_the_users_language(
+    client, sdr, sdr_team_east
+):
+    sdr_team_east.framework = Team.Framework.MEDDIC
+    sdr_team_east.required_criteria = ["economic_buyer", "identify_pain"]
+    sdr_team_east.save()
+    lead = LeadFactory(stage="sal", owner=sdr, team=sdr_team_east)
+    client.force_login(sdr)
+
+    response = client.post(
+        reverse("leads:lead_act", args=[lead.pk, "convert"]),
+        headers={"accept-language": "zh-hans"},
+    )
+
+    assert response.status_code == 400
+    assert "以下必需标准尚未为“是”：经济决策人、识别痛点。" in response.content.decode()
 
 
 def test_return_wrong_information_goes_to_marketing_and_leaves_the_sdr(client, sdr):
@@ -250,7 +313,7 @@ def test_return_wrong_information_goes_to_marketing_and_leaves_the_sdr(client, s
     )
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("home")  # the lead is no longer theirs to see
+    assert response["Location"] == reverse("leads:queue")  # no longer theirs to work
     lead.refresh_from_db()
     assert (lead.stage, lead.owner_id) == ("returned", None)
     assert LeadReturn.objects.get(lead=lead).note == "bad phone"

@@ -108,6 +108,9 @@ MARKETING_SIDE = {
     "admin": 403,
     "integration": 403,
 }
+# A lead the SDR returned: it left sales, but the SDR who worked it still reads it
+# (leads.selectors.leads_worked_by), so their refusal is a 403, not a 404.
+RETURNED_BY_SDR = {**MARKETING_SIDE, "sdr_owner": 403}
 
 # action → (make the object, method, url, payload, expected per role, success code)
 ACTIONS = {
@@ -205,7 +208,7 @@ ACTIONS = {
         "post",
         "/api/v1/returns/{id}/dispute/",
         {"note": "they have 80 people"},
-        MARKETING_SIDE,
+        RETURNED_BY_SDR,
         200,
     ),
     "settle": (
@@ -213,7 +216,7 @@ ACTIONS = {
         "post",
         "/api/v1/returns/{id}/settle/",
         {"outcome": "overturned"},
-        {**MARKETING_SIDE, "marketing": 403, "director": 200},
+        {**RETURNED_BY_SDR, "marketing": 403, "director": 200},
         200,
     ),
 }
@@ -327,7 +330,9 @@ def test_returns_inbox_lists_open_returns_with_reasons(api_as, sdr, sdr_team_eas
     assert inbox[0]["counts_against_marketing"] is True
     assert len(client.get("/api/v1/returns/?status=all").json()) == 3
     assert client.get("/api/v1/returns/?status=bogus").status_code == 400
-    assert api_as(sdr).get("/api/v1/returns/").json() == []  # the leads left the SDR
+    # the leads left the SDR, who still reads the open one they returned (they worked it)
+    mine = api_as(sdr).get("/api/v1/returns/").json()
+    assert [(r["lead"]["id"], r["returned_by"]["id"]) for r in mine] == [(kept.pk, sdr.pk)]
 
 
 def test_dispute_twice_answers_409(api_as, sdr, sdr_team_east, marketer):
