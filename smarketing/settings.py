@@ -346,6 +346,9 @@ JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 300)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_on_one_line": {"()": "smarketing.logs.ClientErrorsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    # A 403 or 404 is one line, without the traceback Django attaches (smarketing/logs.py).
+    "loggers": {"django.request": {"filters": ["client_errors_on_one_line"]}},
 }
