@@ -8,10 +8,17 @@ import logging
 
 import pytest
 from django.test import override_settings
+from django.utils import translation
 
 pytestmark = pytest.mark.django_db
 
 PRODUCTION = override_settings(DEBUG=False, ALLOWED_HOSTS=["testserver"])
+
+
+@pytest.fixture(autouse=True)
+def english_again():
+    yield
+    translation.deactivate()  # LocaleMiddleware leaves the request's language active
 
 
 @PRODUCTION
