@@ -448,7 +448,7 @@ def activity_words(activity: Activity) -> Words:
         kind="activity",
         at=activity.occurred_at,
         title=activity.get_type_display(),
-        actor=activity.source,
+        actor=vocabulary.actor_label(activity.source),
         actor_is_system=bool(activity.source),
     )
     properties = activity.properties if isinstance(activity.properties, dict) else {}

@@ -65,6 +65,7 @@ _ACTORS = {
     "opt-out": gettext_lazy("the opt-out rule"),  # leads.consent.OPT_OUT_ACTOR
     "import": gettext_lazy("the spreadsheet import"),
     "demo intake": gettext_lazy("intake"),
+    "demo": gettext_lazy("demo data"),  # the demo's activities (their source)
     "intake": gettext_lazy("intake"),
 }
 

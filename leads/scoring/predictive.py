@@ -35,7 +35,7 @@ Shrinkage toward the prior (``prior_weight`` k > 0; the product uses 5)
     been seen at that average: r = (won + k·p) / (won + lost + k). Its factor is
     the lift r / p on the won side and (1 − r) / (1 − p) on the lost side (their
     ratio is the odds ratio; ``Factor.lift`` is what a person reads: "3× more
-    likely to win than average"). A value seen on few leads stays near the
+    likely than average"). A value seen on few leads stays near the
     average; one seen on hundreds keeps its own rate.
 
 Temperature (``temperature`` T, fitted by ``train(fit_temperature=True)``)

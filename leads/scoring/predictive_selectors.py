@@ -438,25 +438,21 @@ def _field_label(name: str) -> str:
 
 def lift_words(lift: float) -> str:
     """How a value's win rate compares with the average, as people say it:
-    "3× more likely to win than average", "30 % more likely…", "30 % less
+    "3× more likely than average", "30 % more likely…", "30 % less
     likely…", "4× less likely…" (a ratio from 1.5, a percentage below)."""
     if lift >= 1.5:
-        return _("%(ratio)s× more likely to win than average") % {"ratio": _ratio(lift)}
+        return _("%(ratio)s× more likely than average") % {"ratio": _ratio(lift)}
     if lift >= 1:
-        return _("%(percent)s%% more likely to win than average") % {
-            "percent": round(100 * (lift - 1))
-        }
+        return _("%(percent)s%% more likely than average") % {"percent": round(100 * (lift - 1))}
     if lift > 1 / 1.5:
-        return _("%(percent)s%% less likely to win than average") % {
-            "percent": round(100 * (1 - lift))
-        }
-    return _("%(ratio)s× less likely to win than average") % {"ratio": _ratio(1 / lift)}
+        return _("%(percent)s%% less likely than average") % {"percent": round(100 * (1 - lift))}
+    return _("%(ratio)s× less likely than average") % {"ratio": _ratio(1 / lift)}
 
 
 def factor_words(factor: Factor) -> dict[str, Any]:
     """One factor for people: what it is, and how the win rate of leads with it
     compares with the average (``Factor.lift``: "Industry: Software — 3× more
-    likely to win than average")."""
+    likely than average")."""
     ratio = math.exp(factor.log_odds)
     lift = factor.lift
     field = _field_label(factor.field)

@@ -52,7 +52,7 @@ def test_everyone_reads_the_snapshot(api_as, request, role_user, settings):
         ("stage", "opportunity"),
         ("stage", "sal"),
     ]
-    assert body["factors"][0]["text"] == "Furthest stage: SQL — 28× more likely to win than average"
+    assert body["factors"][0]["text"] == "Furthest stage: SQL — 28× more likely than average"
     assert body["factors"][0]["lift"] == pytest.approx(31.1 / 1.1)
     assert body["factors"][2]["odds_ratio"] == pytest.approx(31.1 / 3.1)
     assert body["job"] is None

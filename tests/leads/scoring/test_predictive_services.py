@@ -422,8 +422,8 @@ def test_lead_prediction_in_plain_words(odoo_snapshot):
     assert prediction["stage"] == "sal"
     # SAL: (10.1/10.1) / (2.1/30.1) = ×14.3; DE: (4.1/10.2) / (24.1/30.2) = ÷2.0
     assert [f["text"] for f in prediction["factors"]] == [
-        "Furthest stage: SAL — 14× more likely to win than average",
-        "Country: Germany — 2× less likely to win than average",
+        "Furthest stage: SAL — 14× more likely than average",
+        "Country: Germany — 2× less likely than average",
     ]
     assert [f["direction"] for f in prediction["factors"]] == ["up", "down"]
     assert prediction["evaluation"]["n"] == odoo_snapshot.held_out_rows
