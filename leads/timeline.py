@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -46,6 +45,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from leads import vocabulary
 from leads.models import (
     Account,
     Activity,
@@ -56,6 +56,7 @@ from leads.models import (
     SourceChannel,
     Stage,
 )
+from leads.money import format_money
 from leads.numbers import format_number
 from leads.people.models import Team
 from leads.people.names import person_name
@@ -115,7 +116,6 @@ FRAMEWORK_LABELS = dict(Team.Framework.choices)
 _KINDS = dict(LeadEvent.Kind.choices)
 
 # Lead fields intake may change, by the key its ``updated`` event uses.
-_SCORING_ACTOR = re.compile(r"^scoring model v(\d+)$")
 
 
 def label(mapping: dict, key: Any) -> str:
@@ -152,15 +152,14 @@ def as_id(value: Any) -> int | None:
 
 
 def money(amount: Any, currency: str = "") -> str:
-    """``120,000 CNY``, ``1,250.50 USD``."""
+    """``CNY 120,000.00`` / ``¥120,000.00`` (``leads.money``); junk as stored."""
     try:
         number = Decimal(str(amount))
     except (InvalidOperation, ValueError):
         return text(amount)
     if not number.is_finite():
         return text(amount)
-    shown = f"{number:,.0f}" if number == number.to_integral_value() else f"{number:,.2f}"
-    return f"{shown} {currency}".strip()
+    return format_money(number, currency)
 
 
 def day(value: Any) -> str:
@@ -299,15 +298,8 @@ class Refs:
 def _actor(event: LeadEvent) -> tuple[str, bool]:
     if event.actor_user_id:
         return person_name(event.actor_user), False
-    system = event.actor_system or ""
-    if system == "routing":
-        return _("routing"), True
-    if system == "opt-out":  # leads.consent.OPT_OUT_ACTOR
-        return _("the opt-out rule"), True
-    match = _SCORING_ACTOR.match(system)
-    if match:
-        return _("scoring model v%(number)s") % {"number": match.group(1)}, True
-    return system, True
+    # routing, the opt-out rule, a scoring model version…: leads.vocabulary
+    return vocabulary.actor_label(event.actor_system), True
 
 
 def placed(refs: Refs, user: Any, team: Any) -> str:
@@ -456,7 +448,7 @@ def activity_words(activity: Activity) -> Words:
         kind="activity",
         at=activity.occurred_at,
         title=activity.get_type_display(),
-        actor=activity.source,
+        actor=vocabulary.actor_label(activity.source),
         actor_is_system=bool(activity.source),
     )
     properties = activity.properties if isinstance(activity.properties, dict) else {}

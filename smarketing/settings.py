@@ -98,11 +98,15 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "leads.web.context_processors.navigation",
             ],
+            # ``|unlocalize`` and ``{% localize off %}`` in every template, unloaded: an id
+            # in an attribute or a URL must never be grouped (USE_THOUSAND_SEPARATOR).
+            "builtins": ["django.templatetags.l10n"],
             # Template tag libraries live in their capability's package.
             "libraries": {
                 "people": "leads.people.templatetags",
                 "scoring": "leads.scoring.templatetags",
                 "work": "leads.queue.templatetags",
+                "words": "leads.word_tags",
             },
         },
     },
@@ -243,6 +247,11 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Numbers as people read them: 1,140 and 300,000.00 in both languages (the zh_Hans
+# separators are ours: smarketing/formats/). An id in a URL, an attribute or a form
+# value must not be grouped: ``|unlocalize`` or ``{% url %}`` (tests/test_numbers_shown.py).
+USE_THOUSAND_SEPARATOR = True
+FORMAT_MODULE_PATH = ["smarketing.formats"]
 
 # --- Static ---------------------------------------------------------------
 STATIC_URL = "static/"
@@ -334,6 +343,9 @@ QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
+# Shrinkage: each value's win rate is pulled toward the average as if this many more
+# leads had been seen at the average (leads/scoring/predictive.py); 0 = Odoo's factors.
+PREDICTIVE_PRIOR_WEIGHT = env_int("PREDICTIVE_PRIOR_WEIGHT", 5)
 # SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
 SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
 # Long jobs (leads.jobs): a worker's claim lasts this long unless renewed (it renews
@@ -346,6 +358,9 @@ JOB_RESEND_AFTER_SECONDS = env_int("JOB_RESEND_AFTER_SECONDS", 300)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"client_errors_on_one_line": {"()": "smarketing.logs.ClientErrorsOnOneLine"}},
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
+    # A 403 or 404 is one line, without the traceback Django attaches (smarketing/logs.py).
+    "loggers": {"django.request": {"filters": ["client_errors_on_one_line"]}},
 }

@@ -1,16 +1,26 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leads.web import views as lead_views
+
+
+def favicon(request):
+    """The static SVG (its hashed name in production, hence asked at request time)."""
+    return HttpResponsePermanentRedirect(static("favicon/favicon.svg"))
+
 
 urlpatterns = [
     path("", lead_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Browsers ask for /favicon.ico whatever the page links (base.html links the SVG).
+    path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("leads.web.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

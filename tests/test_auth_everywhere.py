@@ -16,9 +16,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from leads.models import Lead, LeadEvent
 
 # Public on purpose: the sign-in flow itself, the language switch, Django's admin
-# (its own login page), the home page redirecting to a role's start page is checked
+# (its own login page), the favicon, the home page redirecting to a role's start page is checked
 # below with the other pages.
-PUBLIC_PREFIXES = ("accounts/", "i18n/", "admin/")
+PUBLIC_PREFIXES = ("accounts/", "i18n/", "admin/", "favicon.ico")
 PARAM = re.compile(r"<(?:(?P<conv>\w+):)?(?P<name>\w+)>")
 METHODS = ("get", "post", "put", "patch", "delete")
 

@@ -11,6 +11,7 @@ from typing import Any
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from leads import vocabulary
 from leads.models import Lead, LeadEvent, Seniority
 from leads.timeline import (
     CHANNEL_LABELS,
@@ -54,6 +55,8 @@ def _change_value(name: str, value: Any, refs: Refs) -> str:
         return refs.account(value)
     if name in _CHOICE_VALUES:
         return label(_CHOICE_VALUES[name], value)
+    if name == "language":  # "zh-hans" → "Simplified Chinese" / "简体中文"
+        return vocabulary.language_label(value) or "—"
     model_field = _LEAD_FIELDS.get(name)
     if model_field is not None and model_field.get_internal_type() == "DateTimeField":
         return moment(value)

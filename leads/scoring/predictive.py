@@ -10,8 +10,9 @@ Counting (``train``)
     stage's count means "got at least this far").
 
 Predicting (``predict``)
-    Counts come from the lead's team; a team with no closed lead (fewer than
-    ``min_team_rows``) falls back to the global counts. Every count gets
+    Counts come from the lead's team; a team with fewer than ``min_team_rows``
+    closed leads, or without both a won and a lost one, falls back to the global
+    counts (``team_counts_usable``). Every count gets
     ``smoothing`` (+0.1).
     - P(won) = smoothed won / (won + lost) on the first stage.
     - The stage factor = the stage's smoothed count / the first stage's (the
@@ -24,6 +25,28 @@ Predicting (``predict``)
       gives no factor. The stage is not subject to ``min_count``.
     - P = P(won)·Πf(won) / (P(won)·Πf(won) + P(lost)·Πf(lost)), in percent,
       clamped to 0.01–99.99.
+
+Shrinkage toward the prior (``prior_weight`` k > 0; the product uses 5)
+    Odoo's factors (``prior_weight`` 0, kept exactly as above) over-fit small
+    groups: with 16 won leads in a year, a value seen on 40 lost leads and no won
+    one divides the odds by 30, and a few such "facts" about the same lead put a
+    hot grade-A demo lead at 0.0 %. With k > 0 every value's (and stage's) win
+    rate is pulled toward the team's average win rate p as if k more leads had
+    been seen at that average: r = (won + k·p) / (won + lost + k). Its factor is
+    the lift r / p on the won side and (1 − r) / (1 − p) on the lost side (their
+    ratio is the odds ratio; ``Factor.lift`` is what a person reads: "3× more
+    likely than average"). A value seen on few leads stays near the
+    average; one seen on hundreds keeps its own rate.
+
+Temperature (``temperature`` T, fitted by ``train(fit_temperature=True)``)
+    Naive Bayes multiplies its factors as if the fields were independent; they
+    are not (a big company has a big revenue and a senior buyer), so the product
+    is over-confident. The fields' summed log odds are divided by T:
+    logit(P) = logit(p) + log(stage factor) + Σ log(field factors) / T. T is fitted
+    on the training leads themselves, each predicted leave-one-out (its own
+    counts removed, as at the first stage, as ``evaluate`` does) to the least log
+    loss; the stage keeps its full weight (it is one direct rate, not a product).
+    T = 1 is plain naive Bayes.
 
 Behaviour (``behaviour_features``): activity counts per type bucketed into
 ``0`` / ``1`` / ``2+`` become extra fields (``activity:demo_request``), so what a
@@ -115,6 +138,8 @@ class PredictiveModel:
     smoothing: float = 0.1
     min_team_rows: int = 1
     teams: dict[str, Counts] = field(default_factory=dict)  # GLOBAL = all teams
+    prior_weight: float = 0.0  # k: shrink each rate toward the average (0: Odoo's factors)
+    temperature: float = 1.0  # T: the fields' summed log odds are divided by it
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -122,6 +147,8 @@ class PredictiveModel:
             "min_count": self.min_count,
             "smoothing": self.smoothing,
             "min_team_rows": self.min_team_rows,
+            "prior_weight": self.prior_weight,
+            "temperature": self.temperature,
             "teams": {k: c.to_dict() for k, c in self.teams.items()},
         }
 
@@ -133,6 +160,9 @@ class PredictiveModel:
             smoothing=d["smoothing"],
             min_team_rows=d["min_team_rows"],
             teams={k: Counts.from_dict(c) for k, c in d["teams"].items()},
+            # snapshots stored before shrinkage: Odoo's factors, untempered
+            prior_weight=d.get("prior_weight", 0.0),
+            temperature=d.get("temperature", 1.0),
         )
 
 
@@ -176,18 +206,27 @@ def train(
     min_count: int = 50,
     smoothing: float = 0.1,
     min_team_rows: int = 1,
+    prior_weight: float = 0.0,
+    fit_temperature: bool = False,
 ) -> PredictiveModel:
+    """Count ``rows``; with ``fit_temperature`` (and ``prior_weight`` > 0) fit the
+    temperature on them, leave-one-out (see the module docs)."""
     if not stages:
         raise ValueError("at least one stage is needed")
+    if not (math.isfinite(prior_weight) and prior_weight >= 0):
+        raise ValueError("prior_weight must be a finite number, 0 or more")
     model = PredictiveModel(
         stages=tuple(stages),
         min_count=min_count,
         smoothing=smoothing,
         min_team_rows=min_team_rows,
         teams={GLOBAL: Counts()},
+        prior_weight=float(prior_weight),
     )
     for row in rows:
         add_closed_lead(model, row)
+    if fit_temperature and prior_weight > 0:
+        model.temperature = fitted_temperature(model, rows)
     return model
 
 
@@ -213,6 +252,15 @@ class Factor:
     def log_odds(self) -> float:
         return math.log(self.won / self.lost)
 
+    @property
+    def lift(self) -> float:
+        """How many times the average win rate leads with this value won: with
+        shrinkage the won side's factor itself (r / p); Odoo's factors are no
+        rates, so their odds ratio stands in."""
+        return self.won if self.shrunk else math.exp(self.log_odds)
+
+    shrunk: bool = False  # computed with shrinkage toward the average (prior_weight > 0)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "field": self.field,
@@ -220,6 +268,7 @@ class Factor:
             "won": self.won,
             "lost": self.lost,
             "log_odds": self.log_odds,
+            "lift": self.lift,
         }
 
 
@@ -239,12 +288,69 @@ class Prediction:
         }
 
 
+def team_counts_usable(model: PredictiveModel, team: str | None) -> bool:
+    """A team's own counts are used when it has ``min_team_rows`` closed leads, at
+    least one won and one lost: a team whose history holds only losses (an SDR team
+    whose wins were closed by an AE's) would put every lead at ~0 %."""
+    if not team:
+        return False
+    counts = model.teams.get(team)
+    if counts is None or counts.rows < max(1, model.min_team_rows):
+        return False
+    first = model.stages[0]
+    return bool(counts.stage_won.get(first)) and bool(counts.stage_lost.get(first))
+
+
 def _counts_for(model: PredictiveModel, team: str | None) -> tuple[str, Counts]:
-    if team:
-        counts = model.teams.get(team)
-        if counts is not None and counts.rows >= model.min_team_rows:
-            return team, counts
+    if team and team_counts_usable(model, team):
+        return team, model.teams[team]
     return GLOBAL, model.teams.get(GLOBAL, Counts())
+
+
+def _shrunk(won: float, lost: float, p: float, k: float) -> float:
+    """The win rate of ``won`` / ``lost`` pulled toward ``p`` by ``k`` leads' weight."""
+    rate = (won + k * p) / (won + lost + k)
+    return min(1 - 1e-9, max(1e-9, rate))
+
+
+def _shrunk_factor(name: str, value: str, won: float, lost: float, p: float, k: float) -> Factor:
+    rate = _shrunk(won, lost, p, k)
+    return Factor(name, value, rate / p, (1 - rate) / (1 - p), shrunk=True)
+
+
+def _stage_factor(model: PredictiveModel, counts: Counts, stage: str) -> Factor:
+    s = model.smoothing
+    first = model.stages[0]
+    won_1 = counts.stage_won.get(first, 0) + s
+    lost_1 = counts.stage_lost.get(first, 0) + s
+    won_s = counts.stage_won.get(stage, 0)
+    lost_s = counts.stage_lost.get(stage, 0)
+    if model.prior_weight > 0:
+        return _shrunk_factor(
+            STAGE, stage, won_s, lost_s, won_1 / (won_1 + lost_1), model.prior_weight
+        )
+    return Factor(STAGE, stage, (won_s + s) / won_1, (lost_s + s) / lost_1)
+
+
+def _value_factor(
+    model: PredictiveModel, counts: Counts, name: str, value: str, pair: list[int], p: float
+) -> Factor:
+    if model.prior_weight > 0:
+        return _shrunk_factor(name, value, pair[0], pair[1], p, model.prior_weight)
+    s = model.smoothing
+    won_sum, lost_sum = counts.sums(name, model.min_count, s)
+    return Factor(name, value, (pair[0] + s) / won_sum, (pair[1] + s) / lost_sum)
+
+
+def _logit(p: float) -> float:
+    return math.log(p / (1 - p))
+
+
+def _sigmoid(x: float) -> float:
+    if x >= 0:
+        return 1 / (1 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1 + e)
 
 
 def predict(
@@ -263,17 +369,13 @@ def predict(
     lost_1 = counts.stage_lost.get(first, 0) + s
     p_won = won_1 / (won_1 + lost_1)
     factors: list[Factor] = []
+    log_odds = _logit(p_won)
     if stage is not None and stage != first:
         if stage not in model.stages:
             raise ValueError(f"unknown stage {stage!r}")
-        factors.append(
-            Factor(
-                STAGE,
-                stage,
-                (counts.stage_won.get(stage, 0) + s) / won_1,
-                (counts.stage_lost.get(stage, 0) + s) / lost_1,
-            )
-        )
+        factors.append(_stage_factor(model, counts, stage))
+        log_odds += factors[0].log_odds
+    fields_log_odds = 0.0
     for name, value in fields.items():
         if value is None or value == "":
             continue
@@ -283,14 +385,10 @@ def predict(
         pair = per_value.get(str(value))
         if pair is None or pair[0] + pair[1] < min_count:
             continue
-        won_sum, lost_sum = counts.sums(name, min_count, s)
-        factors.append(Factor(name, str(value), (pair[0] + s) / won_sum, (pair[1] + s) / lost_sum))
-    won_side = p_won
-    lost_side = 1 - p_won
-    for f in factors:
-        won_side *= f.won
-        lost_side *= f.lost
-    probability = 100 * won_side / (won_side + lost_side)
+        factor = _value_factor(model, counts, name, str(value), pair, p_won)
+        factors.append(factor)
+        fields_log_odds += factor.log_odds
+    probability = 100 * _sigmoid(log_odds + fields_log_odds / model.temperature)
     return Prediction(
         probability=min(MAX_P, max(MIN_P, probability)),
         team=used,
@@ -375,21 +473,71 @@ def field_factors(model: PredictiveModel, *, team: str = GLOBAL) -> list[Factor]
     first = model.stages[0]
     won_1 = counts.stage_won.get(first, 0) + s
     lost_1 = counts.stage_lost.get(first, 0) + s
-    out = [
-        Factor(
-            STAGE,
-            stage,
-            (counts.stage_won.get(stage, 0) + s) / won_1,
-            (counts.stage_lost.get(stage, 0) + s) / lost_1,
-        )
-        for stage in model.stages[1:]
-    ]
+    p_won = won_1 / (won_1 + lost_1)
+    out = [_stage_factor(model, counts, stage) for stage in model.stages[1:]]
     for name, per_value in counts.values.items():
-        kept = {v: c for v, c in per_value.items() if c[0] + c[1] >= model.min_count}
-        won_sum = sum(c[0] for c in kept.values()) + s * len(kept)
-        lost_sum = sum(c[1] for c in kept.values()) + s * len(kept)
         out.extend(
-            Factor(name, value, (c[0] + s) / won_sum, (c[1] + s) / lost_sum)
-            for value, c in kept.items()
+            _value_factor(model, counts, name, value, c, p_won)
+            for value, c in per_value.items()
+            if c[0] + c[1] >= model.min_count
         )
     return sorted(out, key=lambda f: abs(f.log_odds), reverse=True)
+
+
+# ------------------------------------------------------------------ temperature
+
+MIN_TEMPERATURE, MAX_TEMPERATURE = 0.5, 50.0
+
+
+def _leave_one_out(model: PredictiveModel, row: TrainingRow) -> tuple[float, float]:
+    """(logit of the prior, summed log odds of the fields) for ``row`` predicted as
+    at the first stage by the counts it is predicted with, its own lead taken out."""
+    _, counts = _counts_for(model, row.team)
+    s, k = model.smoothing, model.prior_weight
+    first = model.stages[0]
+    own_won, own_lost = (1, 0) if row.won else (0, 1)
+    won_1 = counts.stage_won.get(first, 0) - own_won + s
+    lost_1 = counts.stage_lost.get(first, 0) - own_lost + s
+    if won_1 <= 0 or lost_1 <= 0:  # the row's own team had nothing else
+        return 0.0, 0.0
+    p = won_1 / (won_1 + lost_1)
+    total = 0.0
+    for name, value in row.fields.items():
+        if value is None or value == "":
+            continue
+        pair = counts.values.get(name, {}).get(str(value))
+        if pair is None:
+            continue
+        won, lost = pair[0] - own_won, pair[1] - own_lost
+        if won + lost < model.min_count or won + lost <= 0:
+            continue
+        rate = _shrunk(won, lost, p, k)
+        total += math.log(rate / p) - math.log((1 - rate) / (1 - p))
+    return _logit(p), total
+
+
+def fitted_temperature(model: PredictiveModel, rows: Sequence[TrainingRow]) -> float:
+    """The temperature (``MIN_TEMPERATURE``–``MAX_TEMPERATURE``) that gives the
+    least log loss over ``rows`` predicted leave-one-out; 1 when the fields say
+    nothing or every row has the same outcome. The log loss is convex in 1 / T, so
+    its derivative is bisected."""
+    scored = [(*_leave_one_out(model, row), 1.0 if row.won else 0.0) for row in rows]
+    scored = [(a, b, y) for a, b, y in scored if b != 0.0]
+    if not scored or len({y for _, _, y in scored}) < 2:
+        return 1.0
+
+    def slope(beta: float) -> float:  # d(log loss)/d(beta)
+        return sum((_sigmoid(a + beta * b) - y) * b for a, b, y in scored)
+
+    low, high = 1 / MAX_TEMPERATURE, 1 / MIN_TEMPERATURE
+    if slope(low) >= 0:
+        return MAX_TEMPERATURE
+    if slope(high) <= 0:
+        return MIN_TEMPERATURE
+    for _ in range(40):
+        mid = (low + high) / 2
+        if slope(mid) > 0:
+            high = mid
+        else:
+            low = mid
+    return 1 / ((low + high) / 2)

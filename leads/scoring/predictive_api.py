@@ -50,6 +50,10 @@ class PredictiveFactorOut(serializers.Serializer):
     field_label = serializers.CharField()
     value_label = serializers.CharField()
     odds_ratio = serializers.FloatField(help_text="What it multiplies the odds of winning by.")
+    lift = serializers.FloatField(
+        help_text="How many times the average win rate leads with this value won "
+        "(shrunk toward the average when seen on few leads)."
+    )
     log_odds = serializers.FloatField()
     direction = serializers.ChoiceField(choices=["up", "down"])
     text = serializers.CharField(help_text="The factor in plain words.")

@@ -58,9 +58,11 @@ from typing import Any
 
 from django.db.models import Count, F, QuerySet
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from leads import vocabulary
 from leads.models import (
     DEMO_SOURCE_SYSTEM,
     Activity,
@@ -83,6 +85,7 @@ from leads.scoring.predictive import (
     behaviour_features,
     field_factors,
     predict,
+    team_counts_usable,
     top_factors,
 )
 
@@ -393,15 +396,7 @@ def snapshot_model(snapshot: PredictiveSnapshot) -> PredictiveModel:
 
 def prediction_team(model: PredictiveModel, team: str | None) -> str | None:
     """``team`` when its own counts may be used (see the module docs), else None."""
-    if not team:
-        return None
-    counts = model.teams.get(team)
-    if counts is None or counts.rows < max(1, model.min_team_rows):
-        return None
-    first = model.stages[0]
-    if not counts.stage_won.get(first) or not counts.stage_lost.get(first):
-        return None
-    return team
+    return team if team_counts_usable(model, team) else None
 
 
 def predict_row(model: PredictiveModel, row: LeadRow) -> Prediction:
@@ -417,6 +412,8 @@ def predict_row(model: PredictiveModel, row: LeadRow) -> Prediction:
 
 
 def _value_label(name: str, value: str) -> str:
+    if name in ("industry", "country", "language"):
+        return vocabulary.label(name, value)
     if name == STAGE:
         return str(dict(Stage.choices).get(value, value))
     if name == "seniority":
@@ -439,23 +436,37 @@ def _field_label(name: str) -> str:
     return str(FIELD_LABELS.get(name, name))
 
 
+def lift_words(lift: float) -> str:
+    """How a value's win rate compares with the average, as people say it:
+    "3× more likely than average", "30 % more likely…", "30 % less
+    likely…", "4× less likely…" (a ratio from 1.5, a percentage below)."""
+    if lift >= 1.5:
+        return _("%(ratio)s× more likely than average") % {"ratio": _ratio(lift)}
+    if lift >= 1:
+        return _("%(percent)s%% more likely than average") % {"percent": round(100 * (lift - 1))}
+    if lift > 1 / 1.5:
+        return _("%(percent)s%% less likely than average") % {"percent": round(100 * (1 - lift))}
+    return _("%(ratio)s× less likely than average") % {"ratio": _ratio(1 / lift)}
+
+
 def factor_words(factor: Factor) -> dict[str, Any]:
-    """One factor for people: what it is, and how much it multiplies the odds."""
+    """One factor for people: what it is, and how the win rate of leads with it
+    compares with the average (``Factor.lift``: "Industry: Software — 3× more
+    likely than average")."""
     ratio = math.exp(factor.log_odds)
+    lift = factor.lift
     field = _field_label(factor.field)
     value = _value_label(factor.field, factor.value)
-    if ratio >= 1:
-        effect = _("raises the odds ×%(ratio)s") % {"ratio": _ratio(ratio)}
-    else:
-        effect = _("lowers the odds ÷%(ratio)s") % {"ratio": _ratio(1 / ratio)}
+    effect = lift_words(lift)
     return {
         "field": factor.field,
         "value": factor.value,
         "field_label": field,
         "value_label": value,
         "odds_ratio": ratio,
+        "lift": lift,
         "log_odds": factor.log_odds,
-        "direction": "up" if ratio >= 1 else "down",
+        "direction": "up" if factor.log_odds >= 0 else "down",
         "effect": effect,
         "text": _("%(field)s: %(value)s — %(effect)s")
         % {"field": field, "value": value, "effect": effect},
@@ -463,7 +474,11 @@ def factor_words(factor: Factor) -> dict[str, Any]:
 
 
 def _ratio(value: float) -> str:
-    return f"{value:.1f}" if value < 10 else f"{value:.0f}"
+    """``2.5``, ``3``, ``12``: one decimal under 10 (none when it is 0), localised."""
+    shown = round(value, 1) if value < 10 else round(value)
+    if shown == int(shown):
+        return number_format(int(shown))
+    return number_format(shown, decimal_pos=1)
 
 
 def evaluation_words(evaluation: Mapping[str, Any]) -> dict[str, Any]:

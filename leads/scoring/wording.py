@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from leads import vocabulary
 from leads.models import ActivityType, ScoreQuadrant, Seniority, SourceChannel
 from leads.numbers import format_number
 from leads.scoring.engine import (
@@ -148,6 +149,8 @@ def format_scalar(field_name: str, value: Any) -> str:
     choices = _CHOICE_LABELS.get(field_name)
     if choices is not None and str(value).lower() in choices:
         return str(choices[str(value).lower()])
+    if field_name in vocabulary.LABELS:  # industry, region, country, language
+        return vocabulary.label(field_name, value)
     return str(value)
 
 

@@ -254,16 +254,16 @@ def test_totals_per_stage_split_marketing_and_sales_sourced(client, ae):
     response = client.get(reverse(PAGE))
 
     assert total_cell(response, "discovery", "data-count") == "2"
-    assert total_cell(response, "discovery", 'data-source="marketing"') == "1,000.50 CNY"
-    assert total_cell(response, "discovery", 'data-source="sales"') == "2,000.00 CNY"
-    assert total_cell(response, "discovery", "data-total") == "3,000.50 CNY"
-    assert total_cell(response, "validation", 'data-source="marketing"') == "500.00 CNY 300.00 USD"
+    assert total_cell(response, "discovery", 'data-source="marketing"') == "CNY 1,000.50"
+    assert total_cell(response, "discovery", 'data-source="sales"') == "CNY 2,000.00"
+    assert total_cell(response, "discovery", "data-total") == "CNY 3,000.50"
+    assert total_cell(response, "validation", 'data-source="marketing"') == "CNY 500.00 USD 300.00"
     assert total_cell(response, "validation", 'data-source="sales"') == "—"
     assert total_cell(response, "negotiation", "data-count") == "0"
     assert total_cell(response, "all", "data-count") == "4"  # the lost one is closed
-    assert total_cell(response, "all", 'data-source="marketing"') == "1,500.50 CNY 300.00 USD"
-    assert total_cell(response, "all", 'data-source="sales"') == "2,000.00 CNY"
-    assert total_cell(response, "all", "data-total") == "3,500.50 CNY 300.00 USD"
+    assert total_cell(response, "all", 'data-source="marketing"') == "CNY 1,500.50 USD 300.00"
+    assert total_cell(response, "all", 'data-source="sales"') == "CNY 2,000.00"
+    assert total_cell(response, "all", "data-total") == "CNY 3,500.50 USD 300.00"
 
 
 def test_the_stage_filter_shows_one_stage(client, ae):
@@ -375,7 +375,7 @@ def test_an_outbound_sql_becomes_sales_sourced_pipeline(client, ae):
 
     response = client.get(reverse(PAGE))
     assert Opportunity.objects.get(lead=lead).source == "sales"
-    assert total_cell(response, "all", 'data-source="sales"') == "5,000.00 CNY"
+    assert total_cell(response, "all", 'data-source="sales"') == "CNY 5,000.00"
     assert total_cell(response, "all", 'data-source="marketing"') == "—"
 
 

@@ -19,6 +19,13 @@ PAGE = reverse("leads:scoring_predictive")
 REFRESH = reverse("leads:scoring_predictive_refresh")
 
 
+@pytest.fixture(autouse=True)
+def odoo_factors(settings):
+    """The Odoo vectors, worked by hand: no shrinkage, no temperature (the product's
+    default is tested in tests/leads/scoring/test_predictive_shrinkage.py)."""
+    settings.PREDICTIVE_PRIOR_WEIGHT = 0
+
+
 @pytest.fixture
 def snapshot():
     odoo_history()

@@ -112,7 +112,7 @@ def test_an_mql_in_english(english):
     assert texts(w.fit) == [
         "Grade A: 70 fit points (needs 60 for A)",
         "Employees: 120 > 50 (+20, required)",
-        "Country: US is one of CN, US (+10, required)",
+        "Country: United States is one of China, United States (+10, required)",
         "Industry: Software is one of Software (+25)",
         "Seniority: Director is Director (+15)",
     ]
@@ -135,8 +135,8 @@ def test_an_mql_in_chinese(chinese):
     assert texts(w.fit) == [
         "等级 A：匹配度 70 分（A 级需要 60 分）",
         "员工人数：120 > 50（+20，必需）",
-        "国家：US 属于 CN, US（+10，必需）",
-        "行业：Software 属于 Software（+25）",
+        "国家：美国 属于 中国, 美国（+10，必需）",
+        "行业：软件 属于 软件（+25）",
         "职级：总监 为 总监（+15）",
     ]
     assert texts(w.interest) == [
@@ -161,7 +161,7 @@ def test_failed_requirements_in_english(english):
         "Grade D: a required criterion is not met (0 fit points)",
         "Required, not met: Employees > 50 (the lead: 30) or "
         "Annual revenue (USD) > 5,000,000 (the lead: unknown)",
-        "Required, not met: Country is one of CN, US (the lead: JP)",
+        "Required, not met: Country is one of China, United States (the lead: Japan)",
     ]
     assert [line.key for line in w.fit] == ["fit.grade", "fit.must_failed", "fit.must_failed"]
     assert texts(w.interest) == ["Interest: 0 points in all (an MQL needs 40)"]
@@ -175,7 +175,7 @@ def test_failed_requirements_in_chinese(chinese):
     assert texts(w.fit) == [
         "等级 D：有必需条件未满足（匹配度 0 分）",
         "必需条件未满足：员工人数 > 50（该线索：30） 或 年营收（美元） > 5,000,000（该线索：未知）",
-        "必需条件未满足：国家 属于 CN, US（该线索：JP）",
+        "必需条件未满足：国家 属于 中国, 美国（该线索：日本）",
     ]
     assert w.next_action.text == "放弃：停止向其发送营销信息"
 
@@ -286,8 +286,12 @@ def test_format_number(value, text):
             "Employees is between 50 and 500",
             "员工人数 介于 50 与 500 之间",
         ),
-        (("industry", "ne", "Retail"), "Industry is not Retail", "行业 不是 Retail"),
-        (("country", "not_in", ["CN", "US"]), "Country is none of CN, US", "国家 不属于 CN, US"),
+        (("industry", "ne", "Retail"), "Industry is not Retail", "行业 不是 零售"),
+        (
+            ("country", "not_in", ["CN", "US"]),
+            "Country is none of China, United States",
+            "国家 不属于 中国, 美国",
+        ),
         (("title", "contains", "VP"), "Job title contains VP", "职位 包含 VP"),
         (
             ("country", "in", ["A", "B", "C", "D", "E", "F", "G", "H"]),

@@ -611,7 +611,7 @@ def test_convert_the_ae_accepts_moves_and_loses(sdr, sdr_team_east, ae, ae_team)
             "by Alex Closer",
             "Opportunity “Acme rollout”.",
             "Pipeline source: Marketing-sourced",
-            "Amount: 120,000.50 CNY",
+            "Amount: CNY\xa0120,000.50",
             "Expected close date: 06/30/2026",
         ],
         [
@@ -620,7 +620,7 @@ def test_convert_the_ae_accepts_moves_and_loses(sdr, sdr_team_east, ae, ae_team)
             "by Alex Closer",
             "Opportunity “Acme rollout”.",
             "Lost reason: Budget cut",
-            "Amount: 120,000.50 CNY",
+            "Amount: CNY\xa0120,000.50",
         ],
     ]
     assert [shown(w) for w in words(lead, "note")] == [
@@ -640,7 +640,7 @@ def test_convert_the_ae_accepts_moves_and_loses(sdr, sdr_team_east, ae, ae_team)
     assert zh_moves[1][3:] == [
         "商机“Acme rollout”。",
         "管道来源: 市场来源",
-        "金额: 120,000.50 CNY",
+        "金额: ¥120,000.50",
         "预计成交日期: 2026年6月30日",
     ]
     assert shown(words(lead, "note", ZH)[0])[0] == "商机阶段变更"
@@ -728,19 +728,19 @@ def test_the_demos_events_read_in_words(sdr, ae):
         [
             "Lead received",
             "∅ → Inquiry",
-            "by demo intake",
+            "by intake",
             "Synthetic demo data.",
             "Source channel: WeChat",
         ],
         ["Passed to sales", "Inquiry → MQL", "by scoring model v1", "Score 81, grade A."],
-        ["Assigned to Sam East (team SDR East)", "by router v1"],
+        ["Assigned to Sam East (team SDR East)", "by routing"],
         ["Call: Voicemail", "by Sam East"],
         ["Qualification (MEDDIC)", "by Sam East", "Metrics: Yes", "Identify pain: Yes"],
         [
             "Accepted into the pipeline",
             "SQL → Opportunity",
             "by Alex Closer",
-            "Amount: 25,300 USD",
+            "Amount: USD\xa025,300.00",
             "Expected close date: 05/01/2026",
         ],
         [
@@ -748,7 +748,7 @@ def test_the_demos_events_read_in_words(sdr, ae):
             "Opportunity → Lost",
             "by Alex Closer",
             "Lost reason: No decision",
-            "Amount: 25,300",
+            "Amount: 25,300.00",
         ],
     ]
 

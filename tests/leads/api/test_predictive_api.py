@@ -28,7 +28,8 @@ def test_before_any_training_the_snapshot_is_404(api_as, director):
 
 
 @pytest.mark.parametrize("role_user", ["director", "sdr", "integration", "marketer"])
-def test_everyone_reads_the_snapshot(api_as, request, role_user):
+def test_everyone_reads_the_snapshot(api_as, request, role_user, settings):
+    settings.PREDICTIVE_PRIOR_WEIGHT = 0  # Odoo's factors, worked by hand below
     odoo_history()
     lead_with_history(stage="lost", path=WON_PATH, source_system="demo")
     snapshot = predictive_train(min_count=0)
@@ -51,7 +52,8 @@ def test_everyone_reads_the_snapshot(api_as, request, role_user):
         ("stage", "opportunity"),
         ("stage", "sal"),
     ]
-    assert body["factors"][0]["text"] == "Furthest stage: SQL — raises the odds ×28"
+    assert body["factors"][0]["text"] == "Furthest stage: SQL — 28× more likely than average"
+    assert body["factors"][0]["lift"] == pytest.approx(31.1 / 1.1)
     assert body["factors"][2]["odds_ratio"] == pytest.approx(31.1 / 3.1)
     assert body["job"] is None
 

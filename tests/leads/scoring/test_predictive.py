@@ -164,7 +164,7 @@ def test_a_prediction_after_add_closed_lead_uses_the_new_counts():
     before = predict(model, fields={"country": "FR"}).probability
     fresh = train(rows=odoo_rows(), stages=STAGES, min_count=0)
     for _ in range(5):
-        row = TrainingRow(True, {"country": "BE"}, team="emea")
+        row = TrainingRow(False, {"country": "BE"}, stage="S1", team="emea")
         add_closed_lead(model, row)
         add_closed_lead(fresh, row)
 

@@ -3,6 +3,7 @@
 import pytest
 
 from leads.models import Job, Lead, PredictiveSnapshot
+from leads.scoring.predictive_selectors import predict_row, predictive_open_rows, snapshot_model
 from leads.scoring.predictive_services import predictive_refresh_start
 from leads.scoring.tasks import predictive_refresh
 from tests.factories import AccountFactory
@@ -38,7 +39,13 @@ def test_a_refresh_runs_in_the_worker_to_the_end(celery_worker_process, migratio
     snapshot = PredictiveSnapshot.objects.get()
     assert snapshot.job_id == job.pk
     stored = {k: Lead.objects.get(pk=lead.pk).win_probability for k, lead in leads.items()}
-    assert {k: round(p, 2) for k, p in stored.items()} == ODOO_VECTOR
+    # what the worker's snapshot says (its settings: shrinkage and a fitted temperature)
+    model = snapshot_model(snapshot)
+    rows = {row.id: row for row in predictive_open_rows(lead_ids=[v.pk for v in leads.values()])}
+    expected = {k: predict_row(model, rows[lead.pk]).probability for k, lead in leads.items()}
+    assert stored == pytest.approx(expected)
+    assert stored["sal", "FR"] > stored["mql", "FR"] > stored["inquiry", "FR"]
+    assert stored["inquiry", "FR"] > stored["inquiry", "DE"]
     assert (
         not Lead.objects.filter(stage__in=("nurture", "inquiry", "mql", "sal"))
         .filter(predicted_at=None)
@@ -60,6 +67,11 @@ def test_the_nightly_run_makes_its_own_job(celery_worker_process, migration_rows
     )
     lead.refresh_from_db()
     # the worker's own min_count (PREDICTIVE_MIN_COUNT, 20): FR (12 leads) is ignored, so
-    # only the MQL stage moves the odds: 10.1 / (10.1 + 30.1 * 10.1 / 30.1) = 50 %
-    assert round(lead.win_probability, 2) == 50.0
+    # the MQL stage moves the odds most: 10 won / 10 lost there, shrunk toward the
+    # average p = 10.1 / 40.2 by PREDICTIVE_PRIOR_WEIGHT (5) leads: (10 + 5p) / 25 = 45 %
+    # (the values every lead shares, such as no activity of a type, lower it a little)
+    [row] = predictive_open_rows(lead_ids=[lead.pk])
+    model = snapshot_model(PredictiveSnapshot.objects.get())
+    assert lead.win_probability == pytest.approx(predict_row(model, row).probability)
+    assert 40 < lead.win_probability < 100 * (10 + 5 * 10.1 / 40.2) / 25
     assert PredictiveSnapshot.objects.get().params["min_count"] == 20

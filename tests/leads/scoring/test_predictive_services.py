@@ -38,6 +38,14 @@ def frozen():
         yield
 
 
+@pytest.fixture(autouse=True)
+def odoo_factors(settings):
+    """The vectors here are Odoo's, worked by hand: no shrinkage, no temperature.
+    The product's default (``PREDICTIVE_PRIOR_WEIGHT`` 5, a fitted temperature) is
+    tested in test_predictive_shrinkage.py and by ``test_the_product_shrinks_...``."""
+    settings.PREDICTIVE_PRIOR_WEIGHT = 0
+
+
 def open_odoo_leads():
     """One open lead per (stage, country) of the Odoo vector, nothing else set."""
     leads = {}
@@ -105,6 +113,31 @@ def test_held_out_leads_measure_counts_learned_from_the_others():
     assert (snapshot.trained_rows, snapshot.held_out_rows) == (43, 3)
     assert snapshot.params["evaluation_trained_rows"] == 40
     assert snapshot.model["teams"][""]["stage_won"]["inquiry"] == 11
+
+
+@pytest.mark.django_db
+def test_the_product_shrinks_toward_the_average_and_fits_a_temperature(settings):
+    settings.PREDICTIVE_PRIOR_WEIGHT = 5
+    odoo_history()
+    open_leads = open_odoo_leads()
+
+    snapshot = predictive_train(min_count=0)
+    predictive_predict_open(snapshot=snapshot)
+
+    model = snapshot.model
+    assert model["prior_weight"] == 5
+    assert model["temperature"] != 1.0
+    # the country factor: DE won 4 of 28, shrunk toward p = 10.1/40.2 by 5 leads
+    p = 10.1 / 40.2
+    rate = (4 + 5 * p) / (28 + 5)
+    de = lead_prediction(lead=open_leads["inquiry", "DE"])
+    [country] = [f for f in de["factors"] if f["field"] == "country"]
+    assert country["lift"] == pytest.approx(rate / p)
+    assert country["odds_ratio"] == pytest.approx((rate / p) / ((1 - rate) / (1 - p)))
+    # less sure of itself than Odoo's naive Bayes at both ends
+    stored = {k: Lead.objects.get(pk=lead.pk).win_probability for k, lead in open_leads.items()}
+    assert stored["sal", "FR"] < ODOO_VECTOR["sal", "FR"]
+    assert stored["inquiry", "DE"] > ODOO_VECTOR["inquiry", "DE"]
 
 
 def test_the_held_out_split_is_deterministic_and_a_fifth():
@@ -389,8 +422,8 @@ def test_lead_prediction_in_plain_words(odoo_snapshot):
     assert prediction["stage"] == "sal"
     # SAL: (10.1/10.1) / (2.1/30.1) = ×14.3; DE: (4.1/10.2) / (24.1/30.2) = ÷2.0
     assert [f["text"] for f in prediction["factors"]] == [
-        "Furthest stage: SAL — raises the odds ×14",
-        "Country: DE — lowers the odds ÷2.0",
+        "Furthest stage: SAL — 14× more likely than average",
+        "Country: Germany — 2× less likely than average",
     ]
     assert [f["direction"] for f in prediction["factors"]] == ["up", "down"]
     assert prediction["evaluation"]["n"] == odoo_snapshot.held_out_rows
