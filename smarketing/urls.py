@@ -4,6 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from leads.console import views as console_views
 from leads.web import views as lead_views
 
 urlpatterns = [
@@ -20,6 +21,13 @@ urlpatterns = [
         login_required(SpectacularSwaggerView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
+    # The invitation's set-password link is public (under accounts/, with the sign-in flow).
+    path(
+        "accounts/invite/<uidb64>/<token>/",
+        console_views.SetPasswordView.as_view(),
+        name="console_set_password",
+    ),
+    path("settings/", include("leads.console.urls")),
     path("", include("leads.web.urls")),
 ]
 
