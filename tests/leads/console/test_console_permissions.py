@@ -42,7 +42,11 @@ def _urls(o) -> list[tuple[str, str, dict]]:
         ("get", reverse("console:people"), {}),
         ("post", reverse("console:people"), {"username": "x1", "roles": ["sdr"]}),
         ("get", reverse("console:person", args=[p]), {}),
-        ("post", reverse("console:person", args=[p]), {"first_name": "N", "email": "n@example.com", "roles": ["sdr"]}),
+        (
+            "post",
+            reverse("console:person", args=[p]),
+            {"first_name": "N", "email": "n@example.com", "roles": ["sdr"]},
+        ),
         ("post", reverse("console:person_routing", args=[p]), {"weight": 3}),
         ("post", reverse("console:person_invite", args=[p]), {}),
         ("post", reverse("console:person_active", args=[p]), {"active": "0"}),
