@@ -8,6 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leads.models import DomainListEntry, RoutingRule, SourceChannel
 from leads.people import roles
@@ -88,7 +89,7 @@ class RepSettingsForm(ConsoleForm):
 
 
 class TeamForm(ConsoleForm):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("object", "Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=Team.Kind.choices)
     manager = forms.ModelChoiceField(label=_("Manager"), queryset=_people(), required=False)
     mode = forms.ChoiceField(label=_("Distribution"), choices=Team.Mode.choices)
@@ -142,7 +143,7 @@ class TeamForm(ConsoleForm):
 
 
 class RuleForm(ConsoleForm):
-    name = forms.CharField(label=_("Name"), max_length=100)
+    name = forms.CharField(label=pgettext_lazy("object", "Name"), max_length=100)
     applies_to = forms.ChoiceField(label=_("Applies to"), choices=RoutingRule.AppliesTo.choices)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     team = forms.ModelChoiceField(
@@ -221,7 +222,7 @@ class TryForm(ConsoleForm):
 
     lead = forms.IntegerField(label=_("Lead id"), min_value=1, max_value=2**63 - 1, required=False)
     applies_to = forms.ChoiceField(
-        label=_("Route as"), choices=RoutingRule.AppliesTo.choices, initial="mql"
+        label=_("Route as"), choices=RoutingRule.AppliesTo.choices, initial="mql", required=False
     )
     email = forms.EmailField(label=_("Email"), max_length=254, required=False)
     company = forms.CharField(label=_("Company"), max_length=200, required=False)

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leads.audit.selectors import audit_records, with_words
 from leads.console import forms as f
 from leads.console import services
+from leads.console.words import records_in_words
 from leads.intake.normalize import normalize_domain
 from leads.models import Account, DomainListEntry, Lead, RepSettings, RoutingRule, Stage
 from leads.people import roles
@@ -34,7 +35,7 @@ RECENT = 20
 
 
 def _records(**narrow):
-    return with_words(audit_records(**narrow)[:RECENT])
+    return records_in_words(with_words(audit_records(**narrow)[:RECENT]))
 
 
 def _bad(form, error) -> None:
@@ -394,7 +395,7 @@ def _try(request):
             return form, None, None, 400
     else:
         lead = _example_lead(data)
-    preview = routing.route_preview(lead=lead, applies_to=data["applies_to"])
+    preview = routing.route_preview(lead=lead, applies_to=data["applies_to"] or "mql")
     decision = preview.decision
     if decision is not None:
         key = decision.reason
@@ -530,7 +531,8 @@ def route_now(request, lead_id: int):
             _("Lead %(lead)s routed: %(reason)s.")
             % {"lead": lead.pk, "reason": REASON_LABELS.get(event.reason, event.reason)},
         )
-    return redirect(reverse("console:rules") + f"?try=1&lead={lead.pk}")
+    applies_to = "sql" if lead.stage == Stage.SQL else "mql"
+    return redirect(reverse("console:rules") + f"?try=1&lead={lead.pk}&applies_to={applies_to}#try")
 
 
 # ------------------------------------------------------------------ domain lists
@@ -596,7 +598,7 @@ def history(request):
         "console/history.html",
         {
             "page": page,
-            "records": with_words(page.object_list),
+            "records": records_in_words(with_words(page.object_list)),
             "kinds": kinds,
             "what": prefix if prefix in kinds else "",
         },
