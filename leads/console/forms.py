@@ -131,6 +131,19 @@ class TeamForm(ConsoleForm):
 
     def clean(self):
         data = super().clean()
+        kind = data.get("kind")
+        if self.team is not None and kind and kind != self.team.kind:
+            wrong_rules = [
+                rule.name
+                for rule in self.team.routing_rules.all()
+                if routing.TEAM_KIND.get(rule.applies_to) != kind
+            ]
+            if wrong_rules:
+                self.add_error(
+                    "kind",
+                    _("Routing rules send leads of the other kind to this team: %(rules)s.")
+                    % {"rules": ", ".join(wrong_rules)},
+                )
         names = FRAMEWORK_CRITERIA.get(data.get("framework") or "", ())
         wrong = [c for c in data.get("required_criteria") or () if c not in names]
         if wrong:

@@ -513,7 +513,12 @@ def rule_active(request, rule_id: int):
     if wanted not in ("0", "1"):
         messages.error(request, _("Say active=0 or active=1."))
         return redirect("console:rules")
-    services.rule_save(by=request.user, rule=rule, active=wanted == "1")
+    try:
+        services.rule_save(by=request.user, rule=rule, active=wanted == "1")
+    except routing.RoutingRuleInvalid as error:
+        # a rule stored before a check existed: say what to fix on its own page
+        messages.error(request, " ".join(" ".join(v) for v in error.errors.values()))
+        return redirect("console:rule", rule.pk)
     return redirect("console:rules")
 
 

@@ -261,3 +261,17 @@ def test_the_history_shows_every_record_to_admins_and_directors(client, admin_us
     with CaptureQueriesContext(connection) as more:
         client.get(reverse("console:history"))
     assert len(more.captured_queries) == len(ctx.captured_queries)
+
+
+def test_a_team_keeps_its_kind_while_rules_send_it_leads_of_that_kind(
+    client, admin_user, sdr_team_east
+):
+    RoutingRule.objects.create(name="All MQLs", team=sdr_team_east, conditions={})
+    client.force_login(admin_user)
+    response = client.post(
+        reverse("console:team", args=[sdr_team_east.pk]), {**TEAM, "name": "SDR East", "kind": "ae"}
+    )
+    assert response.status_code == 400
+    assert "All MQLs" in response.context["form"].errors["kind"][0]
+    sdr_team_east.refresh_from_db()
+    assert sdr_team_east.kind == "sdr"
