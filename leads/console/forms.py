@@ -13,6 +13,7 @@ from django.utils.translation import pgettext_lazy
 from leads.models import DomainListEntry, RoutingRule, SourceChannel
 from leads.people import roles
 from leads.people.models import Team
+from leads.people.names import person_name
 from leads.queue import routing
 from leads.queue.forms import CRITERION_LABELS
 from leads.queue.work import FRAMEWORK_CRITERIA
@@ -30,6 +31,16 @@ CONDITION_HELP = {
     "quadrant": _("e.g. A1, B2"),
     "language": _("e.g. zh-hans, en"),
 }
+
+
+class PersonChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
+
+
+class PeopleChoice(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return person_name(obj)
 
 
 class ConsoleForm(forms.Form):
@@ -91,7 +102,7 @@ class RepSettingsForm(ConsoleForm):
 class TeamForm(ConsoleForm):
     name = forms.CharField(label=pgettext_lazy("object", "Name"), max_length=100)
     kind = forms.ChoiceField(label=_("Kind"), choices=Team.Kind.choices)
-    manager = forms.ModelChoiceField(label=_("Manager"), queryset=_people(), required=False)
+    manager = PersonChoice(label=_("Manager"), queryset=_people(), required=False)
     mode = forms.ChoiceField(label=_("Distribution"), choices=Team.Mode.choices)
     framework = forms.ChoiceField(
         label=_("Qualification framework"), choices=Team.Framework.choices
@@ -103,7 +114,7 @@ class TeamForm(ConsoleForm):
         required=False,
         help_text=_("None ticked: every criterion of the framework."),
     )
-    members = forms.ModelMultipleChoiceField(
+    members = PeopleChoice(
         label=_("Members"), queryset=_people(), widget=forms.CheckboxSelectMultiple, required=False
     )
 
@@ -162,7 +173,7 @@ class RuleForm(ConsoleForm):
     team = forms.ModelChoiceField(
         label=_("Team"), queryset=Team.objects.order_by("name"), required=False
     )
-    user = forms.ModelChoiceField(label=_("Or a person"), queryset=_people(), required=False)
+    user = PersonChoice(label=_("Or a person"), queryset=_people(), required=False)
     region = forms.CharField(label=_("Regions"), max_length=5000, required=False)
     country = forms.CharField(label=_("Countries"), max_length=5000, required=False)
     industry = forms.CharField(label=_("Industries"), max_length=5000, required=False)

@@ -396,6 +396,7 @@ def domain_add(*, by, kind: str, domain: str) -> DomainListEntry:
             actor=by,
             action="domain.add",
             target=entry,
+            target_label=domain,
             after={"domain": domain, "kind": kind},
         )
     return entry
@@ -408,6 +409,7 @@ def domain_remove(*, by, entry: DomainListEntry) -> None:
             actor=by,
             action="domain.remove",
             target=entry,
+            target_label=entry.domain,
             before={"domain": entry.domain, "kind": entry.kind},
         )
         entry.delete()

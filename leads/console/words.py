@@ -83,7 +83,8 @@ def _ids(records, keys) -> set[int]:
 
 
 def _joined(values) -> str:
-    return ", ".join(str(v) for v in values) if values else "—"
+    values = [str(v) for v in values]
+    return ", ".join(values) if values else "—"
 
 
 def _value(key: str, value: Any, names: dict[str, dict[int, str]]) -> Any:
