@@ -6,6 +6,7 @@ from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from leads.console import views as console_views
 from leads.web import views as lead_views
 
 
@@ -30,6 +31,13 @@ urlpatterns = [
         login_required(SpectacularSwaggerView.as_view(url_name="schema")),
         name="swagger-ui",
     ),
+    # The invitation's set-password link is public (under accounts/, with the sign-in flow).
+    path(
+        "accounts/invite/<uidb64>/<token>/",
+        console_views.SetPasswordView.as_view(),
+        name="console_set_password",
+    ),
+    path("settings/", include("leads.console.urls")),
     path("", include("leads.web.urls")),
 ]
 

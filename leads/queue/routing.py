@@ -582,8 +582,11 @@ def _exclude_competitor(*, lead: Lead, now: datetime, domain: str) -> LeadEvent:
     )
 
 
-def decide(*, lead: Lead, applies_to: str, now: datetime) -> Decision:
-    """Where routing sends ``lead`` (steps 3–6 of the module doc); no writes."""
+def decide(
+    *, lead: Lead, applies_to: str, now: datetime, rules: list[RoutingRule] | None = None
+) -> Decision:
+    """Where routing sends ``lead`` (steps 3–6 of the module doc); no writes. ``rules``:
+    the active rules of the kind, when the caller has read them already."""
     kind = TEAM_KIND[applies_to]
     customers = _domain_list(DomainListEntry.Kind.CUSTOMER)
     if applies_to == "mql" and _lead_domains(lead) & customers:
@@ -598,7 +601,7 @@ def decide(*, lead: Lead, applies_to: str, now: datetime) -> Decision:
             extra={"account": {"id": account.pk, "name": account.name}},
         )
     facts = lead_routing_facts(lead)
-    for rule in _active_rules(applies_to):
+    for rule in _active_rules(applies_to) if rules is None else rules:
         if not rule_matches(rule.conditions or {}, facts):
             continue
         if rule.user_id:
@@ -615,6 +618,47 @@ def decide(*, lead: Lead, applies_to: str, now: datetime) -> Decision:
     if default is None:
         return Decision(reason="unrouted", extra={"why": f"no rule matched and no {kind} team"})
     return _to_team(team=default, reason="default_team", now=now)
+
+
+@dataclass
+class Preview:
+    """What routing would do with a lead now (steps 1–6 of the module doc), without a
+    write: the competitor domain that excludes it, or the account it would be matched
+    to and the ``decision``. ``rules`` lists each active rule of the kind tried, in
+    order, with whether its conditions match the lead (what the console shows)."""
+
+    competitor: str = ""
+    matched_account: Account | None = None
+    matched_by: str = ""
+    decision: Decision | None = None
+    facts: dict[str, Any] = field(default_factory=dict)
+    rules: list[tuple[RoutingRule, bool]] = field(default_factory=list)
+
+
+def route_preview(*, lead: Lead, applies_to: str = "mql", now: datetime | None = None) -> Preview:
+    """The one decision path ``route_lead`` applies (so the admin's "which rule would take
+    this lead?" cannot differ from what routing does). No row is written; a lead
+    without an account gets the matched account set on the object in memory (the
+    caller saves it, or throws the object away). ``lead`` may be unsaved (a typed-in
+    example: an unsaved ``Account`` for region, industry, size…)."""
+    now = now or timezone.now()
+    competitors = _domain_list(DomainListEntry.Kind.COMPETITOR)
+    preview = Preview()
+    hit = sorted(_lead_domains(lead) & competitors)
+    if not hit and lead.account_id is None and lead.account is None:
+        account, how = account_match(lead=lead)
+        if account is not None:
+            lead.account = account
+            preview.matched_account, preview.matched_by = account, how
+            hit = sorted(_lead_domains(lead) & competitors)
+    if hit:
+        preview.competitor = hit[0]
+        return preview
+    preview.facts = lead_routing_facts(lead)
+    rules = _active_rules(applies_to)
+    preview.rules = [(rule, rule_matches(rule.conditions or {}, preview.facts)) for rule in rules]
+    preview.decision = decide(lead=lead, applies_to=applies_to, now=now, rules=rules)
+    return preview
 
 
 def route_lead(
@@ -640,21 +684,15 @@ def route_lead(
                 _("A lead in stage %(stage)s is not routed.") % {"stage": lead.get_stage_display()},
                 code="not_routable",
             )
-        competitors = _domain_list(DomainListEntry.Kind.COMPETITOR)
-        hit = sorted(_lead_domains(lead) & competitors)
-        if hit:
-            return _exclude_competitor(lead=lead, now=now, domain=hit[0])
+        preview = route_preview(lead=lead, applies_to=applies_to, now=now)
+        if preview.matched_account is not None:
+            lead.save(update_fields=["account", "updated_at"])
+        if preview.competitor:
+            return _exclude_competitor(lead=lead, now=now, domain=preview.competitor)
+        decision = preview.decision
         extra: dict[str, Any] = {}
-        if lead.account_id is None:
-            account, how = account_match(lead=lead)
-            if account is not None:
-                lead.account = account
-                lead.save(update_fields=["account", "updated_at"])
-                extra["account_match"] = {"id": account.pk, "by": how}
-                hit = sorted(_lead_domains(lead) & competitors)
-                if hit:
-                    return _exclude_competitor(lead=lead, now=now, domain=hit[0])
-        decision = decide(lead=lead, applies_to=applies_to, now=now)
+        if preview.matched_account is not None:
+            extra["account_match"] = {"id": preview.matched_account.pk, "by": preview.matched_by}
         decision.extra = {**(decision.extra or {}), **extra, "applies_to": applies_to}
         if reason:
             decision.extra["trigger"] = reason

@@ -25,7 +25,9 @@ NAV_ITEMS = [
     # --- end ---
     ("leads:scoring_models", _("Scoring"), roles.SCORING_READ_ROLES),
     ("leads:import_start", _("Import"), (roles.MARKETING, roles.ADMIN)),
-    ("leads:integration_tokens", _("API tokens"), (roles.ADMIN,)),
+    # the console (people, teams, routing, domain lists, API tokens, history)
+    ("console:index", _("Settings"), (roles.ADMIN,)),
+    ("console:history", _("History"), (roles.DIRECTOR,)),
     (
         "swagger-ui",
         _("API docs"),

@@ -140,7 +140,9 @@ def test_admin_creates_and_revokes_an_integration_token(
 ):
     log_in(admin_user)
     switch_language(page, language)
-    page.click('.mainnav a[data-nav="leads:integration_tokens"]')
+    page.click('.mainnav a[data-nav="console:index"]')
+    page.wait_for_url("**/settings/")
+    page.click('a[data-settings="tokens"]')
     page.wait_for_url("**/settings/tokens/")
 
     # create: the full key is shown once
