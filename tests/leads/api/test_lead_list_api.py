@@ -7,10 +7,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.db import connection
-from drf_spectacular.generators import SchemaGenerator
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from drf_spectacular.generators import SchemaGenerator
 
 from leads import serializers as s
 from leads.models import Lead
@@ -40,7 +40,9 @@ def test_the_rows_are_what_the_serializer_answers(director, sdr):
         do_not_contact=True,
     )
     LeadFactory(owner=sdr, account=None, name="")
-    LeadFactory(owner=None, account=None, phone=None, external_id="x-1", email="", email_normalised=None)
+    LeadFactory(
+        owner=None, account=None, phone=None, external_id="x-1", email="", email_normalised=None
+    )
     queryset = Lead.objects.order_by("id")
     expected = json.loads(
         json.dumps(s.LeadOut(queryset.select_related("account", "owner"), many=True).data)
@@ -58,7 +60,9 @@ def test_page_size_is_honoured_and_next_keeps_it(api_as, director):
     assert body["count"] == 5
     assert len(body["results"]) == 2
     query = parse_qs(urlsplit(body["next"]).query)
-    assert query["page_size"] == ["2"] and query["page"] == ["2"] and query["stage"] == ["inquiry"]
+    assert query["page_size"] == ["2"]
+    assert query["page"] == ["2"]
+    assert query["stage"] == ["inquiry"]
     seen = [row["id"] for row in body["results"]]
     while body["next"]:
         body = client.get(body["next"]).json()
@@ -99,7 +103,8 @@ def test_the_cursor_pulls_every_lead_once_even_with_inserts(api_as, director):
     with CaptureQueriesContext(connection) as queries:
         body = client.get(CURSOR, {"page_size": 2}).json()
     assert not any("COUNT(" in q["sql"].upper() for q in queries.captured_queries)
-    assert "count" not in body and body["previous"] is None
+    assert "count" not in body
+    assert body["previous"] is None
     seen = [row["id"] for row in body["results"]]
     # leads arriving meanwhile, newer and older by received_at: each comes once, later
     late = [LeadFactory(), LeadFactory(received_at=timezone.now() - dt.timedelta(days=400))]
