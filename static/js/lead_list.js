@@ -9,7 +9,7 @@
   function boxes() { return Array.prototype.slice.call(document.querySelectorAll("[data-select-lead]")); }
   function update() {
     var checked = boxes().filter(function (b) { return b.checked; }).length;
-    count.textContent = checked ? (form.dataset.selectedWords || "").replace("%s", checked) : "";
+    count.textContent = checked ? (form.dataset.selectedWords || "") + " " + checked : "";
     if (all) {
       all.checked = checked > 0 && checked === boxes().length;
       all.indeterminate = checked > 0 && checked < boxes().length;
