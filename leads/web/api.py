@@ -9,13 +9,18 @@ activities are ``leads.intake.api``'s.
 
 from __future__ import annotations
 
+from functools import partial
+
+from django.contrib.postgres.aggregates import ArrayAgg
+from django.db import connection
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.authentication import TokenAuthentication
+from rest_framework.exceptions import AuthenticationFailed, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, DjangoPaginator, PageNumberPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
@@ -105,9 +110,40 @@ class LeadCursorPages(CursorPagination):
         return cursor
 
 
+def _token_with_roles(authenticator: TokenAuthentication, key: str):
+    """DRF's ``TokenAuthentication.authenticate_credentials`` (same checks, same
+    messages), reading the user's roles in the same query (``leads.people.roles`` keeps
+    them on the user for the request): one round trip less per list request."""
+    token = (
+        authenticator.get_model()
+        .objects.select_related("user")
+        .annotate(role_names=ArrayAgg("user__groups__name"))
+        .filter(key=key)
+        .first()
+    )
+    if token is None:
+        raise AuthenticationFailed(_("Invalid token."))
+    if not token.user.is_active:
+        raise AuthenticationFailed(_("User inactive or deleted."))
+    token.user._smarketing_roles = frozenset(name for name in token.role_names if name)
+    return token.user, token
+
+
 class _FastLeadList:
     """The list's ``GET`` from ``values()`` + orjson (``leads.web.api_rows``): the same
     JSON as ``LeadOut``, a fixed number of queries whatever the page size."""
+
+    def get_authenticators(self):
+        """The project's authenticators; on PostgreSQL the token one reads the roles
+        with the token (the class stays DRF's, as the schema names it)."""
+        authenticators = super().get_authenticators()
+        if connection.vendor == "postgresql":
+            for authenticator in authenticators:
+                if type(authenticator) is TokenAuthentication:
+                    authenticator.authenticate_credentials = partial(
+                        _token_with_roles, authenticator
+                    )
+        return authenticators
 
     def list(self, request, *args, **kwargs):
         queryset = self.get_queryset()
