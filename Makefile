@@ -88,12 +88,14 @@ bench: $(STAMP)
 	$(PY) -m bench.scoring
 	$(PY) -m bench.rescore
 	$(PY) -m bench.claim
+	$(PY) -m bench.lead_list
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
 	$(PY) -m bench.scoring --leads 20000
 	$(PY) -m bench.rescore --smoke
 	$(PY) -m bench.claim --smoke
+	$(PY) -m bench.lead_list --smoke
 
 ## Re-extract and compile the en / zh-hans catalogs.
 messages: $(STAMP)

@@ -14,6 +14,7 @@ app_name = "api"
 
 urlpatterns = [
     path("leads/", views.LeadListCreate.as_view(), name="lead_list"),
+    path("leads/cursor/", views.LeadCursorList.as_view(), name="lead_cursor"),
     path("leads/bulk/", intake_api.LeadBulk.as_view(), name="lead_bulk"),
     path("leads/<int:pk>/", views.LeadDetail.as_view(), name="lead_detail"),
     path("activities/", intake_api.ActivityCreate.as_view(), name="activities"),

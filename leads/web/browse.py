@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from django import forms
 from django.contrib.auth.models import AbstractBaseUser
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +20,24 @@ from leads import moments
 from leads.models import DEMO_SOURCE_SYSTEM, Lead, ScoreQuadrant, SourceChannel, Stage
 from leads.scoring.engine import GRADES
 from leads.selectors import leads_visible_to
+
+# The lead list's columns a user may sort by (the ``sort`` parameter: the key, or the
+# key after "-" for descending), and the page sizes offered (``page_size``).
+SORT_KEYS = (
+    "name",
+    "email",
+    "phone",
+    "company",
+    "source",
+    "campaign",
+    "stage",
+    "score",
+    "owner",
+    "received",
+)
+DEFAULT_SORT = "-received"
+PAGE_SIZES = (25, 50, 100, 200)
+DEFAULT_PAGE_SIZE = 50
 
 
 class LeadFilterForm(forms.Form):
@@ -67,6 +86,26 @@ class LeadFilterForm(forms.Form):
         required=False,
         choices=[("", _("MQL or not")), ("yes", _("MQLs only")), ("no", _("Not MQLs"))],
     )
+
+    sort = forms.ChoiceField(
+        label=_("Sort"),
+        required=False,
+        choices=[("", "")]
+        + [(key, key) for key in SORT_KEYS]
+        + [(f"-{k}", f"-{k}") for k in SORT_KEYS],
+        widget=forms.HiddenInput,
+    )
+    page_size = forms.TypedChoiceField(
+        label=_("Per page"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[(size, size) for size in PAGE_SIZES],
+        initial=DEFAULT_PAGE_SIZE,
+    )
+
+    # Not filters: how the list is shown.
+    VIEW_FIELDS = ("sort", "page_size")
 
     def clean(self):
         cleaned = super().clean()
@@ -119,8 +158,11 @@ def _start_of_day(day: dt.date) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
 
 
-def lead_list(*, viewer: AbstractBaseUser, filters: LeadFilters) -> QuerySet[Lead]:
-    """The visible leads matching the filters, newest first, with what a list row shows."""
+def lead_list(
+    *, viewer: AbstractBaseUser, filters: LeadFilters, sort: str = DEFAULT_SORT
+) -> QuerySet[Lead]:
+    """The visible leads matching the filters, in ``sort``'s order (newest first by
+    default), with what a list row shows."""
     leads = leads_visible_to(viewer=viewer)
     if filters.stage:
         leads = leads.filter(stage=filters.stage)
@@ -149,7 +191,55 @@ def lead_list(*, viewer: AbstractBaseUser, filters: LeadFilters) -> QuerySet[Lea
             | Q(company_name__icontains=term)
             | Q(account__name__icontains=term)
         )
-    return leads.select_related("account", "owner").order_by("-received_at", "-id")
+    return sort_leads(leads.select_related("account", "owner"), sort)
+
+
+def _stage_rank() -> Case:
+    return Case(
+        *(
+            When(stage=value, then=Value(rank))
+            for rank, (value, _label) in enumerate(Stage.choices)
+        ),
+        default=Value(len(Stage.choices)),
+        output_field=IntegerField(),
+    )
+
+
+def sort_leads(leads: QuerySet[Lead], sort: str = DEFAULT_SORT) -> QuerySet[Lead]:
+    """``leads`` in the order ``sort`` names (see ``SORT_KEYS``), ties broken by id in the
+    same direction; empty values last either way. Company is the account's name, else
+    the company typed in; stage is the funnel's order; score the total score; owner the
+    owner's first, last and user name."""
+    key = sort.lstrip("-")
+    if key not in SORT_KEYS:
+        key, sort = DEFAULT_SORT.lstrip("-"), DEFAULT_SORT
+    descending = sort.startswith("-")
+    columns = {
+        "name": [F("name")],
+        "email": [F("email_normalised")],
+        "phone": [F("phone")],
+        "company": [F("company_sort")],
+        "source": [F("source_channel")],
+        "campaign": [F("campaign")],
+        "stage": [F("stage_rank")],
+        "score": [F("score_total")],
+        "owner": [F("owner__first_name"), F("owner__last_name"), F("owner__username")],
+        "received": [F("received_at")],
+    }[key]
+    if key == "company":
+        leads = leads.annotate(
+            company_sort=Coalesce(NullIf("account__name", Value("")), "company_name")
+        )
+    elif key == "stage":
+        leads = leads.annotate(stage_rank=_stage_rank())
+    blank_last = key in ("name", "email", "phone", "company", "campaign")
+    order = []
+    for column in columns:
+        if blank_last:  # "" sorts with the missing values, after the rest
+            order.append(Case(When(**{f"{column.name}": ""}, then=Value(1)), default=Value(0)))
+        order.append(column.desc(nulls_last=True) if descending else column.asc(nulls_last=True))
+    order.append(F("id").desc() if descending else F("id").asc())
+    return leads.order_by(*order)
 
 
 def lead_campaigns(*, viewer: AbstractBaseUser, limit: int = 200) -> list[str]:

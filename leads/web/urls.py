@@ -15,6 +15,8 @@ app_name = "leads"
 
 urlpatterns = [
     path("leads/", views.lead_list, name="lead_list"),
+    path("leads/export.csv", views.lead_export, name="lead_export"),
+    path("leads/bulk-assign/", views.lead_bulk_assign, name="lead_bulk_assign"),
     path("leads/<int:pk>/", views.lead_detail, name="lead_detail"),
     path("import/", import_views.import_start, name="import_start"),
     path("import/<int:pk>/", import_views.import_detail, name="import_detail"),
