@@ -33,6 +33,8 @@ from django.contrib.auth.forms import UserChangeForm
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from leads.audit.models import AuditRecord
+from leads.audit.words import action_label
 from leads.intake.normalize import normalize_company, normalize_domain
 from leads.models import (
     Account,
@@ -308,6 +310,19 @@ class LeadEventAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
     @admin.display(description=_("actor"))
     def actor(self, obj: LeadEvent) -> str:
         return obj.actor_label
+
+
+@admin.register(AuditRecord)
+class AuditRecordAdmin(ReadOnly, RoleAdminAccess, admin.ModelAdmin):
+    list_display = ["at", "actor_label", "action_words", "target_type", "target_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "target_label", "target_id", "action"]
+    date_hierarchy = "at"
+    show_full_result_count = False
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_words(self, obj: AuditRecord) -> str:
+        return action_label(obj.action)
 
 
 @admin.register(Job)

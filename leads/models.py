@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from leads.audit.models import AuditRecord  # noqa: F401  (the app's models are found here)
 from leads.people.models import Team, TimeStamped
 from leads.people.names import person_name
 

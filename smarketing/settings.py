@@ -81,7 +81,7 @@ ASGI_APPLICATION = "smarketing.asgi.application"
 
 # Project-wide templates (base, errors, login), then each capability package's own
 # folder (leads/<package>/templates; template names are unchanged: "work/queue.html").
-LEADS_PACKAGES = ("people", "intake", "scoring", "queue", "pipeline", "web")
+LEADS_PACKAGES = ("people", "audit", "intake", "scoring", "queue", "pipeline", "web")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
