@@ -125,12 +125,12 @@ def test_marketer_logs_in_filters_the_list_and_reads_a_timeline(
     rows.first.locator(".lead-name a").click()
     page.wait_for_url(f"**/leads/{sample_leads['sal'].pk}/")
     assert page.locator("h1").inner_text().startswith("Li Wei")
-    timeline = page.locator("[data-timeline]")
+    timeline = page.locator("[data-timeline]")  # newest first
     assert timeline.count() == 3
-    assert t(language, "Demo request") in timeline.nth(0).inner_text()
+    assert t(language, "Demo request") in timeline.nth(2).inner_text()
     assert t(language, "scoring model v%(number)s") % {"number": 3} in timeline.nth(1).inner_text()
     assert f"{t(language, 'Inquiry')} → MQL" in timeline.nth(1).inner_text()
-    assert "Sam East" in timeline.nth(2).inner_text()
+    assert "Sam East" in timeline.nth(0).inner_text()
     screenshot(page, "lead_detail")
 
 
