@@ -93,7 +93,7 @@ def test_an_ae_works_the_pipeline(page, log_in, screenshot, ae, pipeline, langua
     assert Lead.objects.get(pk=lead.pk).stage == "opportunity"
     row = opportunity_row(page, opportunity, "discovery")
     assert page.locator(f"[data-sql='{lead.pk}']").count() == 0
-    amount = "120,000.00" if language == "en" else "120000.00"  # zh: no thousands separator
+    amount = "CNY\xa0120,000.00" if language == "en" else "¥120,000.00"
     assert amount in row.locator("[data-amount]").inner_text()
     assert amount in page.locator("[data-stage-total=discovery] [data-total]").inner_text()
     screenshot(page, "accepted")

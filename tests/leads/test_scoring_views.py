@@ -630,7 +630,7 @@ def test_diff_page_lists_the_changes_rule_by_rule(client, director, published, d
         "fit:changed",
         "grades:changed",
     ]
-    assert "Values added: JP" in html
+    assert "Values added: Japan" in html
     assert "What changes from v1 to v2" in html
     assert "Annual revenue (USD) &gt; 5,000,000 · +10 points · required (group size)" in html
 
