@@ -362,6 +362,8 @@ def lead_route_now(*, by, lead: Lead) -> LeadEvent:
     _require_admin(by)
     if lead.owner_id is not None:
         raise ConsoleError(_("This lead has an owner: reassign it from its team instead."))
+    if lead.stage not in ("mql", "sql"):
+        raise ConsoleError(_("Only MQLs and SQLs are routed from here."))
     applies_to = "sql" if lead.stage == "sql" else "mql"
     with transaction.atomic():
         event = routing.route_lead(lead=lead, applies_to=applies_to, actor=by, reason="console")

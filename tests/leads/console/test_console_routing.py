@@ -275,3 +275,15 @@ def test_a_team_keeps_its_kind_while_rules_send_it_leads_of_that_kind(
     assert "All MQLs" in response.context["form"].errors["kind"][0]
     sdr_team_east.refresh_from_db()
     assert sdr_team_east.kind == "sdr"
+
+
+def test_only_unowned_mqls_and_sqls_are_routed_from_the_console(client, admin_user, sdr_team_east):
+    inquiry = LeadFactory(stage=Stage.INQUIRY)
+    client.force_login(admin_user)
+    tried = client.get(reverse("console:rules"), {"try": "1", "lead": inquiry.pk})
+    assert 'data-action="route-now"' not in tried.content.decode()
+    refused = client.post(reverse("console:route_now", args=[inquiry.pk]), follow=True)
+    assert "Only MQLs and SQLs are routed from here." in refused.content.decode()
+    inquiry.refresh_from_db()
+    assert (inquiry.owner, inquiry.team) == (None, None)
+    assert not LeadEvent.objects.filter(lead=inquiry).exists()
