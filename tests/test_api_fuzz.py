@@ -131,9 +131,15 @@ def _seed() -> FuzzData:
         for role in ROLES
     }
     tokens = {role: Token.objects.get_or_create(user=user)[0].key for role, user in people.items()}
-    open_ids = Lead.objects.filter(stage__in=[lifecycle.MQL, lifecycle.SAL]).values("pk")[:8]
-    Lead.objects.filter(pk__in=open_ids).update(owner=people[roles.SDR])
-    mql = Lead.objects.filter(stage=lifecycle.MQL, owner=people[roles.SDR]).first()
+    # MQLs and SALs held by the SDR (the demo's queues may be empty this small: nothing
+    # in it waits forever)
+    held = [
+        LeadFactory(
+            stage=stage, owner=people[roles.SDR], assigned_at=now, source_system="demo"
+        )
+        for stage in (lifecycle.MQL, lifecycle.MQL, lifecycle.MQL, lifecycle.SAL, lifecycle.SAL)
+    ]
+    mql = held[0]
     lead_return(lead=mql, by=people[roles.SDR], reason=lifecycle.WRONG_INFORMATION)
     # two SQLs held by the AE (the demo's history may have none this small)
     sqls = [
