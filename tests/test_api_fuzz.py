@@ -134,9 +134,7 @@ def _seed() -> FuzzData:
     # MQLs and SALs held by the SDR (the demo's queues may be empty this small: nothing
     # in it waits forever)
     held = [
-        LeadFactory(
-            stage=stage, owner=people[roles.SDR], assigned_at=now, source_system="demo"
-        )
+        LeadFactory(stage=stage, owner=people[roles.SDR], assigned_at=now, source_system="demo")
         for stage in (lifecycle.MQL, lifecycle.MQL, lifecycle.MQL, lifecycle.SAL, lifecycle.SAL)
     ]
     mql = held[0]
