@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from leads.audit.selectors import audit_records, with_words
 from leads.console import forms as f
 from leads.console import services
-from leads.console.words import records_in_words
+from leads.console.words import conditions_shown, records_in_words
 from leads.intake.normalize import normalize_domain
 from leads.models import Account, DomainListEntry, Lead, RepSettings, RoutingRule, Stage
 from leads.people import roles
@@ -336,21 +336,7 @@ def team(request, team_id: int):
 
 
 def _conditions_shown(conditions: dict) -> list[tuple[str, str]]:
-    labels = {
-        "region": _("Region"),
-        "country": _("Country"),
-        "industry": _("Industry"),
-        "source_channel": _("Source channel"),
-        "quadrant": _("Score quadrant"),
-        "language": _("Language"),
-        "min_employees": _("Employees at least"),
-        "max_employees": _("Employees at most"),
-    }
-    shown = []
-    for key, value in (conditions or {}).items():
-        text = ", ".join(value) if isinstance(value, list) else str(value)
-        shown.append((labels.get(key, key), text))
-    return shown
+    return conditions_shown(conditions)
 
 
 def _example_lead(data) -> Lead:

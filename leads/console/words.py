@@ -10,7 +10,8 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from leads.models import DomainListEntry, RoutingRule, Stage
+from leads import vocabulary
+from leads.models import DomainListEntry, RoutingRule, ScoreQuadrant, SourceChannel, Stage
 from leads.people import roles
 from leads.people.models import Team
 from leads.people.names import person_name
@@ -59,6 +60,32 @@ CONDITION_LABELS = {
     "min_employees": gettext_lazy("Employees at least"),
     "max_employees": gettext_lazy("Employees at most"),
 }
+_CONDITION_VALUE_WORDS = {
+    "region": vocabulary.region_label,
+    "country": vocabulary.country_label,
+    "industry": vocabulary.industry_label,
+    "language": vocabulary.language_label,
+    "source_channel": lambda v: str(dict(SourceChannel.choices).get(v, v)),
+    "quadrant": lambda v: str(dict(ScoreQuadrant.choices).get(v, v)),
+}
+
+
+def condition_words(key: str, value: Any) -> str:
+    """A routing condition's value in the reader's words ("语言：简体中文", not "zh-hans")."""
+    words = _CONDITION_VALUE_WORDS.get(key)
+    if isinstance(value, list):
+        return _joined(words(v) if words else v for v in value)
+    return words(value) if words else str(value)
+
+
+def conditions_shown(conditions: dict | None) -> list[tuple[str, str]]:
+    """``(label, values in words)`` for each condition of a rule."""
+    return [
+        (str(CONDITION_LABELS.get(key, key)), condition_words(key, value))
+        for key, value in (conditions or {}).items()
+    ]
+
+
 CHOICES = {
     "kind": {**dict(Team.Kind.choices), **dict(DomainListEntry.Kind.choices)},
     "mode": dict(Team.Mode.choices),
@@ -102,10 +129,7 @@ def _value(key: str, value: Any, names: dict[str, dict[int, str]]) -> Any:
     if key == "required_criteria" and isinstance(value, list):
         return _joined(CRITERION_LABELS.get(v, v) for v in value)
     if key == "conditions" and isinstance(value, dict):
-        parts = [
-            f"{CONDITION_LABELS.get(k, k)}: {_joined(v) if isinstance(v, list) else v}"
-            for k, v in value.items()
-        ]
+        parts = [f"{CONDITION_LABELS.get(k, k)}: {condition_words(k, v)}" for k, v in value.items()]
         return "; ".join(parts) if parts else _("every lead")
     if key == "rule" and isinstance(value, dict):
         return value.get("name") or "—"

@@ -287,3 +287,19 @@ def test_only_unowned_mqls_and_sqls_are_routed_from_the_console(client, admin_us
     inquiry.refresh_from_db()
     assert (inquiry.owner, inquiry.team) == (None, None)
     assert not LeadEvent.objects.filter(lead=inquiry).exists()
+
+
+def test_a_rules_conditions_read_in_the_readers_language(client, admin_user, sdr_team_east):
+    RoutingRule.objects.create(
+        name="China",
+        conditions={"language": ["zh-hans"], "country": ["CN"], "source_channel": ["website"]},
+        team=sdr_team_east,
+    )
+    client.force_login(admin_user)
+    english = client.get(reverse("console:rules"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Simplified Chinese" in english
+    assert "China" in english
+    chinese = client.get(reverse("console:rules"), HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert "简体中文" in chinese
+    assert "中国" in chinese
+    assert "语言:</span> 简体中文" in chinese  # the rule's row: a value in words, not "zh-hans"
