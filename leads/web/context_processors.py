@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from leads.people import roles
 from leads.people.roles import has_role
@@ -21,7 +22,7 @@ NAV_ITEMS = [
     ("leads:pipeline", _("Pipeline"), (roles.AE, roles.SALES_MANAGER, roles.DIRECTOR)),
     ("leads:returns", _("Returns"), (roles.MARKETING, roles.DIRECTOR)),
     ("leads:team", _("Team"), (roles.SALES_MANAGER,)),
-    ("leads:distribution", _("Distribution"), REPORT_ROLES),
+    ("leads:distribution", pgettext_lazy("navigation", "Distribution"), REPORT_ROLES),
     # --- end ---
     ("leads:scoring_models", _("Scoring"), roles.SCORING_READ_ROLES),
     ("leads:import_start", _("Import"), (roles.MARKETING, roles.ADMIN)),
