@@ -114,6 +114,18 @@ def _fast_password_hasher():
     hashers.get_hashers_by_algorithm.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _language_reset():
+    """A request through the test client activates the language it asked for
+    (``LocaleMiddleware``) and nothing deactivates it: each test starts and ends in
+    the default language, whatever the one before it requested last."""
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 # --- rows of the data migrations ------------------------------------------------
 
 
