@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from leads import moments
 from leads.models import DEMO_SOURCE_SYSTEM, Lead, ScoreQuadrant, SourceChannel, Stage
+from leads.queue.team import OPEN_STAGES
 from leads.scoring.engine import GRADES
 from leads.selectors import leads_visible_to
 
@@ -36,6 +37,7 @@ SORT_KEYS = (
     "received",
 )
 DEFAULT_SORT = "-received"
+OPEN = "open"  # the stage filter's value for every open stage (``OPEN_STAGES``)
 PAGE_SIZES = (25, 50, 100, 200)
 DEFAULT_PAGE_SIZE = 50
 
@@ -52,7 +54,18 @@ class LeadFilterForm(forms.Form):
         ),
     )
     stage = forms.ChoiceField(
-        label=_("Stage"), required=False, choices=[("", _("All stages")), *Stage.choices]
+        label=_("Stage"),
+        required=False,
+        choices=[("", _("All stages")), (OPEN, _("Open (MQL to opportunity)")), *Stage.choices],
+    )
+    # The person holding the leads (a manager's team page links each member's count of
+    # open leads here); hidden, kept in the URL with the rest.
+    owner = forms.IntegerField(
+        label=_("Owner"),
+        required=False,
+        min_value=1,
+        max_value=2_147_483_647,
+        widget=forms.HiddenInput,
     )
     source = forms.ChoiceField(
         label=_("Source"),
@@ -135,6 +148,7 @@ class LeadFilters:
     grade: str = ""
     quadrant: str = ""
     mql: str = ""  # "yes" (mql_at set), "no", or "" (both)
+    owner: int | None = None
 
     @classmethod
     def from_form(cls, form: LeadFilterForm) -> LeadFilters:
@@ -150,6 +164,7 @@ class LeadFilters:
             grade=data.get("grade") or "",
             quadrant=data.get("quadrant") or "",
             mql=data.get("mql") or "",
+            owner=data.get("owner"),
         )
 
 
@@ -164,8 +179,12 @@ def lead_list(
     """The visible leads matching the filters, in ``sort``'s order (newest first by
     default), with what a list row shows."""
     leads = leads_visible_to(viewer=viewer)
-    if filters.stage:
+    if filters.stage == OPEN:
+        leads = leads.filter(stage__in=OPEN_STAGES)
+    elif filters.stage:
         leads = leads.filter(stage=filters.stage)
+    if filters.owner:
+        leads = leads.filter(owner_id=filters.owner)
     if filters.source:
         leads = leads.filter(source_channel=filters.source)
     if filters.campaign:

@@ -123,12 +123,31 @@ def test_the_team_view_shows_load_and_reassigns(client, sales_manager, sdr, sdr_
     page = client.get(reverse("leads:team")).content.decode()
     moved = client.post(reverse("leads:team_assign", args=[lead.pk]), {"to_user": mate.pk})
 
-    load = re.search(rf'data-member="{sdr.pk}">.*?data-load>(\d+)<', page, re.S).group(1)
+    load = re.search(rf'data-member="{sdr.pk}">.*?data-load-link>(\d+)<', page, re.S).group(1)
     assert load == "2"
     assert moved.status_code == 302
     lead.refresh_from_db()
     assert lead.owner == mate
     assert LeadEvent.objects.filter(lead=lead, kind="assignment", actor_user=sales_manager).exists()
+
+
+def test_each_members_count_of_open_leads_links_to_the_list_of_them(
+    client, sales_manager, sdr, sdr_team_east
+):
+    for stage in ("mql", "sal", "sql", "opportunity", "won", "nurture"):
+        LeadFactory(stage=stage, owner=sdr, team=sdr_team_east)
+    LeadFactory(stage="sal", owner=UserFactory(roles=["sdr"]), team=sdr_team_east)
+    client.force_login(sales_manager)
+
+    page = client.get(reverse("leads:team")).content.decode()
+    href, count = re.search(
+        rf'data-member="{sdr.pk}">.*?<a href="([^"]+)" data-load-link>(\d+)<', page, re.S
+    ).groups()
+    listed = client.get(href.replace("&amp;", "&")).content.decode()
+
+    assert count == "4"
+    assert re.search(r'data-result-count="(\d+)"', listed).group(1) == count
+    assert listed.count("data-lead-id=") == 4
 
 
 def test_people_away_are_not_offered_as_reassignment_targets(
