@@ -395,28 +395,35 @@ def _try(request):
     return form, preview, lead if lead.pk else None, 200
 
 
+def _rule_saved(request, form, rule):
+    """Save the rule ``form`` describes through the service (``rule`` None: a new one):
+    the rule, or None with the service's refusals put on the form's fields."""
+    data = form.cleaned_data
+    try:
+        return services.rule_save(
+            by=request.user,
+            rule=rule,
+            name=data["name"],
+            applies_to=data["applies_to"],
+            active=data["active"],
+            team=data["team"],
+            user=data["user"],
+            conditions=data["conditions"],
+        )
+    except routing.RoutingRuleInvalid as error:
+        for field, problems in error.errors.items():
+            name = field.removeprefix("conditions.")
+            form.add_error(name if name in form.fields else None, problems)
+        return None
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @admin_required
 def rules(request):
     form = f.RuleForm(request.POST or None, initial={"active": True, "applies_to": "mql"})
     if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            rule = services.rule_save(
-                by=request.user,
-                rule=None,
-                name=data["name"],
-                applies_to=data["applies_to"],
-                active=data["active"],
-                team=data["team"],
-                user=data["user"],
-                conditions=data["conditions"],
-            )
-        except routing.RoutingRuleInvalid as error:
-            for field, problems in error.errors.items():
-                name = field.removeprefix("conditions.")
-                form.add_error(name if name in form.fields else None, problems)
-        else:
+        rule = _rule_saved(request, form, None)
+        if rule is not None:
             messages.success(request, _("Rule %(name)s was created.") % {"name": rule.name})
             return redirect("console:rules")
     try_form, preview, tried_lead, try_status = _try(request)
@@ -451,26 +458,13 @@ def rules(request):
 def rule(request, rule_id: int):
     rule = get_object_or_404(RoutingRule.objects.select_related("team", "user"), pk=rule_id)
     form = f.RuleForm(request.POST or None, initial=f.RuleForm.initial_for(rule))
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.rule_save(
-                by=request.user,
-                rule=rule,
-                name=data["name"],
-                applies_to=data["applies_to"],
-                active=data["active"],
-                team=data["team"],
-                user=data["user"],
-                conditions=data["conditions"],
-            )
-        except routing.RoutingRuleInvalid as error:
-            for field, problems in error.errors.items():
-                name = field.removeprefix("conditions.")
-                form.add_error(name if name in form.fields else None, problems)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("console:rules")
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and _rule_saved(request, form, rule) is not None
+    ):
+        messages.success(request, _("Saved."))
+        return redirect("console:rules")
     return render(
         request,
         "console/rule.html",

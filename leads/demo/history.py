@@ -44,20 +44,11 @@ from typing import Any
 
 from django.db import connection
 
-ROUTING_ACTOR = "routing"  # leads.queue.routing.ROUTING_ACTOR
+from leads.queue.routing import ROUTING_ACTOR
+from leads.queue.work import FRAMEWORK_CRITERIA
+
 INTAKE_SYSTEM = "demo intake"
 SIDE_STAGES = ("returned", "nurture", "disqualified", "customer_success", "excluded")
-FRAMEWORK_CRITERIA = {  # leads.queue.work.FRAMEWORK_CRITERIA
-    "bant": ("budget", "authority", "need", "timing"),
-    "meddic": (
-        "metrics",
-        "economic_buyer",
-        "decision_criteria",
-        "decision_process",
-        "identify_pain",
-        "champion",
-    ),
-}
 SALES_SOURCED_CHANNELS = ("outbound",)  # leads.pipeline.services
 
 TOUCH_COLUMNS = ("id", "lead_id", "user_id", "channel", "outcome", "note", "at", "created_at")
