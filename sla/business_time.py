@@ -225,3 +225,17 @@ def add_working(calendar: Calendar, start: dt.datetime, duration: dt.timedelta) 
             left -= seg_end - low
         day += dt.timedelta(days=1)
     raise ValueError(f"no working time within {MAX_SEARCH_DAYS} days: check the calendar")
+
+
+def day_length(calendar: Calendar) -> dt.timedelta:
+    """How long a working day is, for terms counted in working days: the working time
+    of a Monday in this calendar (of its longest weekday when Mondays are closed);
+    24 hours on plain 24×7 time."""
+    if calendar.always_open:
+        return dt.timedelta(days=1)
+
+    def total(day: int) -> int:
+        return sum(end - start for start, end in calendar.hours.get(day, ()))
+
+    minutes_ = total(0) or max((total(day) for day in range(7)), default=0)
+    return dt.timedelta(minutes=minutes_)

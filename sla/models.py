@@ -136,6 +136,9 @@ class PersonCalendar(models.Model):
         verbose_name = _("person's calendar")
         verbose_name_plural = _("people's calendars")
 
+    def __str__(self) -> str:
+        return f"{self.user} → {self.calendar}"
+
 
 class TermSet(TimeStamped):
     """A version of the SLA's per-lead terms and their ordered policies (``sla.terms``
@@ -220,7 +223,11 @@ class Clock(models.Model):
         related_name="sla_clocks",
     )
     team = models.ForeignKey(
-        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL,
+        Team,
+        verbose_name=_("team"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="sla_clocks",
     )
     started_at = models.DateTimeField(_("started"))
@@ -236,13 +243,21 @@ class Clock(models.Model):
     target = models.DurationField(_("target"))
     unit = models.CharField(_("counted in"), max_length=16)
     terms = models.ForeignKey(
-        TermSet, verbose_name=_("terms version"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="clocks",
+        TermSet,
+        verbose_name=_("terms version"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clocks",
     )
     policy = models.CharField(_("policy"), max_length=100, blank=True)
     calendar = models.ForeignKey(
-        BusinessCalendar, verbose_name=_("calendar"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="clocks",
+        BusinessCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="clocks",
     )
     calendar_revision = models.PositiveIntegerField(default=0)
     start_event_id = models.BigIntegerField(null=True, blank=True)
@@ -264,19 +279,25 @@ class Clock(models.Model):
         indexes = [
             # The sweep reads only what is due: these stay as small as the due clocks.
             models.Index(
-                fields=["warn_at"], name="sla_clock_warn_due",
+                fields=["warn_at"],
+                name="sla_clock_warn_due",
                 condition=Q(state="running", warned_sent_at__isnull=True, warn_at__isnull=False),
             ),
             models.Index(
-                fields=["due_at"], name="sla_clock_breach_due",
+                fields=["due_at"],
+                name="sla_clock_breach_due",
                 condition=Q(state="running", breach_sent_at__isnull=True, due_at__isnull=False),
             ),
             models.Index(
-                fields=["manager_at"], name="sla_clock_manager_due",
-                condition=Q(state="running", manager_sent_at__isnull=True, manager_at__isnull=False),
+                fields=["manager_at"],
+                name="sla_clock_manager_due",
+                condition=Q(
+                    state="running", manager_sent_at__isnull=True, manager_at__isnull=False
+                ),
             ),
             models.Index(
-                fields=["director_at"], name="sla_clock_director_due",
+                fields=["director_at"],
+                name="sla_clock_director_due",
                 condition=Q(
                     state="running", director_sent_at__isnull=True, director_at__isnull=False
                 ),
@@ -298,6 +319,9 @@ class LeadSync(models.Model):
     events_seen = models.PositiveIntegerField(default=0)
     last_event_id = models.BigIntegerField(default=0)
     synced_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"lead {self.lead_id}: {self.events_seen} events"
 
 
 class Notification(models.Model):
@@ -332,14 +356,19 @@ class Notification(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["recipient"], name="sla_notification_unread",
+                fields=["recipient"],
+                name="sla_notification_unread",
                 condition=Q(read_at__isnull=True),
             ),
             models.Index(
-                fields=["created_at"], name="sla_notification_unmailed",
+                fields=["created_at"],
+                name="sla_notification_unmailed",
                 condition=Q(emailed_at__isnull=True),
             ),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} → {self.recipient_id}"
 
 
 class WebhookDelivery(models.Model):
@@ -375,10 +404,14 @@ class WebhookDelivery(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["next_attempt_at"], name="sla_webhook_pending",
+                fields=["next_attempt_at"],
+                name="sla_webhook_pending",
                 condition=Q(status="pending"),
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} → {self.team_id} ({self.get_status_display()})"
 
 
 class SyncCursor(models.Model):
@@ -387,3 +420,6 @@ class SyncCursor(models.Model):
 
     name = models.CharField(max_length=50, unique=True)
     recorded_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.recorded_at}"

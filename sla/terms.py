@@ -68,11 +68,26 @@ MAX_MATCH_VALUES = 200
 
 DEFAULT_TERMS: dict[str, dict[str, Any]] = {
     # product.md: accept (or return) an assigned MQL ≤ 2 working hours
-    ACCEPTANCE: {"target": 120, "unit": "working_minutes", "warn_percent": 75, "escalate_every": 120},
+    ACCEPTANCE: {
+        "target": 120,
+        "unit": "working_minutes",
+        "warn_percent": 75,
+        "escalate_every": 120,
+    },
     # first follow-up ≤ 4 working hours (China example)
-    FIRST_TOUCH: {"target": 240, "unit": "working_minutes", "warn_percent": 75, "escalate_every": 240},
+    FIRST_TOUCH: {
+        "target": 240,
+        "unit": "working_minutes",
+        "warn_percent": 75,
+        "escalate_every": 240,
+    },
     # return an unfit lead within 48 h of assignment: an inverted window
-    RETURN_WINDOW: {"target": 2880, "unit": "plain_minutes", "warn_percent": 0, "escalate_every": 0},
+    RETURN_WINDOW: {
+        "target": 2880,
+        "unit": "plain_minutes",
+        "warn_percent": 0,
+        "escalate_every": 0,
+    },
     # an AE accepts or rejects an SQL ≤ 1 working day
     SQL_HANDOFF: {"target": 1, "unit": "working_days", "warn_percent": 75, "escalate_every": 1},
     # a status update on every open lead, weekly: every 5 working days
@@ -167,7 +182,9 @@ def _is_catch_all(policy: Mapping[str, Any]) -> bool:
     return not any(match.get(key) for key in MATCH_KEYS)
 
 
-def validate(definition: Any, *, calendar_ids: frozenset[int] | None = None) -> list[tuple[str, str]]:
+def validate(
+    definition: Any, *, calendar_ids: frozenset[int] | None = None
+) -> list[tuple[str, str]]:
     """Every problem of a definition, as ``(path, code)``; empty when it is sound."""
     errors: list[tuple[str, str]] = []
     if not isinstance(definition, Mapping):
