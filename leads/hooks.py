@@ -11,6 +11,17 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
   ``leads.scoring.rescore.register`` (``LeadsConfig.ready``): ``intake_scorer(now=)``,
   ``rescore_leads(lead_ids=, version=, now=)``, ``open_lead_ids()``. Intake calls
   them through this module and never imports scoring.
+- ``EVENT_HOOKS``: events were written for these leads (``lead_ids``), called inside
+  the writing transaction by every writer of ``LeadEvent`` rows (one lead or a bulk
+  write) — the SLA engine recomputes those leads' clocks. A catch-up pass reads the
+  events by ``recorded_at`` as well, so a writer that forgets is late, not lost.
+- ``DEADLINE``: how the queue annotates ``next_step_deadline`` (the earliest due time
+  of the lead's running SLA clocks, filled by ``sla``); ``None`` annotates nothing
+  due (no SLA app). ``DEADLINE.warn`` annotates ``next_step_warn`` (amber from then).
+- ``LEAD_PANELS``: callables ``(request, lead) -> dict | None`` adding a panel to the
+  lead page (``{"template": name, **context}``); ``LEAD_API_FIELDS``: callables
+  ``(request, lead) -> dict`` adding keys to the lead's API detail.
+- ``NAV_ITEMS``: (url name, label, roles) entries other apps add to the navigation.
 - ``BATCH_CONTEXTS``: context-manager factories entered by ``batch()`` around a run
   of leads passing the hooks one after another (a re-score chunk's new MQLs): a hook
   may keep what cannot change within it (routing keeps its rules and domain lists).
@@ -27,6 +38,20 @@ MQL_HOOKS: list[Callable[[Any], None]] = []
 SQL_HOOKS: list[Callable[[Any], None]] = []
 ASSIGNMENT_HOOKS: list[Callable[[Any, Any], None]] = []
 BATCH_CONTEXTS: list[Callable[[], AbstractContextManager[Any]]] = []
+EVENT_HOOKS: list[Callable[[Any], None]] = []
+LEAD_PANELS: list[Callable[[Any, Any], Any]] = []
+LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
+NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
+
+
+@dataclass
+class DeadlineSeam:
+    """How the queue annotates its deadline (see the module docs)."""
+
+    annotate: Callable[[Any], Any] | None = None
+
+
+DEADLINE = DeadlineSeam()
 
 
 @dataclass
@@ -91,3 +116,38 @@ def on_lead_became_sql(lead: Any) -> None:
 def on_lead_assigned(lead: Any, event: Any) -> None:
     for hook in list(ASSIGNMENT_HOOKS):
         hook(lead, event)
+
+
+def on_events_written(lead_ids: Any) -> None:
+    """Events were just written for ``lead_ids`` (an iterable of ids, or one id), inside
+    the writing transaction: calls every ``EVENT_HOOKS``."""
+    if isinstance(lead_ids, int):
+        lead_ids = [lead_ids]
+    ids = sorted({int(lead_id) for lead_id in lead_ids})
+    if not ids:
+        return
+    for hook in list(EVENT_HOOKS):
+        hook(ids)
+
+
+def annotate_deadline(queryset: Any) -> Any:
+    """The queue's ``next_step_deadline`` (and ``next_step_warn``) annotations."""
+    if DEADLINE.annotate is None:
+        return queryset
+    return DEADLINE.annotate(queryset)
+
+
+def lead_panels(request: Any, lead: Any) -> list[dict]:
+    panels = []
+    for panel in list(LEAD_PANELS):
+        result = panel(request, lead)
+        if result:
+            panels.append(result)
+    return panels
+
+
+def lead_api_fields(request: Any, lead: Any) -> dict:
+    extra: dict = {}
+    for fields in list(LEAD_API_FIELDS):
+        extra.update(fields(request, lead))
+    return extra

@@ -4,6 +4,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from leads import hooks
 from leads.people import roles
 from leads.people.roles import has_role
 from leads.queue.distribution import REPORT_ROLES
@@ -42,7 +43,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     items = []
-    for url_name, label, allowed in NAV_ITEMS:
+    for url_name, label, allowed in [*NAV_ITEMS, *hooks.NAV_ITEMS]:
         if allowed is None or has_role(user, *allowed):
             items.append({"url": reverse(url_name), "label": label, "name": url_name})
     if user.is_staff:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 from rest_framework.authtoken.models import Token
 
-from leads import storable
+from leads import hooks, storable
 from leads.consent import lead_consent_context
 from leads.models import Stage
 from leads.people import roles
@@ -191,6 +191,7 @@ def lead_detail(request, pk: int):
             "timeline_order": order,
             "timeline_error": error,
             "prediction": lead_prediction(lead=lead),
+            "panels": hooks.lead_panels(request, lead),
             **lead_consent_context(lead=lead),
         },
         status=status,
