@@ -24,6 +24,7 @@ urlpatterns = [
     path("favicon.ico", favicon, name="favicon"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("leads.web.api_urls")),
+    path("api/v1/", include("sla.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # The API's documentation page is for signed-in people (the schema it loads is too).
     path(
@@ -38,6 +39,7 @@ urlpatterns = [
         name="console_set_password",
     ),
     path("settings/", include("leads.console.urls")),
+    path("sla/", include("sla.urls")),
     path("", include("leads.web.urls")),
 ]
 

@@ -1,0 +1,3 @@
+"""API of sla.calendars (mounted under /api/v1/ by sla/api_urls.py)."""
+
+urlpatterns: list = []

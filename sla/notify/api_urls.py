@@ -1,0 +1,3 @@
+"""API of sla.notify (mounted under /api/v1/ by sla/api_urls.py)."""
+
+urlpatterns: list = []

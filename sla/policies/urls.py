@@ -1,0 +1,3 @@
+"""Pages of sla.policies (mounted under /sla/ by sla/urls.py)."""
+
+urlpatterns: list = []
