@@ -88,6 +88,7 @@ TEMPLATES = [
         "DIRS": [
             BASE_DIR / "templates",
             *(BASE_DIR / "leads" / p / "templates" for p in LEADS_PACKAGES),
+            BASE_DIR / "sla" / "notify" / "templates",
         ],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -97,6 +98,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "leads.web.context_processors.navigation",
+                "sla.notify.context_processors.bell",
             ],
             # ``|unlocalize`` and ``{% localize off %}`` in every template, unloaded: an id
             # in an attribute or a URL must never be grouped (USE_THOUSAND_SEPARATOR).
@@ -223,6 +225,8 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 6 * 3600},
     },
     "jobs-sweep": {"task": "leads.tasks.jobs_sweep", "schedule": 30.0, "options": {"expires": 25}},
+    # The SLA's warnings, breaches and escalations, minute-precise (sla.notify.sweep).
+    "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 60.0, "options": {"expires": 55}},
 }
 # Tests only: every entry is sent every N seconds (the periods stay what they are).
 if _BEAT_EVERY := env_int("BEAT_EVERY_SECONDS", 0):
@@ -348,6 +352,16 @@ PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
 PREDICTIVE_PRIOR_WEIGHT = env_int("PREDICTIVE_PRIOR_WEIGHT", 5)
 # SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
 SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
+# SLA notifications (sla.notify): the site's address for links in email and webhooks;
+# team webhooks' timeout, attempts, first retry delay (doubled each time) and the lease
+# a sending worker holds on a delivery.
+SLA_SITE_URL = env_str("SLA_SITE_URL", default="http://localhost:8000")
+SLA_WEBHOOK_TIMEOUT_SECONDS = env_int("SLA_WEBHOOK_TIMEOUT_SECONDS", 5)
+SLA_WEBHOOK_MAX_ATTEMPTS = env_int("SLA_WEBHOOK_MAX_ATTEMPTS", 8)
+SLA_WEBHOOK_BACKOFF_SECONDS = env_int("SLA_WEBHOOK_BACKOFF_SECONDS", 60)
+SLA_WEBHOOK_LEASE_SECONDS = env_int("SLA_WEBHOOK_LEASE_SECONDS", 60)
+# Tests only: the sweep waits mid-transaction on this Redis key (sla.notify.sweep).
+SLA_SWEEP_PAUSE_KEY = env_str("SLA_SWEEP_PAUSE_KEY", default="")
 # Long jobs (leads.jobs): a worker's claim lasts this long unless renewed (it renews
 # with every chunk and on a timer); a job claimed this many times whose worker died
 # each time fails; a queued job whose task was sent this long ago is sent again.
