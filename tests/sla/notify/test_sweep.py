@@ -9,7 +9,7 @@ import pytest
 
 from sla.models import Clock, Notification, TeamSla, WebhookDelivery
 from sla.notify.sweep import sweep
-from tests.factories import LeadFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory
 from tests.sla.notify.conftest import MINUTE, T0, make_clock
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,8 @@ def test_the_warning_comes_at_warn_at_not_a_minute_early(sdr, sdr_team_east):
     assert sent(clock) == [("warning", "sam")]
     clock.refresh_from_db()
     assert clock.warned_sent_at == T0 + 3 * H
-    assert clock.breached_at is None and clock.breach_sent_at is None
+    assert clock.breached_at is None
+    assert clock.breach_sent_at is None
     row = Notification.objects.get()
     assert (row.lead_id, row.read_at, row.emailed_at) == (clock.lead_id, None, None)
 
@@ -101,7 +102,8 @@ def test_without_an_escalation_director_every_active_director_is_told(sdr, direc
 def test_no_team_no_manager_escalation_but_the_step_is_marked(sdr):
     clock = make_clock(owner=sdr, warned_sent_at=T0, breach_sent_at=T0)
     counts = sweep(now=T0 + 6 * H + MINUTE)
-    assert counts["manager"] == 1 and counts["notifications"] == 0
+    assert counts["manager"] == 1
+    assert counts["notifications"] == 0
     clock.refresh_from_db()
     assert clock.manager_sent_at is not None
     assert sweep(now=T0 + 6 * H + 2 * MINUTE)["manager"] == 0
@@ -177,14 +179,16 @@ def test_a_return_window_closes_unbreached_when_its_48_hours_pass(sdr):
     assert sweep(now=T0 + 48 * H - MINUTE)["windows_closed"] == 0
     counts = sweep(now=T0 + 48 * H)
 
-    assert counts["windows_closed"] == 1 and counts["breach"] == 0
+    assert counts["windows_closed"] == 1
+    assert counts["breach"] == 0
     window.refresh_from_db()
     assert (window.state, window.outcome, window.stopped_at) == (
         "stopped",
         "window_closed",
         T0 + 48 * H,
     )
-    assert window.breached_at is None and window.breach_sent_at is None
+    assert window.breached_at is None
+    assert window.breach_sent_at is None
     assert not Notification.objects.exists()
 
 
@@ -195,7 +199,8 @@ def test_the_sweep_run_twice_makes_each_row_once(sdr, sdr_team_east, sales_manag
     second = sweep(now=T0 + 9 * H)
 
     # warning skipped (past due): breach (sam), manager (max), director (dana)
-    assert first["notifications"] == 9 and first["webhooks"] == 9
+    assert first["notifications"] == 9
+    assert first["webhooks"] == 9
     assert second["notifications"] == second["webhooks"] == 0
     assert Notification.objects.count() == 9
     assert WebhookDelivery.objects.count() == 9
