@@ -151,7 +151,15 @@ def _seed() -> FuzzData:
         expected_close=(now + timedelta(days=30)).date().isoformat(),
     )
     from leads.selectors import leads_visible_to
+    from sla.models import Clock, Notification
 
+    # one SLA notification for each role's person (the API shows people their own)
+    clock = Clock.objects.create(
+        lead=held[1], term="first_touch", side="sales", state="running", owner=people[roles.SDR],
+        started_at=now, due_at=now, target=timedelta(hours=4), unit="working_hours",
+    )  # fmt: skip
+    for user in people.values():
+        Notification.objects.create(recipient=user, clock=clock, lead=held[1], step="breach")
     visible = {
         f"leads:{role}": list(
             leads_visible_to(viewer=user).order_by("pk").values_list("pk", flat=True)
@@ -168,6 +176,12 @@ def _seed() -> FuzzData:
             "returns": list(LeadReturn.objects.values_list("pk", flat=True)),
             "opportunities": list(Opportunity.objects.values_list("pk", flat=True)),
             "routing": list(RoutingRule.objects.values_list("pk", flat=True)),
+            **{
+                f"notifications:{role}": list(
+                    Notification.objects.filter(recipient=user).values_list("pk", flat=True)
+                )
+                for role, user in people.items()
+            },
         },
     )
 
@@ -182,6 +196,8 @@ def _known_ids(data: FuzzData, path: str, role: str) -> list[int]:
     """Ids of rows that exist for ``path``'s ``{id}``: for a lead, those ``role`` sees."""
     if path.startswith("/api/v1/leads/{id}"):
         return data.ids[f"leads:{role}"] or data.ids["leads"]
+    if path.startswith("/api/v1/notifications/{id}"):  # one's own (sla.notify.api)
+        return data.ids[f"notifications:{role}"]
     for prefix, key in (
         ("/api/v1/jobs/", "jobs"),
         ("/api/v1/scoring/models/{id}", "scoring"),
