@@ -89,6 +89,7 @@ bench: $(STAMP)
 	$(PY) -m bench.rescore
 	$(PY) -m bench.claim
 	$(PY) -m bench.lead_list
+	$(PY) -m bench.sweep
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
@@ -96,6 +97,7 @@ bench-smoke: $(STAMP)
 	$(PY) -m bench.rescore --smoke
 	$(PY) -m bench.claim --smoke
 	$(PY) -m bench.lead_list --smoke
+	$(PY) -m bench.sweep --smoke
 
 ## Re-extract and compile the en / zh-hans catalogs.
 messages: $(STAMP)
