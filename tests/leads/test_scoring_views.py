@@ -689,8 +689,8 @@ def test_list_query_count_does_not_grow_with_versions(
         scoring_model_create_draft(definition=published.definition, user=marketer)
     client.force_login(marketer)
 
-    # session, user, groups (roles), the versions with their authors
-    with django_assert_num_queries(4):
+    # session, user, groups (roles), the versions with their authors, the bell
+    with django_assert_num_queries(5):
         response = client.get(reverse("leads:scoring_models"))
 
     assert len(response.context["rows"]) == drafts + 1
