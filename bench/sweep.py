@@ -14,9 +14,11 @@
    ``UPDATE sla_clock SET breach_sent_at = now, breached_at = COALESCE(…) WHERE
    state = 'running' AND breach_sent_at IS NULL AND due_at IS NOT NULL AND due_at <=
    now RETURNING id, owner_id`` — and the commit.
-4. Before each pass the due clocks are reset (sent marks cleared, notifications
-   deleted, vacuumed): ``--rounds`` (default 3) of sweep, baseline, baseline, sweep …;
-   each side's figure is its median. Goal: sweep ≤ 2 × baseline (printed as a ratio).
+4. One untimed pass of each side warms the caches. Before each pass the due clocks are
+   reset (sent marks cleared, notifications deleted, vacuumed): ``--rounds`` (default
+   5) of sweep, baseline, baseline, sweep …; each side's figure is its median (the
+   verdict) and its best run (printed too: on a busy shared machine the best runs say
+   more about the work itself). Goal: sweep ≤ 2 × baseline.
 5. Nothing due: the median of 50 sweeps when no clock is due; goal under 5 ms.
 
 Every pass is checked: D notifications, D clocks marked breached, none twice; a
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         "--running", type=int, nargs="+", default=[1_000_000, 100_000], help="running clocks"
     )
     parser.add_argument("--due", type=int, default=1_000, help="clocks due at the sweep")
-    parser.add_argument("--rounds", type=int, default=3, help="passes of each side")
+    parser.add_argument("--rounds", type=int, default=5, help="passes of each side")
     parser.add_argument("--smoke", action="store_true", help="20,000 running, 100 due")
     args = parser.parse_args(argv)
     sizes = [20_000] if args.smoke else args.running
@@ -96,6 +98,9 @@ def _one_size(running: int, due: int, rounds: int) -> tuple[bool, list[str]]:
     print(f"data: {_counts()} ({time.perf_counter() - started:.1f} s)")
 
     results: dict[str, list[dict]] = {"sweep": [], "baseline": []}
+    for warm_up in (_sweep_pass, _baseline_pass):  # untimed: caches, plans, first writes
+        _reset(now)
+        warm_up(now, due)
     for round_ in range(rounds):
         for side in ("sweep", "baseline") if round_ % 2 == 0 else ("baseline", "sweep"):
             _reset(now)
@@ -108,6 +113,7 @@ def _one_size(running: int, due: int, rounds: int) -> tuple[bool, list[str]]:
         side: statistics.median(r["seconds"] for r in runs) for side, runs in results.items()
     }
     ratio = medians["sweep"] / medians["baseline"]
+    best = {side: min(r["seconds"] for r in runs) for side, runs in results.items()}
     for side, label in (("sweep", "sweep(now)          "), ("baseline", "raw UPDATE RETURNING")):
         runs = ", ".join(f"{r['seconds'] * 1000:.1f}" for r in results[side])
         print(f"{label}: median {medians[side] * 1000:8.2f} ms  (runs: {runs} ms)")
@@ -118,6 +124,10 @@ def _one_size(running: int, due: int, rounds: int) -> tuple[bool, list[str]]:
     print(f"   owner of the due clocks: user {owner}; now = {now.isoformat()}")
     verdict = ratio <= GOAL
     print(f"ratio sweep / raw   : {ratio:.2f}  (goal ≤ {GOAL}) — {'PASS' if verdict else 'MISS'}")
+    print(
+        f"   best runs        : {best['sweep'] * 1000:.1f} vs {best['baseline'] * 1000:.1f} ms"
+        f" → {best['sweep'] / best['baseline']:.2f}"
+    )
     idle_ok = idle * 1000 < IDLE_GOAL_MS
     print(
         f"nothing due         : median {idle * 1000:.2f} ms per sweep (goal < {IDLE_GOAL_MS} ms)"
