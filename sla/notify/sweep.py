@@ -74,7 +74,7 @@ from django.utils import timezone
 
 from leads.people import roles
 from leads.people.models import Team
-from sla.models import Clock, Notification, Term, WebhookDelivery
+from sla.models import Clock, Notification, Term
 
 # pg_try_advisory_xact_lock's key: one sweep at a time ("SLASWEEP" as a number).
 SWEEP_LOCK_KEY = 0x534C4153_57454550 - (1 << 63)
@@ -134,7 +134,7 @@ def sweep(now: datetime | None = None, *, exclusive: bool = True) -> dict[str, i
     alone keep every row once)."""
     now = now or timezone.now()
     counts = {"windows_closed": 0, "notifications": 0, "webhooks": 0}
-    params = {"now": now}
+    params = {"now": _db_time(now)}
     with connection.cursor() as cursor:
         cursor.execute(ANY_DUE_SQL, params)
         if not cursor.fetchone()[0]:
@@ -249,17 +249,13 @@ def _insert_notifications(cursor, rows, now: datetime) -> int:
             [now, recipients, clocks, leads, steps],
         )
         return cursor.rowcount
-    made = Notification.objects.bulk_create(
-        [
-            Notification(
-                recipient_id=r, clock_id=c, lead_id=ld, step=s, delivery_id=uuid.uuid4(),
-                created_at=now,
-            )
-            for r, c, ld, s in rows
-        ],
-        ignore_conflicts=True,
-    )  # fmt: skip
-    return len(made)
+    cursor.executemany(
+        "INSERT INTO sla_notification"
+        " (recipient_id, clock_id, lead_id, step, delivery_id, created_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT DO NOTHING",
+        [(*row, uuid.uuid4().hex, _db_time(now)) for row in rows],
+    )
+    return cursor.rowcount
 
 
 def _insert_deliveries(cursor, rows, now: datetime) -> int:
@@ -276,14 +272,18 @@ def _insert_deliveries(cursor, rows, now: datetime) -> int:
             [now, now, teams, clocks, steps],
         )
         return cursor.rowcount
-    made = WebhookDelivery.objects.bulk_create(
-        [
-            WebhookDelivery(team_id=t, clock_id=c, step=s, next_attempt_at=now, created_at=now)
-            for t, c, s in rows
-        ],
-        ignore_conflicts=True,
+    cursor.executemany(
+        "INSERT INTO sla_webhookdelivery (team_id, clock_id, step, delivery_id, status,"
+        " attempts, next_attempt_at, last_error, log, created_at)"
+        " VALUES (%s, %s, %s, %s, 'pending', 0, %s, '', '[]', %s) ON CONFLICT DO NOTHING",
+        [(*row, uuid.uuid4().hex, _db_time(now), _db_time(now)) for row in rows],
     )
-    return len(made)
+    return cursor.rowcount
+
+
+def _db_time(moment: datetime):
+    """A moment as the database takes it in raw SQL (SQLite: naive UTC text)."""
+    return connection.ops.adapt_datetimefield_value(moment)
 
 
 def _pause_for_tests() -> None:
