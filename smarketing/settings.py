@@ -223,6 +223,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "options": {"expires": 6 * 3600},
     },
     "jobs-sweep": {"task": "leads.tasks.jobs_sweep", "schedule": 30.0, "options": {"expires": 25}},
+    "sla-catch-up": {"task": "sla.tasks.catch_up", "schedule": 60.0, "options": {"expires": 50}},
 }
 # Tests only: every entry is sent every N seconds (the periods stay what they are).
 if _BEAT_EVERY := env_int("BEAT_EVERY_SECONDS", 0):
@@ -337,9 +338,6 @@ SPECTACULAR_SETTINGS = {
 INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 # Rows per import chunk; files with more rows than this run as a Celery task.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
-# Until sla/ exists: the SDR queue's next-step deadline = assigned_at + N hours
-# (leads.queue.claim.next_step_deadline, the one selector the SLA engine replaces).
-QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
@@ -348,6 +346,18 @@ PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
 PREDICTIVE_PRIOR_WEIGHT = env_int("PREDICTIVE_PRIOR_WEIGHT", 5)
 # SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
 SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
+# SLA clocks (sla/): the default calendar's public holidays (ISO codes, comma-separated)
+# and how far back the catch-up pass reads events again (a transaction that committed
+# late is seen if it ran shorter than this).
+SLA_DEFAULT_COUNTRIES = [
+    code.strip().upper()
+    for code in env_str("SLA_DEFAULT_COUNTRIES", "CN").split(",")
+    if code.strip()
+]
+SLA_CATCHUP_MARGIN_SECONDS = env_int("SLA_CATCHUP_MARGIN_SECONDS", 300)
+# A write of more leads' events than this (intake, a re-score) has its clocks computed
+# by a worker after the commit, not in its transaction.
+SLA_INLINE_MAX_LEADS = env_int("SLA_INLINE_MAX_LEADS", 200)
 # Long jobs (leads.jobs): a worker's claim lasts this long unless renewed (it renews
 # with every chunk and on a timer); a job claimed this many times whose worker died
 # each time fails; a queued job whose task was sent this long ago is sent again.

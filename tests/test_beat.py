@@ -40,6 +40,7 @@ ONCE_PER_PERIOD = {
     "leads.tasks.rescore_open_leads_nightly": "Job.period: one re-score job per night",
     "leads.tasks.predictive_refresh": "Job.period: one refresh job per night",
     "leads.tasks.jobs_sweep": "by nature: conditional UPDATEs of expired leases and unsent jobs",
+    "sla.tasks.catch_up": "by nature: a lead's clocks are recomputed from its events",
 }
 
 
