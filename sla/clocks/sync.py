@@ -30,7 +30,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
@@ -151,8 +151,43 @@ def resolve(calendar: BusinessCalendar) -> bt.Calendar:
     return _resolved(calendar.pk or 0, calendar.revision, spec)
 
 
+# One query tells whether anything a RuleBook holds changed (rows added, removed or
+# edited in the tables it reads): the book is then read again, else kept in memory.
+STAMP_SQL = """
+SELECT (SELECT COUNT(*) FROM sla_termset), (SELECT MAX(updated_at) FROM sla_termset),
+       (SELECT COUNT(*) FROM sla_businesscalendar),
+       (SELECT MAX(updated_at) FROM sla_businesscalendar),
+       (SELECT SUM(revision) FROM sla_businesscalendar),
+       (SELECT COUNT(*) FROM sla_calendardate), (SELECT MAX(id) FROM sla_calendardate),
+       (SELECT SUM(id * works_as + id) FROM sla_calendardate),
+       (SELECT COUNT(*) FROM sla_personcalendar),
+       (SELECT SUM(user_id * calendar_id + id) FROM sla_personcalendar),
+       (SELECT COUNT(*) FROM sla_teamsla),
+       (SELECT SUM(team_id * COALESCE(calendar_id, 0) + id) FROM sla_teamsla)
+"""
+_books: dict[tuple, RuleBook] = {}
+
+
+def rule_book() -> RuleBook:
+    """The RuleBook for the data as it is (one query when nothing changed)."""
+    with connection.cursor() as cursor:
+        cursor.execute(STAMP_SQL)
+        stamp = tuple(str(value) for value in cursor.fetchone())
+    book = _books.get(stamp)
+    if book is None or book.default.pk is None:
+        book = RuleBook()
+        if len(_books) > 8:
+            _books.clear()
+        with connection.cursor() as cursor:  # the default calendar may just have been made
+            cursor.execute(STAMP_SQL)
+            stamp = tuple(str(value) for value in cursor.fetchone())
+        _books[stamp] = book
+    return book
+
+
 class RuleBook:
-    """What new clocks are chosen from, read once per batch of leads."""
+    """What new clocks are chosen from (terms versions, calendars, people's and teams'
+    calendars), read once and kept while none of it changes (``rule_book``)."""
 
     def __init__(self) -> None:
         self.versions = list(
@@ -167,7 +202,9 @@ class RuleBook:
         self.team = dict(
             TeamSla.objects.filter(calendar__isnull=False).values_list("team_id", "calendar_id")
         )
-        self._resolved: dict[int, bt.Calendar] = {}
+        self._resolved: dict[int, bt.Calendar] = {
+            pk: resolve(calendar) for pk, calendar in self.calendars.items()
+        }
 
     def terms_at(self, at: dt.datetime) -> tuple[int | None, dict[str, Any]]:
         """The terms version in force at ``at`` (else the current one, else the
@@ -298,6 +335,10 @@ def _kept(old: Clock, new: Clock) -> bool:
 
 def planned(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[Clock]]:
     """The clocks each lead should have now, as unsaved rows (what replay compares)."""
+    return _plan(lead_ids, now=now)[0]
+
+
+def _plan(lead_ids: Iterable[int], *, now: dt.datetime | None = None):
     now = now or timezone.now()
     ids = sorted(set(lead_ids))
     leads = {
@@ -310,7 +351,7 @@ def planned(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[
     for clock in Clock.objects.filter(lead_id__in=ids):
         existing[clock.lead_id][(clock.term, clock.seq)] = clock
     events = _events(ids)
-    book = RuleBook()
+    book = rule_book()
     result: dict[int, list[Clock]] = {}
     for lead_id in ids:
         lead = leads.get(lead_id)
@@ -325,7 +366,12 @@ def planned(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[
                 row = old
             rows.append(row)
         result[lead_id] = rows
-    return result
+    seen = {
+        lead_id: (len(lead_events), max(event.id for event in lead_events))
+        for lead_id, lead_events in events.items()
+        if lead_events
+    }
+    return result, existing, seen
 
 
 def compute(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> int:
@@ -337,15 +383,14 @@ def compute(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> int:
     for start in range(0, len(ids), CHUNK):
         chunk = ids[start : start + CHUNK]
         with transaction.atomic():
-            plan = planned(chunk, now=now)
+            plan, existing, seen = _plan(chunk, now=now)
             rows = [row for rows in plan.values() for row in rows]
             keep = {(row.lead_id, row.term, row.seq) for row in rows}
             stale = [
-                pk
-                for pk, lead_id, term, seq in Clock.objects.filter(lead_id__in=chunk).values_list(
-                    "pk", "lead_id", "term", "seq"
-                )
-                if (lead_id, term, seq) not in keep
+                clock.pk
+                for clocks in existing.values()
+                for clock in clocks.values()
+                if (clock.lead_id, clock.term, clock.seq) not in keep
             ]
             if stale:
                 Clock.objects.filter(pk__in=stale).delete()
@@ -358,18 +403,11 @@ def compute(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> int:
                     update_fields=[*COMPUTED, "computed_at"],
                 )
             written += len(fresh)
-            _mark_synced(sorted(plan), now)
+            _mark_synced(sorted(plan), seen, now)
     return written
 
 
-def _mark_synced(lead_ids: list[int], now: dt.datetime) -> None:
-    counts = {
-        row["lead_id"]: (row["n"], row["last"])
-        for row in relevant_events()
-        .filter(lead_id__in=lead_ids)
-        .values("lead_id")
-        .annotate(n=Count("id"), last=Max("id"))
-    }
+def _mark_synced(lead_ids: list[int], counts: dict[int, tuple[int, int]], now) -> None:
     LeadSync.objects.bulk_create(
         [
             LeadSync(
@@ -425,6 +463,7 @@ def stale_leads(lead_ids: Iterable[int]) -> list[int]:
         for row in (
             relevant_events()
             .filter(lead_id__in=chunk)
+            .order_by()
             .values("lead_id")
             .annotate(n=Count("id"), last=Max("id"))
         ):
@@ -440,7 +479,7 @@ def catch_up(*, now: dt.datetime | None = None) -> dict[str, int]:
     started = timezone.now()
     cursor, _ = SyncCursor.objects.get_or_create(name="events")
     margin = dt.timedelta(seconds=settings.SLA_CATCHUP_MARGIN_SECONDS)
-    recent = relevant_events()
+    recent = relevant_events().order_by()
     if cursor.recorded_at is not None:
         recent = recent.filter(recorded_at__gte=cursor.recorded_at - margin)
     candidates = list(recent.values_list("lead_id", flat=True).distinct())
@@ -457,6 +496,7 @@ def recompute_calendar(calendar_id: int) -> int:
         Clock.objects.filter(
             calendar_id=calendar_id, state__in=(Clock.State.RUNNING, Clock.State.PAUSED)
         )
+        .order_by()
         .values_list("lead_id", flat=True)
         .distinct()
     )
@@ -474,5 +514,5 @@ def replay(lead_ids: Iterable[int] | None = None, *, now: dt.datetime | None = N
     """``manage.py sla_replay``: recompute from the events (every lead with events when
     ``lead_ids`` is None)."""
     if lead_ids is None:
-        lead_ids = relevant_events().values_list("lead_id", flat=True).distinct()
+        lead_ids = relevant_events().order_by().values_list("lead_id", flat=True).distinct()
     return compute(list(lead_ids), now=now)
