@@ -82,12 +82,15 @@ ASGI_APPLICATION = "smarketing.asgi.application"
 # Project-wide templates (base, errors, login), then each capability package's own
 # folder (leads/<package>/templates; template names are unchanged: "work/queue.html").
 LEADS_PACKAGES = ("people", "audit", "intake", "scoring", "queue", "pipeline", "web", "console")
+# The sla app's capability packages with a templates/ folder of their own.
+SLA_PACKAGES = ("calendars", "policies", "notify", "clocks")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [
             BASE_DIR / "templates",
             *(BASE_DIR / "leads" / p / "templates" for p in LEADS_PACKAGES),
+            *(BASE_DIR / "sla" / p / "templates" for p in SLA_PACKAGES),
         ],
         "APP_DIRS": True,
         "OPTIONS": {
