@@ -122,11 +122,9 @@ def build_calendar(
     closed: set[dt.date] = set()
     opened: dict[dt.date, int] = {}
     for country in countries:
-        known = holidays_package.country_holidays(country, years=years)
-        closed.update(day for day in known if day.year in years)
-        for day in getattr(known, "weekend_workdays", ()):
-            if day.year in years:
-                opened[day] = makeup_weekday
+        holidays_, makeup_days = _country_days(country, tuple(years))
+        closed.update(holidays_)
+        opened.update(dict.fromkeys(makeup_days, makeup_weekday))
     custom_open = (
         dict(open_dates)
         if isinstance(open_dates, Mapping)
@@ -138,6 +136,20 @@ def build_calendar(
         opened.pop(day, None)
     opened.update(custom_open)
     return Calendar(tz=zone, hours=dict(hours), closed=frozenset(closed), open=opened)
+
+
+@lru_cache(maxsize=256)
+def _country_days(
+    country: str, years: tuple[int, ...]
+) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """A country's public holidays and make-up working days in ``years`` (the package
+    takes milliseconds to work them out: once per process)."""
+    known = holidays_package.country_holidays(country, years=years)
+    makeup = getattr(known, "weekend_workdays", ())
+    return (
+        frozenset(day for day in known if day.year in years),
+        frozenset(day for day in makeup if day.year in years),
+    )
 
 
 def years_without_makeup_days(country: str, years: Iterable[int]) -> list[int]:
