@@ -219,7 +219,7 @@ def _offset_pieces(tz: dt.tzinfo, start: int, end: int) -> list[tuple[int, int, 
     return pieces
 
 
-@lru_cache(maxsize=1 << 16)
+@lru_cache(maxsize=1 << 14)
 def _day(calendar: Calendar, ordinal: int) -> tuple[tuple[tuple[int, int], ...], int]:
     """A local date's working segments (UTC microseconds, in order) and their total."""
     day = dt.date.fromordinal(ordinal)
@@ -244,7 +244,12 @@ def _day(calendar: Calendar, ordinal: int) -> tuple[tuple[tuple[int, int], ...],
             if start < end:
                 segments.append((start, end))
     segments.sort()
-    return tuple(segments), sum(end - start for start, end in segments)
+    merged: list[tuple[int, int]] = []
+    for start, end in segments:  # one range across a change inside working time
+        if merged and merged[-1][1] == start:
+            start = merged.pop()[0]
+        merged.append((start, end))
+    return tuple(merged), sum(end - start for start, end in merged)
 
 
 def working_segments(calendar: Calendar, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:

@@ -112,6 +112,21 @@ def test_a_dst_change_cuts_segments_on_the_exact_second():
     assert working_between(late, start, start + dt.timedelta(days=1)) == 4 * H
 
 
+def test_a_dst_change_at_midnight_repeats_the_hour_before_it():
+    # Santiago: at midnight on 5 April 2026 the clock goes back to 23:00 on the 4th,
+    # which lasts 25 hours; its last hour is worked twice.
+    santiago = ZoneInfo("America/Santiago")
+    late = build_calendar(tz=santiago, hours=dict.fromkeys(range(7), intervals(("23:00", "24:00"))))
+    saturday = dt.datetime.combine(dt.date(2026, 4, 4), dt.time(), tzinfo=santiago)
+    sunday = dt.datetime.combine(dt.date(2026, 4, 5), dt.time(), tzinfo=santiago)
+    assert working_between(late, saturday, sunday) == 2 * H
+    assert working_segments(late, dt.date(2026, 4, 4)) == [
+        (at(UTC, 2026, 4, 5, 2), at(UTC, 2026, 4, 5, 4))  # 23:00 -03 to 24:00 -04
+    ]
+    due = add_working(late, saturday, 90 * MINUTE)
+    assert (due.astimezone(UTC), due.fold) == (at(UTC, 2026, 4, 5, 3, 30), 1)  # 23:30 -04
+
+
 def test_instants_of_the_repeated_hour_are_ordered_by_when_they_happen():
     # 01:30 EST (fold=1) comes 45 minutes after 01:45 EDT (fold=0); compared as wall
     # clocks of one zone they looked the other way round, and the time between was 0.
@@ -392,7 +407,7 @@ def check_segments(calendar, oracle):
     scenario, covered = oracle.scenario, []
     for day in scenario.dates:
         segments = working_segments(calendar, day)
-        assert segments == sorted(segments)
+        assert all(a[1] < b[0] for a, b in itertools.pairwise(segments))  # in order, apart
         for start, end in segments:
             assert start < end
             assert start.tzinfo is UTC
