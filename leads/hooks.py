@@ -43,6 +43,8 @@ EVENT_HOOKS: list[Callable[..., None]] = []
 LEAD_PANELS: list[Callable[[Any, Any], Any]] = []
 LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
 NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
+# More ``leads.integrity.Invariant`` rows for ``check_integrity`` (the SLA's clocks).
+INVARIANTS: list[Any] = []
 
 
 @dataclass
@@ -95,6 +97,23 @@ def open_lead_ids() -> Any:
 
 
 _pending = threading.local()
+_inline = threading.local()
+
+
+@contextmanager
+def inline() -> Iterator[None]:
+    """Within it, ``EVENT_HOOKS`` are asked to do their work now, however many leads
+    (the demo's seed: its history is written in bulk and must open with its clocks)."""
+    before = getattr(_inline, "on", False)
+    _inline.on = True
+    try:
+        yield
+    finally:
+        _inline.on = before
+
+
+def inline_forced() -> bool:
+    return getattr(_inline, "on", False)
 
 
 @contextmanager

@@ -9,7 +9,7 @@ def register() -> None:
     from django.utils.translation import gettext_lazy as _
 
     from leads.people import roles
-    from sla.clocks import api, selectors, sync, views
+    from sla.clocks import api, integrity, selectors, sync, views
 
     if sync.on_events not in hooks.EVENT_HOOKS:
         hooks.EVENT_HOOKS.append(sync.on_events)
@@ -18,6 +18,8 @@ def register() -> None:
         hooks.LEAD_PANELS.append(views.lead_panel)
     if api.lead_clocks_field not in hooks.LEAD_API_FIELDS:
         hooks.LEAD_API_FIELDS.append(api.lead_clocks_field)
+    if integrity.INVARIANT not in hooks.INVARIANTS:
+        hooks.INVARIANTS.append(integrity.INVARIANT)
     entry = ("sla:team_clocks", _("Team SLA"), (roles.SALES_MANAGER,))
     if entry not in hooks.NAV_ITEMS:
         hooks.NAV_ITEMS.append(entry)

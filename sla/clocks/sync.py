@@ -34,6 +34,7 @@ from django.db import connection, transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from leads import hooks
 from leads.models import Lead, LeadEvent
 from sla import business_time as bt
 from sla import engine
@@ -430,6 +431,9 @@ def on_events(lead_ids: list[int], *, deferred: bool = False) -> None:
     leads' events at once (intake, a re-score): then a worker recomputes them after
     the commit (``sla.tasks.sync_leads``), and should the task be lost, the catch-up
     pass finds them."""
+    if hooks.inline_forced():
+        compute(lead_ids)
+        return
     if deferred or len(lead_ids) > settings.SLA_INLINE_MAX_LEADS:
         ids = list(lead_ids)
         transaction.on_commit(lambda: send_sync(ids))
