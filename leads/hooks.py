@@ -101,19 +101,21 @@ _inline = threading.local()
 
 
 @contextmanager
-def inline() -> Iterator[None]:
-    """Within it, ``EVENT_HOOKS`` are asked to do their work now, however many leads
-    (the demo's seed: its history is written in bulk and must open with its clocks)."""
-    before = getattr(_inline, "on", False)
-    _inline.on = True
+def inline(*, now: Any = None) -> Iterator[None]:
+    """Within it, ``EVENT_HOOKS`` are asked to do their work now, however many leads,
+    as of ``now`` when given (the demo's seed: its history is written in bulk, as of
+    its own time, and must open with its clocks)."""
+    before = getattr(_inline, "on", None)
+    _inline.on = {"now": now}
     try:
         yield
     finally:
         _inline.on = before
 
 
-def inline_forced() -> bool:
-    return getattr(_inline, "on", False)
+def inline_forced() -> dict | None:
+    """``{"now": …}`` inside ``inline()``, else None."""
+    return getattr(_inline, "on", None)
 
 
 @contextmanager

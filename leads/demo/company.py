@@ -535,7 +535,7 @@ def demo_seed(
         _analyze(*HISTORY_MODELS)
         opt_out_events = _opt_out(batch.opted_out, now=now)
     scoring = _score_demo(people, now=now)
-    with transaction.atomic(), hooks.inline():  # the demo opens with its SLA clocks
+    with transaction.atomic(), hooks.inline(now=now):  # the demo opens with its SLA clocks
         hooks.on_events_written(lead_ids)
     counts = {
         "teams": Team.objects.filter(name__in=[team[0] for team in DEMO_TEAMS]).count(),

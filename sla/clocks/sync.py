@@ -431,8 +431,9 @@ def on_events(lead_ids: list[int], *, deferred: bool = False) -> None:
     leads' events at once (intake, a re-score): then a worker recomputes them after
     the commit (``sla.tasks.sync_leads``), and should the task be lost, the catch-up
     pass finds them."""
-    if hooks.inline_forced():
-        compute(lead_ids)
+    forced = hooks.inline_forced()
+    if forced is not None:
+        compute(lead_ids, now=forced["now"])
         return
     if deferred or len(lead_ids) > settings.SLA_INLINE_MAX_LEADS:
         ids = list(lead_ids)
