@@ -252,7 +252,7 @@ def test_the_preview_uses_now_and_the_published_terms(admin):
     TermSet.objects.create(number=1, status="published", definition=definition)
     rows = services.preview(calendar)
     assert rows[0].target == "30 working minutes"
-    assert rows[0].due == dt.datetime(2026, 5, 26, 9, 0, tzinfo=NEW_YORK)
+    assert rows[0].due == dt.datetime(2026, 5, 22, 17, 0, tzinfo=NEW_YORK)
 
 
 def test_calendar_dates_kept_with_their_weekday(admin):
