@@ -146,7 +146,9 @@ class CalendarForm(forms.Form):
 
 
 class DateForm(forms.Form):
-    date = forms.DateField(label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(
+        label=gettext_lazy("Date"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=CalendarDate.Kind.choices)
     works_as = forms.TypedChoiceField(
         label=gettext_lazy("An open date works the hours of"),
@@ -173,9 +175,7 @@ class PreviewForm(forms.Form):
     def __init__(self, *args, zone: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["at"].help_text = _("In the calendar's time zone (%(zone)s).") % {
-            "zone": zone
-        }
+        self.fields["at"].help_text = _("In the calendar's time zone (%(zone)s).") % {"zone": zone}
 
     def clean_at(self) -> dt.datetime | None:
         text = (self.cleaned_data.get("at") or "").strip()
@@ -184,9 +184,7 @@ class PreviewForm(forms.Form):
         try:
             moment = dt.datetime.fromisoformat(text.replace(" ", "T"))
         except ValueError:
-            raise forms.ValidationError(
-                _("Give a date and time, e.g. 2026-05-22 16:30.")
-            ) from None
+            raise forms.ValidationError(_("Give a date and time, e.g. 2026-05-22 16:30.")) from None
         if not services.FIRST_YEAR <= moment.year <= services.LAST_YEAR:
             raise forms.ValidationError(
                 _("Give a date between %(first)d and %(last)d.")

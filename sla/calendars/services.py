@@ -96,9 +96,7 @@ def time_zones() -> frozenset[str]:
 @cache
 def country_codes() -> frozenset[str]:
     """The ISO 3166 alpha-2 codes the ``holidays`` package has public holidays for."""
-    return frozenset(
-        code for code in holidays_package.list_supported_countries() if len(code) == 2
-    )
+    return frozenset(code for code in holidays_package.list_supported_countries() if len(code) == 2)
 
 
 def weekday_name(day: int) -> str:
@@ -159,9 +157,7 @@ def hours_errors(hours: Any) -> dict[str, list[str]]:
     errors: dict[str, list[str]] = {}
     for key in hours:
         if key not in {str(day) for day in WEEKDAYS}:
-            errors[f"hours.{str(key)[:20]}"] = [
-                _("Not a weekday: use 0 (Monday) to 6 (Sunday).")
-            ]
+            errors[f"hours.{str(key)[:20]}"] = [_("Not a weekday: use 0 (Monday) to 6 (Sunday).")]
     for day in WEEKDAYS:
         problems = _intervals_errors(day, hours.get(str(day), []))
         if problems:
@@ -346,14 +342,15 @@ def default_calendar() -> BusinessCalendar:
 
 
 def calendar_for(
-    *, policy_calendar_id: int | None = None, owner_id: int | None = None, team_id: int | None = None
+    *,
+    policy_calendar_id: int | None = None,
+    owner_id: int | None = None,
+    team_id: int | None = None,
 ) -> BusinessCalendar:
     """The calendar a clock uses: the policy's, else the owner's, else the team's, else
     the default. One query (two when the default must be made again)."""
     owner = PersonCalendar.objects.filter(user_id=owner_id).values("calendar_id")[:1]
-    team = TeamSla.objects.filter(team_id=team_id, calendar__isnull=False).values("calendar_id")[
-        :1
-    ]
+    team = TeamSla.objects.filter(team_id=team_id, calendar__isnull=False).values("calendar_id")[:1]
     ranks, wanted = [], Q(is_default=True)
     if policy_calendar_id is not None:
         ranks.append(When(pk=policy_calendar_id, then=Value(0)))
@@ -526,9 +523,7 @@ def target_words(target: terms.Target) -> str:
 
     count = target.target
     if target.unit == "working_days":
-        return ngettext("%(count)d working day", "%(count)d working days", count) % {
-            "count": count
-        }
+        return ngettext("%(count)d working day", "%(count)d working days", count) % {"count": count}
     if target.unit == "plain_minutes":
         if count % 60 == 0:
             return ngettext("%(count)d hour", "%(count)d hours", count // 60) % {

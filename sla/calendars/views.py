@@ -147,9 +147,9 @@ def _calendar_page(request, calendar, *, form=None, date_form=None, status=200):
             "countries": _countries(calendar),
             "time_zones": sorted(services.time_zones()),
             "records": records_in_words(
-                with_words(audit_records(target=calendar).filter(action__startswith="calendar.")[
-                    :RECENT
-                ])
+                with_words(
+                    audit_records(target=calendar).filter(action__startswith="calendar.")[:RECENT]
+                )
             ),
         },
         status=status,
@@ -165,7 +165,9 @@ def calendar_edit(request, calendar_id: int):
     form = f.CalendarForm(request.POST, calendar=calendar)
     if form.is_valid():
         try:
-            saved = services.save_calendar(by=request.user, calendar=calendar, **form.calendar_fields())
+            saved = services.save_calendar(
+                by=request.user, calendar=calendar, **form.calendar_fields()
+            )
         except services.CalendarInvalid as error:
             form.add_service_errors(error.errors)
         else:

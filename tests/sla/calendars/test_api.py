@@ -35,8 +35,11 @@ def test_everyone_reads_calendars(api_as, calendar, role):
     assert listed.status_code == 200
     assert [c["name"] for c in listed.json()] == ["Default"]
     one = client.get(f"{URL}{calendar.pk}/").json()
-    assert one["hours"]["0"] == SPLIT and one["countries"] == ["CN"] and one["revision"] == 1
-    assert one["is_default"] and one["dates"] == []
+    assert one["hours"]["0"] == SPLIT
+    assert one["countries"] == ["CN"]
+    assert one["revision"] == 1
+    assert one["is_default"]
+    assert one["dates"] == []
     assert client.get(f"{URL}{10**9}/").status_code == 404
 
 
@@ -48,7 +51,8 @@ def test_other_roles_may_not_write(api_as, calendar, role):
     assert response.status_code == 403
     assert "admins and directors" in response.json()["detail"]
     calendar.refresh_from_db()
-    assert calendar.name == "Default" and BusinessCalendar.objects.count() == 1
+    assert calendar.name == "Default"
+    assert BusinessCalendar.objects.count() == 1
     assert not AuditRecord.objects.exists()
 
 
@@ -58,16 +62,20 @@ def test_admins_and_directors_create_and_change_calendars(api_as, calendar, role
     created = client.post(URL, NEW, format="json")
     assert created.status_code == 201, created.json()
     body = created.json()
-    assert body["revision"] == 1 and body["hours"]["0"] == [["08:00", "16:30"]]
-    assert body["hours"]["6"] == [] and not body["is_default"]
-    assert body["dates"][0]["date"] == "2026-12-24" and body["dates"][0]["kind"] == "closed"
+    assert body["revision"] == 1
+    assert body["hours"]["0"] == [["08:00", "16:30"]]
+    assert body["hours"]["6"] == []
+    assert not body["is_default"]
+    assert body["dates"][0]["date"] == "2026-12-24"
+    assert body["dates"][0]["kind"] == "closed"
     changed = client.patch(
         f"{URL}{body['id']}/",
         {"makeup_weekday": 5, "dates": [{"date": "2027-02-20", "kind": "open", "works_as": 0}]},
         format="json",
     )
     assert changed.status_code == 200
-    assert changed.json()["revision"] == 2 and changed.json()["makeup_weekday"] == 5
+    assert changed.json()["revision"] == 2
+    assert changed.json()["makeup_weekday"] == 5
     assert [d["date"] for d in changed.json()["dates"]] == ["2027-02-20"]
     assert CalendarDate.objects.filter(calendar_id=body["id"]).count() == 1
     assert list(AuditRecord.objects.order_by("id").values_list("action", flat=True)) == [
@@ -101,7 +109,8 @@ def test_bad_input_is_a_400_naming_the_field(api_as, calendar, body, field):
     assert response.status_code == 400
     assert field in response.json()["errors"], response.json()
     calendar.refresh_from_db()
-    assert calendar.revision == 1 and not AuditRecord.objects.exists()
+    assert calendar.revision == 1
+    assert not AuditRecord.objects.exists()
     assert not CalendarDate.objects.exists()
 
 
@@ -112,12 +121,14 @@ def test_creating_needs_the_required_fields(api_as, calendar):
     assert {"time_zone", "hours"} <= set(response.json()["errors"])
     assert not BusinessCalendar.objects.filter(name="Half").exists()
     taken = client.post(URL, {**NEW, "name": "default"}, format="json")
-    assert taken.status_code == 400 and "name" in taken.json()["errors"]
+    assert taken.status_code == 400
+    assert "name" in taken.json()["errors"]
 
 
 def test_the_missing_make_up_days_are_listed(api_as, calendar, settings):
-    import time_machine
     import datetime as dt
+
+    import time_machine
 
     with time_machine.travel(dt.datetime(2026, 12, 3, 9, tzinfo=dt.UTC), tick=False):
         body = api_as(UserFactory(roles=["sdr"])).get(f"{URL}{calendar.pk}/").json()

@@ -41,7 +41,9 @@ def test_the_migration_made_the_default_calendar():
     assert default.name == "Default"
     assert default.time_zone == "Asia/Shanghai"  # settings.TIME_ZONE
     assert default.countries == ["CN"]
-    assert default.hours["0"] == SPLIT and default.hours["5"] == [] and default.hours["6"] == []
+    assert default.hours["0"] == SPLIT
+    assert default.hours["5"] == []
+    assert default.hours["6"] == []
     assert services.default_calendar() == default
 
 
@@ -49,7 +51,8 @@ def test_the_default_calendar_is_made_again_when_a_flush_removed_it(settings):
     BusinessCalendar.objects.all().delete()
     settings.SLA_DEFAULT_COUNTRIES = ["cn", "HK"]
     default = services.default_calendar()
-    assert default.is_default and default.countries == ["CN", "HK"]
+    assert default.is_default
+    assert default.countries == ["CN", "HK"]
     assert services.default_calendar() == default
     assert BusinessCalendar.objects.count() == 1
 
@@ -85,8 +88,16 @@ def test_choosing_a_calendar_is_one_query(admin, django_assert_num_queries):
 @pytest.mark.parametrize(
     ("fields", "field", "words"),
     [
-        ({"hours": {**WEEKDAYS, "2": [["09:00", "12:00"], ["11:00", "13:00"]]}}, "hours.2", "Wednesday: 09:00–12:00 and 11:00–13:00 overlap"),
-        ({"hours": {"4": [["18:00", "09:00"]]}}, "hours.4", "Friday: 18:00–09:00 ends before it starts"),
+        (
+            {"hours": {**WEEKDAYS, "2": [["09:00", "12:00"], ["11:00", "13:00"]]}},
+            "hours.2",
+            "Wednesday: 09:00–12:00 and 11:00–13:00 overlap",
+        ),
+        (
+            {"hours": {"4": [["18:00", "09:00"]]}},
+            "hours.4",
+            "Friday: 18:00–09:00 ends before it starts",
+        ),
         ({"hours": {"0": [["09:00", "25:00"]]}}, "hours.0", "not a time of day"),
         ({"hours": {"0": [["9am", "5pm"]]}}, "hours.0", "not a time of day"),
         ({"hours": {"7": SPLIT}}, "hours.7", "Not a weekday"),
@@ -99,10 +110,31 @@ def test_choosing_a_calendar_is_one_query(admin, django_assert_num_queries):
         ({"name": "  "}, "name", "Give the calendar a name"),
         ({"dates": [{"date": "2027-02-30", "kind": "open"}]}, "dates[0].date", "YYYY-MM-DD"),
         ({"dates": [{"date": "1066-10-14", "kind": "closed"}]}, "dates[0].date", "between 1970"),
-        ({"dates": [{"date": "2027-02-20", "kind": "ajar"}]}, "dates[0].kind", '"closed" or "open"'),
-        ({"dates": [{"date": "2027-02-20", "kind": "open", "works_as": 9}]}, "dates[0].works_as", "0 (Monday)"),
-        ({"dates": [{"date": "2027-02-20", "kind": "closed", "works_as": 1}]}, "dates[0].works_as", "Only an open date"),
-        ({"dates": [{"date": "2027-02-20", "kind": "open"}, {"date": "2027-02-20", "kind": "closed"}]}, "dates[1].date", "given twice"),
+        (
+            {"dates": [{"date": "2027-02-20", "kind": "ajar"}]},
+            "dates[0].kind",
+            '"closed" or "open"',
+        ),
+        (
+            {"dates": [{"date": "2027-02-20", "kind": "open", "works_as": 9}]},
+            "dates[0].works_as",
+            "0 (Monday)",
+        ),
+        (
+            {"dates": [{"date": "2027-02-20", "kind": "closed", "works_as": 1}]},
+            "dates[0].works_as",
+            "Only an open date",
+        ),
+        (
+            {
+                "dates": [
+                    {"date": "2027-02-20", "kind": "open"},
+                    {"date": "2027-02-20", "kind": "closed"},
+                ]
+            },
+            "dates[1].date",
+            "given twice",
+        ),
     ],
 )
 def test_bad_calendars_are_refused_naming_the_field(admin, fields, field, words):
@@ -130,7 +162,8 @@ def test_a_new_default_takes_over(admin):
     old = services.default_calendar()
     new = make(admin, is_default=True)
     old.refresh_from_db()
-    assert new.is_default and not old.is_default
+    assert new.is_default
+    assert not old.is_default
     assert services.default_calendar() == new
 
 
@@ -150,7 +183,8 @@ def test_every_change_bumps_the_revision_and_leaves_an_audit_record(admin):
     assert same.revision == 1  # nothing changed
     changed = services.save_calendar(by=admin, calendar=calendar, hours={"0": [["08:00", "17:00"]]})
     assert changed.revision == 2
-    assert changed.hours["0"] == [["08:00", "17:00"]] and changed.hours["1"] == []
+    assert changed.hours["0"] == [["08:00", "17:00"]]
+    assert changed.hours["1"] == []
     row = services.add_date(by=admin, calendar=changed, date=dt.date(2027, 2, 20), kind="open")
     changed.refresh_from_db()
     assert changed.revision == 3
@@ -175,7 +209,8 @@ def test_every_change_bumps_the_revision_and_leaves_an_audit_record(admin):
         "calendar.update",
     ]
     update = AuditRecord.objects.filter(action="calendar.update").order_by("id").first()
-    assert update.before["hours"]["0"] == SPLIT and update.after["hours"]["0"] == [["08:00", "17:00"]]
+    assert update.before["hours"]["0"] == SPLIT
+    assert update.after["hours"]["0"] == [["08:00", "17:00"]]
 
 
 def test_a_date_is_added_once(admin):
@@ -193,11 +228,13 @@ def test_resolving_is_cached_by_revision_and_knows_the_custom_dates(admin):
     first = services.resolve(calendar, around=dt.date(2025, 6, 1))
     assert services.resolve(calendar, around=dt.date(2025, 6, 1)) is first
     assert dt.date(2025, 1, 26) in first.open  # a CN make-up Sunday
-    assert dt.date(2024, 10, 1) in first.closed and dt.date(2027, 10, 1) in first.closed
+    assert dt.date(2024, 10, 1) in first.closed
+    assert dt.date(2027, 10, 1) in first.closed
     services.add_date(by=admin, calendar=calendar, date=dt.date(2025, 6, 3), kind="closed")
     calendar.refresh_from_db()
     second = services.resolve(calendar, around=dt.date(2025, 6, 1))
-    assert second is not first and dt.date(2025, 6, 3) in second.closed
+    assert second is not first
+    assert dt.date(2025, 6, 3) in second.closed
 
 
 def test_the_issue_s_worked_example_through_the_stored_calendar(admin):
