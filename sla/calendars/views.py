@@ -6,12 +6,15 @@ parse, ``sla.calendars.services`` checks and writes."""
 from __future__ import annotations
 
 from functools import wraps
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -156,6 +159,14 @@ def _calendar_page(request, calendar, *, form=None, date_form=None, status=200):
     )
 
 
+def _back_to(calendar, *, at: str = ""):
+    """The calendar's page, keeping the preview's typed moment."""
+    url = reverse("sla:calendar", args=[calendar.pk])
+    if at:
+        url += "?" + urlencode({"at": at[:40]}) + "#preview"
+    return HttpResponseRedirect(url)
+
+
 @require_http_methods(["GET", "HEAD", "POST"])
 @editor_required
 def calendar_edit(request, calendar_id: int):
@@ -180,7 +191,7 @@ def calendar_edit(request, calendar_id: int):
                 )
             else:
                 messages.info(request, _("Nothing changed."))
-            return redirect("sla:calendar", saved.pk)
+            return _back_to(saved, at=request.POST.get("at", ""))
     return _calendar_page(request, calendar, form=form, status=400)
 
 
