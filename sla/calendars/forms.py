@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext
 
 from sla.calendars import services
 from sla.models import CalendarDate
@@ -81,12 +81,8 @@ class CalendarForm(forms.Form):
                 label=name,
                 required=False,
                 max_length=300,
-                widget=forms.TextInput(attrs={"placeholder": _("closed")}),
+                widget=forms.TextInput(attrs={"placeholder": pgettext("calendar day", "closed")}),
             )
-        self.fields[hours_field_name(0)].help_text = gettext_lazy(
-            "Working hours, e.g. 09:00-12:00, 13:30-18:00 (24:00 allowed as an end); "
-            "empty: not a working day."
-        )
 
     @classmethod
     def initial_for(cls, calendar) -> dict:
@@ -175,7 +171,7 @@ class PreviewForm(forms.Form):
     def __init__(self, *args, zone: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.zone = zone
-        self.fields["at"].help_text = _("In the calendar's time zone (%(zone)s).") % {"zone": zone}
+        self.fields["at"].label = _("Assigned at (%(zone)s)") % {"zone": zone}
 
     def clean_at(self) -> dt.datetime | None:
         text = (self.cleaned_data.get("at") or "").strip()

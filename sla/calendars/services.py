@@ -622,22 +622,12 @@ def snapshot(calendar: BusinessCalendar, dates: Iterable[Any] | None = None) -> 
         "name": calendar.name,
         "time_zone": calendar.time_zone,
         "countries": list(calendar.countries or []),
-        "hours": {str(day): (calendar.hours or {}).get(str(day), []) for day in WEEKDAYS},
+        # one key a weekday: the trail shows only the days that changed
+        **{f"hours_{day}": (calendar.hours or {}).get(str(day), []) for day in WEEKDAYS},
         "makeup_weekday": calendar.makeup_weekday,
         "is_default": calendar.is_default,
         "dates": [_date_snapshot(row) for row in _date_rows(dates)],
     }
-
-
-def hours_words(hours: Mapping[str, Any]) -> str:
-    """``Monday 09:00–12:00, 13:30–18:00; …`` (the working weekdays only)."""
-    parts = []
-    for day in WEEKDAYS:
-        pairs = hours.get(str(day)) or []
-        if pairs:
-            spans = ", ".join(f"{a}–{b}" for a, b in pairs)
-            parts.append(f"{weekday_name(day)} {spans}")
-    return "; ".join(parts)
 
 
 def _recompute(calendar: BusinessCalendar) -> int:

@@ -16,7 +16,6 @@ KEY_LABELS = {
     "name": gettext_lazy("Name"),
     "time_zone": gettext_lazy("Time zone"),
     "countries": gettext_lazy("Public holidays of"),
-    "hours": gettext_lazy("Working hours"),
     "makeup_weekday": gettext_lazy("An open date works the hours of"),
     "is_default": gettext_lazy("Default calendar"),
     "dates": gettext_lazy("Custom dates"),
@@ -38,6 +37,13 @@ def date_words(item: Any) -> str:
     return text
 
 
+def _label(key: str) -> str:
+    day = key.removeprefix("hours_")
+    if key.startswith("hours_") and day.isdigit() and int(day) in services.WEEKDAYS:
+        return _("Working hours: %(day)s") % {"day": services.weekday_name(int(day))}
+    return str(KEY_LABELS.get(key, key))
+
+
 def _value(key: str, value: Any) -> Any:
     if value is None or value == "":
         return None
@@ -47,8 +53,9 @@ def _value(key: str, value: Any) -> Any:
         return services.weekday_name(value)
     if key == "countries" and isinstance(value, list):
         return ", ".join(vocabulary.country_label(code) for code in value) or "—"
-    if key == "hours" and isinstance(value, dict):
-        return services.hours_words(value) or "—"
+    if key.startswith("hours_") and isinstance(value, list):
+        spans = ", ".join(f"{pair[0]}–{pair[1]}" for pair in value if len(pair) == 2)
+        return spans or _("not a working day")
     if key == "dates" and isinstance(value, list):
         return "; ".join(date_words(item) for item in value) or "—"
     if key == "date":
@@ -67,6 +74,6 @@ def records_in_words(records: list) -> list:
                 setattr(
                     record,
                     side,
-                    {str(KEY_LABELS.get(k, k)): _value(k, v) for k, v in stored.items()},
+                    {_label(k): _value(k, v) for k, v in stored.items()},
                 )
     return records
