@@ -631,7 +631,8 @@ def snapshot(calendar: BusinessCalendar, dates: Iterable[Any] | None = None) -> 
 
 
 def _recompute(calendar: BusinessCalendar) -> int:
-    """Recompute the running clocks on ``calendar`` from their events."""
+    """Recompute the running clocks on ``calendar`` from their events; how many leads
+    had some."""
     from sla.clocks import sync
 
     return sync.recompute_calendar(calendar.pk)
@@ -654,7 +655,7 @@ def save_calendar(*, by, calendar: BusinessCalendar | None = None, **fields) -> 
     note}``) replaces the custom dates. Checks everything first (:class:`CalendarInvalid`
     naming the fields), then in one transaction: saves, bumps ``revision`` when
     anything changed, leaves an audit record and recomputes the running clocks on the
-    calendar. The result's ``recomputed`` is how many clocks were."""
+    calendar. The result's ``recomputed`` is how many leads' clocks were."""
     _require_editor(by)
     unknown = set(fields) - {*CALENDAR_FIELDS, "dates"}
     if unknown:
@@ -760,7 +761,7 @@ def add_date(
 
 
 def remove_date(*, by, calendar: BusinessCalendar, date_id: int) -> int:
-    """Remove a custom date of ``calendar``; how many clocks were recomputed."""
+    """Remove a custom date of ``calendar``; how many leads' clocks were recomputed."""
     _require_editor(by)
     with transaction.atomic():
         calendar = BusinessCalendar.objects.select_for_update().get(pk=calendar.pk)

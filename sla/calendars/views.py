@@ -58,8 +58,8 @@ def _saved_message(request, calendar, text: str, recomputed: int) -> None:
         text
         + " "
         + ngettext(
-            "%(count)d running clock recomputed.",
-            "%(count)d running clocks recomputed.",
+            "The running clocks of %(count)d lead were recomputed.",
+            "The running clocks of %(count)d leads were recomputed.",
             recomputed,
         )
         % {"count": recomputed},

@@ -165,7 +165,7 @@ def test_saving_bumps_the_revision_and_says_so(client, calendar):
     calendar.refresh_from_db()
     assert calendar.revision == 2
     assert calendar.hours["5"] == [["10:00", "14:00"]]
-    assert "running clocks recomputed" in response.content.decode()
+    assert "leads were recomputed" in response.content.decode()
     response = client.post(url, form_data(calendar, hours_5="10:00-14:00"), follow=True)
     calendar.refresh_from_db()
     assert calendar.revision == 2
