@@ -86,6 +86,29 @@ def test_director_enters_missing_make_up_days(
         page.wait_for_selector(f'tr[data-date="{year}-02-20"]')
         assert page.locator(f'[data-missing-year="{year}"]').count() == 0
     screenshot(page, "dates")
+
+    # a new calendar for the New York office
     page.goto("/sla/calendars/")
-    assert page.locator("tr[data-calendar]").count() == BusinessCalendar.objects.count()
+    page.click('a[data-action="new-calendar"]')
+    page.wait_for_url("**/sla/calendars/new/")
+    form = page.locator('form[data-form="calendar"]')
+    form.locator("#id_name").fill("New York")
+    form.locator("#id_time_zone").fill("America/New_York")
+    form.locator("#id_countries").fill("US")
+    for day in range(5):
+        form.locator(f"#id_hours_{day}").fill("09:00-17:00")
+    screenshot(page, "new")
+    form.locator('button[data-action="save-calendar"]').click()
+    page.wait_for_selector(".msg-success")
+    new_york = BusinessCalendar.objects.get(name="New York")
+    assert new_york.countries == ["US"]
+    assert not new_york.is_default
+    # Friday 2026-05-22 16:30 + 4 working hours: Tuesday 12:30 (Memorial Day)
+    page.fill("#id_at", "2026-05-22T16:30")
+    page.click('button[data-action="preview"]')
+    page.wait_for_url("**at=*")
+    assert "2026-05-26 12:30" in due(page, "first_touch")
+    assert page.locator("div[data-missing-years]").count() == 0
+    page.goto("/sla/calendars/")
+    assert page.locator("tr[data-calendar]").count() == BusinessCalendar.objects.count() == 2
     screenshot(page, "list")

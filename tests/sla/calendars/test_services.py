@@ -301,3 +301,42 @@ def test_calendar_dates_kept_with_their_weekday(admin):
     assert (row.works_as, row.note) == (4, "make-up")
     resolved = services.resolve(calendar, around=dt.date(2027, 1, 1))
     assert resolved.open[dt.date(2027, 2, 20)] == 4
+
+
+def test_saving_a_calendar_recomputes_its_running_clocks(client, sdr):
+    from sla.models import Clock
+    from tests.factories import LeadFactory, with_history
+
+    # Monday 2026-03-02 10:30 in Shanghai: accept by 14:00 (lunch not counted)
+    lead = with_history(
+        LeadFactory(
+            stage="mql", owner=sdr, assigned_at=dt.datetime(2026, 3, 2, 10, 30, tzinfo=SHANGHAI)
+        )
+    )
+    calendar = services.default_calendar()
+    acceptance = Clock.objects.get(lead=lead, term="acceptance")
+    assert acceptance.calendar_id == calendar.pk
+    assert acceptance.due_at == dt.datetime(2026, 3, 2, 14, 0, tzinfo=SHANGHAI)
+    director = UserFactory(roles=["director"])
+    client.force_login(director)
+    response = client.post(
+        f"/sla/calendars/{calendar.pk}/",
+        {
+            "name": calendar.name,
+            "time_zone": calendar.time_zone,
+            "countries": "CN",
+            "makeup_weekday": "0",
+            "is_default": "on",
+            **{f"hours_{d}": "09:00-18:00" for d in range(5)},  # no lunch break
+        },
+        follow=True,
+    )
+    assert "The running clocks of 1 lead were recomputed." in response.content.decode()
+    acceptance.refresh_from_db()
+    assert acceptance.due_at == dt.datetime(2026, 3, 2, 12, 30, tzinfo=SHANGHAI)
+    assert acceptance.calendar_revision == 2
+    # a custom closed date on that Monday: due on Tuesday
+    services.add_date(by=director, calendar=calendar, date=dt.date(2026, 3, 2), kind="closed")
+    acceptance.refresh_from_db()
+    assert acceptance.due_at == dt.datetime(2026, 3, 3, 11, 0, tzinfo=SHANGHAI)
+    assert acceptance.calendar_revision == 3
