@@ -151,6 +151,10 @@ def _seed() -> FuzzData:
         expected_close=(now + timedelta(days=30)).date().isoformat(),
     )
     from leads.selectors import leads_visible_to
+    from sla.calendars.services import default_calendar
+    from sla.models import BusinessCalendar
+
+    default_calendar()  # a transactional test earlier in this process may have flushed it
 
     visible = {
         f"leads:{role}": list(
@@ -168,6 +172,7 @@ def _seed() -> FuzzData:
             "returns": list(LeadReturn.objects.values_list("pk", flat=True)),
             "opportunities": list(Opportunity.objects.values_list("pk", flat=True)),
             "routing": list(RoutingRule.objects.values_list("pk", flat=True)),
+            "calendars": list(BusinessCalendar.objects.values_list("pk", flat=True)),
         },
     )
 
@@ -188,6 +193,7 @@ def _known_ids(data: FuzzData, path: str, role: str) -> list[int]:
         ("/api/v1/returns/{id}", "returns"),
         ("/api/v1/opportunities/{id}", "opportunities"),
         ("/api/v1/routing/rules/{id}", "routing"),
+        ("/api/v1/sla/calendars/{id}", "calendars"),
     ):
         if path.startswith(prefix):
             return data.ids[key]
