@@ -99,6 +99,7 @@ class ClockList(generics.ListAPIView):
     serializer_class = ClockOut
     filterset_class = ClockFilter
     permission_classes = [IsAuthenticated]
+    queryset = Clock.objects.none()  # the schema's model; get_queryset answers requests
 
     def get_queryset(self):
         return (

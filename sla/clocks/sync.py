@@ -26,7 +26,6 @@ import datetime as dt
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
-from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -39,6 +38,7 @@ from leads.models import Lead, LeadEvent
 from sla import business_time as bt
 from sla import engine
 from sla import terms as T
+from sla.calendars import services as calendars
 from sla.models import (
     BusinessCalendar,
     Clock,
@@ -93,63 +93,17 @@ COMPUTED = (
     "start_event_id",
     "stop_event_id",
 )
-DEFAULT_HOURS = {str(day): [["09:00", "12:00"], ["13:30", "18:00"]] for day in range(5)} | {
-    "5": [],
-    "6": [],
-}
 
 
 def default_calendar() -> BusinessCalendar:
-    """The default calendar (made by a migration; made again if a test flushed it)."""
-    calendar = BusinessCalendar.objects.filter(is_default=True).first()
-    if calendar is None:
-        calendar, _ = BusinessCalendar.objects.get_or_create(
-            name="Default",
-            defaults={
-                "time_zone": settings.TIME_ZONE,
-                "countries": list(settings.SLA_DEFAULT_COUNTRIES),
-                "hours": DEFAULT_HOURS,
-                "is_default": True,
-            },
-        )
-    return calendar
-
-
-@lru_cache(maxsize=64)
-def _resolved(calendar_id: int, revision: int, spec: tuple) -> bt.Calendar:
-    time_zone, countries, hours, makeup, dates = spec
-    this_year = timezone.now().year
-    return bt.build_calendar(
-        tz=time_zone,
-        hours={int(day): bt.intervals(*map(tuple, pairs)) if pairs else () for day, pairs in hours},
-        countries=countries,
-        years=range(min(this_year, 2020) - 1, this_year + 3),
-        closed_dates=[date for date, kind, _ in dates if kind == "closed"],
-        open_dates={
-            date: (makeup if works_as is None else works_as)
-            for date, kind, works_as in dates
-            if kind == "open"
-        },
-        makeup_weekday=makeup,
-    )
+    return calendars.default_calendar()
 
 
 def resolve(calendar: BusinessCalendar) -> bt.Calendar:
-    """A stored calendar as ``sla.business_time`` computes with it (kept per revision)."""
-    dates = tuple(
-        sorted(calendar.dates.values_list("date", "kind", "works_as")) if calendar.pk else ()
-    )
-    hours = tuple(
-        sorted((str(day), tuple(map(tuple, pairs))) for day, pairs in calendar.hours.items())
-    )
-    spec = (
-        calendar.time_zone,
-        tuple(calendar.countries or ()),
-        hours,
-        calendar.makeup_weekday,
-        dates,
-    )
-    return _resolved(calendar.pk or 0, calendar.revision, spec)
+    """A stored calendar as ``sla.business_time`` computes with it: the holidays of
+    the years from 2019 (or last year) to two years ahead, cached per revision."""
+    this_year = timezone.now().year
+    return calendars.resolve(calendar, years=range(min(this_year - 1, 2019), this_year + 3))
 
 
 # One query tells whether anything a RuleBook holds changed (rows added, removed or
@@ -505,7 +459,6 @@ def recompute_calendar(calendar_id: int) -> int:
         .values_list("lead_id", flat=True)
         .distinct()
     )
-    _resolved.cache_clear()
     compute(lead_ids)
     return len(lead_ids)
 
