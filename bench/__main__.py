@@ -248,6 +248,7 @@ def _copy_rows(rows: list[dict], columns: tuple[str, ...]) -> list[tuple]:
             "source_system": "bench-integration",
             "external_id": row.get("external_id"),
             "created_at_source": row.get("created_at_source"),
+            "delivery_seconds": None,  # computed by intake, not by the raw baseline
             "received_at": now,
             "stage": "inquiry",
             "stage_changed_at": now,

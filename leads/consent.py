@@ -35,7 +35,7 @@ from datetime import datetime
 
 from django.utils.translation import gettext_lazy
 
-from leads import lifecycle
+from leads import hooks, lifecycle
 from leads.models import ConsentChange, Lead, LeadEvent, Stage
 from leads.people import roles
 
@@ -172,6 +172,7 @@ def opted_out_leave_sales(*, lead_ids: Iterable[int], now: datetime, via: str = 
         ],
         batch_size=1000,
     )
+    hooks.on_events_written(moved)
     return moved
 
 

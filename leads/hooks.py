@@ -29,6 +29,7 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass
@@ -38,10 +39,12 @@ MQL_HOOKS: list[Callable[[Any], None]] = []
 SQL_HOOKS: list[Callable[[Any], None]] = []
 ASSIGNMENT_HOOKS: list[Callable[[Any, Any], None]] = []
 BATCH_CONTEXTS: list[Callable[[], AbstractContextManager[Any]]] = []
-EVENT_HOOKS: list[Callable[[Any], None]] = []
+EVENT_HOOKS: list[Callable[..., None]] = []
 LEAD_PANELS: list[Callable[[Any, Any], Any]] = []
 LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
 NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
+# More ``leads.integrity.Invariant`` rows for ``check_integrity`` (the SLA's clocks).
+INVARIANTS: list[Any] = []
 
 
 @dataclass
@@ -93,13 +96,48 @@ def open_lead_ids() -> Any:
     return _scoring("open_lead_ids")()
 
 
+_pending = threading.local()
+_inline = threading.local()
+
+
+@contextmanager
+def inline(*, now: Any = None) -> Iterator[None]:
+    """Within it, ``EVENT_HOOKS`` are asked to do their work now, however many leads,
+    as of ``now`` when given (the demo's seed: its history is written in bulk, as of
+    its own time, and must open with its clocks)."""
+    before = getattr(_inline, "on", None)
+    _inline.on = {"now": now}
+    try:
+        yield
+    finally:
+        _inline.on = before
+
+
+def inline_forced() -> dict | None:
+    """``{"now": …}`` inside ``inline()``, else None."""
+    return getattr(_inline, "on", None)
+
+
 @contextmanager
 def batch() -> Iterator[None]:
-    """Around many leads passing the hooks in a row (see ``BATCH_CONTEXTS``)."""
-    with ExitStack() as stack:
-        for factory in list(BATCH_CONTEXTS):
-            stack.enter_context(factory())
-        yield
+    """Around many leads passing the hooks in a row (see ``BATCH_CONTEXTS``). Within
+    it ``on_events_written`` collects the lead ids and calls ``EVENT_HOOKS`` once, for
+    all of them, when the batch ends without an error (still inside the transaction)."""
+    outer = getattr(_pending, "ids", None) is None
+    if outer:
+        _pending.ids = set()
+    try:
+        with ExitStack() as stack:
+            for factory in list(BATCH_CONTEXTS):
+                stack.enter_context(factory())
+            yield
+        if outer and _pending.ids:
+            ids, _pending.ids = sorted(_pending.ids), None
+            for hook in list(EVENT_HOOKS):
+                hook(ids, deferred=False)
+    finally:
+        if outer:
+            _pending.ids = None
 
 
 def on_lead_became_mql(lead: Any) -> None:
@@ -118,16 +156,22 @@ def on_lead_assigned(lead: Any, event: Any) -> None:
         hook(lead, event)
 
 
-def on_events_written(lead_ids: Any) -> None:
+def on_events_written(lead_ids: Any, *, deferred: bool = False) -> None:
     """Events were just written for ``lead_ids`` (an iterable of ids, or one id), inside
-    the writing transaction: calls every ``EVENT_HOOKS``."""
+    the writing transaction: calls every ``EVENT_HOOKS`` with the ids and ``deferred``
+    (the writer is a hot path — the claim — that asks for the work to be done after
+    its commit, by a worker; the hook decides)."""
     if isinstance(lead_ids, int):
         lead_ids = [lead_ids]
     ids = sorted({int(lead_id) for lead_id in lead_ids})
     if not ids:
         return
+    pending = getattr(_pending, "ids", None)
+    if pending is not None:  # inside batch(): called once when it ends
+        pending.update(ids)
+        return
     for hook in list(EVENT_HOOKS):
-        hook(ids)
+        hook(ids, deferred=deferred)
 
 
 def annotate_deadline(queryset: Any) -> Any:

@@ -38,7 +38,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from leads import lifecycle
+from leads import hooks, lifecycle
 from leads.models import Lead, LeadEvent, LeadReturn, ScoringModelVersion, Stage
 from leads.people import roles
 from leads.people.models import Team
@@ -362,6 +362,11 @@ INVARIANTS: tuple[Invariant, ...] = (
 BY_NAME = {invariant.name: invariant for invariant in INVARIANTS}
 
 
+def all_invariants() -> list[Invariant]:
+    """The leads app's invariants and those other apps add (``hooks.INVARIANTS``)."""
+    return [*INVARIANTS, *hooks.INVARIANTS]
+
+
 def lead_label(name: str, email: str, phone: str | None, pk: int) -> str:
     return name or email or phone or f"#{pk}"
 
@@ -373,7 +378,9 @@ def integrity_check(
     and the first ``limit`` of them by id. Two queries per invariant that finds
     something, one per invariant that does not."""
     now = now or timezone.now()
-    chosen = [BY_NAME[n] for n in names] if names else list(INVARIANTS)
+    every = all_invariants()
+    by_name = {invariant.name: invariant for invariant in every}
+    chosen = [by_name[n] for n in names] if names else every
     findings = []
     for invariant in chosen:
         violators = invariant.violators(now)

@@ -223,6 +223,11 @@ class Lead(TimeStamped):
     external_id = models.CharField(_("external id"), max_length=128, null=True, blank=True)
     created_at_source = models.DateTimeField(_("created at source"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    # Source → app, in seconds, stored at intake when the source said when the lead
+    # arose (for the SLA's delivery term; not a clock: nobody can act on it).
+    delivery_seconds = models.PositiveIntegerField(
+        _("delivery time (seconds)"), null=True, blank=True
+    )
     stage = models.CharField(
         _("stage"), max_length=20, choices=Stage.choices, default=Stage.INQUIRY
     )

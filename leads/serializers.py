@@ -215,9 +215,17 @@ class TimelineEntryOut(serializers.Serializer):
 
 class LeadDetailOut(LeadOut):
     timeline = serializers.SerializerMethodField()
+    clocks = serializers.SerializerMethodField(
+        help_text="The lead's SLA clocks (term, state, start, due, cycles, policy, version)."
+    )
 
     class Meta(LeadOut.Meta):
-        fields = [*LeadOut.Meta.fields, "timeline"]
+        fields = [*LeadOut.Meta.fields, "timeline", "clocks"]
+
+    @extend_schema_field(serializers.ListField(child=serializers.DictField()))
+    def get_clocks(self, lead) -> list[dict]:
+        # filled by the SLA app through the seam leads.hooks.LEAD_API_FIELDS
+        return list(self.context.get("extra", {}).get("clocks", []))
 
     @extend_schema_field(TimelineEntryOut(many=True))
     def get_timeline(self, lead) -> list[dict]:

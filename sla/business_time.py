@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays as holidays_package
@@ -59,13 +60,35 @@ def intervals(*pairs: tuple[str, str]) -> tuple[Interval, ...]:
     return tuple(result)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Calendar:
     tz: ZoneInfo
     hours: Mapping[int, tuple[Interval, ...]] = field(default_factory=dict)  # weekday 0=Mon
     closed: frozenset[dt.date] = frozenset()
     open: Mapping[dt.date, int] = field(default_factory=dict)  # date → weekday it works
     always_open: bool = False
+
+    # Equal and hashed by content (its mappings frozen into ``_key`` when it is made), so
+    # that a day's working segments are computed once per calendar, not once per call:
+    # do not change ``hours`` or ``open`` in place after making one.
+    def __post_init__(self) -> None:
+        key = (
+            self.tz,
+            tuple(sorted((day, tuple(spans)) for day, spans in self.hours.items() if spans)),
+            frozenset(self.closed),
+            tuple(sorted(self.open.items())),
+            self.always_open,
+        )
+        object.__setattr__(self, "_key", key)
+        object.__setattr__(self, "_hash", hash(key))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Calendar):
+            return NotImplemented
+        return self is other or (self._hash == other._hash and self._key == other._key)
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @classmethod
     def always(cls, tz: ZoneInfo | None = None) -> Calendar:
@@ -99,11 +122,9 @@ def build_calendar(
     closed: set[dt.date] = set()
     opened: dict[dt.date, int] = {}
     for country in countries:
-        known = holidays_package.country_holidays(country, years=years)
-        closed.update(day for day in known if day.year in years)
-        for day in getattr(known, "weekend_workdays", ()):
-            if day.year in years:
-                opened[day] = makeup_weekday
+        holidays_, makeup_days = _country_days(country, tuple(years))
+        closed.update(holidays_)
+        opened.update(dict.fromkeys(makeup_days, makeup_weekday))
     custom_open = (
         dict(open_dates)
         if isinstance(open_dates, Mapping)
@@ -115,6 +136,20 @@ def build_calendar(
         opened.pop(day, None)
     opened.update(custom_open)
     return Calendar(tz=zone, hours=dict(hours), closed=frozenset(closed), open=opened)
+
+
+@lru_cache(maxsize=256)
+def _country_days(
+    country: str, years: tuple[int, ...]
+) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    """A country's public holidays and make-up working days in ``years`` (the package
+    takes milliseconds to work them out: once per process)."""
+    known = holidays_package.country_holidays(country, years=years)
+    makeup = getattr(known, "weekend_workdays", ())
+    return (
+        frozenset(day for day in known if day.year in years),
+        frozenset(day for day in makeup if day.year in years),
+    )
 
 
 def years_without_makeup_days(country: str, years: Iterable[int]) -> list[int]:
@@ -140,68 +175,122 @@ def _require_aware(*moments: dt.datetime) -> None:
             raise ValueError("business time needs timezone-aware datetimes")
 
 
-def _offset_pieces(
-    tz: ZoneInfo, start: dt.datetime, end: dt.datetime
-) -> list[tuple[dt.datetime, dt.datetime, dt.timedelta]]:
-    """``[start, end)`` (UTC) cut where the zone's offset changes (at most once a day
-    is assumed; found to the second)."""
-    first = start.astimezone(tz).utcoffset()
-    last = (end - dt.timedelta(microseconds=1)).astimezone(tz).utcoffset()
-    if first == last:
-        return [(start, end, first)]
-    low, high = start, end  # the offset is `first` at low, `last` just before high
-    while high - low > dt.timedelta(seconds=1):
-        middle = low + (high - low) / 2
-        if middle.astimezone(tz).utcoffset() == first:
-            low = middle
-        else:
-            high = middle
-    return [(start, high, first), (high, end, last)]
+# Inside, instants are whole microseconds since the epoch (exact integer arithmetic).
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
+_SECOND = 1_000_000
+_MINUTE = 60 * _SECOND
+
+
+def _to_us(moment: dt.datetime) -> int:
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def _from_us(value: int) -> dt.datetime:
+    return _EPOCH + dt.timedelta(microseconds=value)
+
+
+def _offset_us(tz: dt.tzinfo, second: int) -> int:
+    """The zone's UTC offset at a UTC second, in microseconds."""
+    return dt.datetime.fromtimestamp(second, tz).utcoffset() // _MICROSECOND
+
+
+def _offset_pieces(tz: dt.tzinfo, start: int, end: int) -> list[tuple[int, int, int]]:
+    """``[start, end)`` (whole UTC seconds) cut where the zone's UTC offset changes, as
+    ``(start, end, offset)`` in microseconds. A change is found exactly (zones change
+    offset on a whole second) by halving; two changes that cancel out within the range
+    (never within two days in the tz database) would be missed."""
+    pieces = []
+    first = _offset_us(tz, start)
+    while start < end:
+        last = _offset_us(tz, end - 1)
+        if first == last:
+            pieces.append((start * _SECOND, end * _SECOND, first))
+            break
+        low, high = start, end - 1  # the offset is `first` at low and not at high
+        while high - low > 1:
+            middle = (low + high) // 2
+            if _offset_us(tz, middle) == first:
+                low = middle
+            else:
+                high = middle
+        pieces.append((start * _SECOND, high * _SECOND, first))
+        start, first = high, _offset_us(tz, high)
+    return pieces
+
+
+@lru_cache(maxsize=1 << 14)
+def _day(calendar: Calendar, ordinal: int) -> tuple[tuple[tuple[int, int], ...], int]:
+    """A local date's working segments (UTC microseconds, in order) and their total."""
+    day = dt.date.fromordinal(ordinal)
+    spans = calendar.day_intervals(day)
+    if not spans:
+        return (), 0
+    tz = calendar.tz
+    # The instants whose local date is `day` lie between its earliest local midnight and
+    # the next day's latest one (a midnight may be repeated or skipped by a DST change).
+    first_midnight = dt.datetime.combine(day, dt.time(), tzinfo=tz)
+    next_midnight = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz)
+    low = min(_to_us(first_midnight), _to_us(first_midnight.replace(fold=1)))
+    high = max(_to_us(next_midnight), _to_us(next_midnight.replace(fold=1)))
+    # An instant t at UTC offset o is at local time t + o: on a piece of constant offset,
+    # the instants whose local time lies in [a, b) of `day` form [day + a - o, day + b - o).
+    midnight = _to_us(dt.datetime.combine(day, dt.time(), tzinfo=UTC))
+    segments = []
+    for piece_start, piece_end, offset in _offset_pieces(tz, low // _SECOND, -(-high // _SECOND)):
+        for start_min, end_min in spans:
+            start = max(midnight + start_min * _MINUTE - offset, piece_start)
+            end = min(midnight + end_min * _MINUTE - offset, piece_end)
+            if start < end:
+                segments.append((start, end))
+    segments.sort()
+    merged: list[tuple[int, int]] = []
+    for start, end in segments:  # one range across a change inside working time
+        if merged and merged[-1][1] == start:
+            start = merged.pop()[0]
+        merged.append((start, end))
+    return tuple(merged), sum(end - start for start, end in merged)
 
 
 def working_segments(calendar: Calendar, day: dt.date) -> list[tuple[dt.datetime, dt.datetime]]:
     """The UTC ranges of a local date during which its local clock is inside a working
     interval, in order."""
-    spans = calendar.day_intervals(day)
-    if not spans:
-        return []
-    tz = calendar.tz
-    day_start = dt.datetime.combine(day, dt.time(), tzinfo=tz).astimezone(UTC)
-    day_end = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), tzinfo=tz).astimezone(UTC)
-    midnight = dt.datetime.combine(day, dt.time(), tzinfo=UTC)  # the local date, as if UTC
-    segments = []
-    for piece_start, piece_end, offset in _offset_pieces(tz, day_start, day_end):
-        for start_min, end_min in spans:
-            start = midnight + dt.timedelta(minutes=start_min) - offset
-            end = midnight + dt.timedelta(minutes=end_min) - offset
-            start, end = max(start, piece_start), min(end, piece_end)
-            if start < end:
-                segments.append((start, end))
-    return sorted(segments)
+    segments, _ = _day(calendar, day.toordinal())
+    return [(_from_us(start), _from_us(end)) for start, end in segments]
 
 
-def _local_date(calendar: Calendar, moment: dt.datetime) -> dt.date:
-    return moment.astimezone(calendar.tz).date()
+def _first_ordinal(calendar: Calendar, moment: dt.datetime) -> int:
+    # The day before the local date: a DST change at midnight can give the previous
+    # local date a stretch of time after this one's midnight.
+    return moment.astimezone(calendar.tz).toordinal() - 1
 
 
 def working_between(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
     """The working time in ``[start, end)``; negative when ``end`` comes first."""
     _require_aware(start, end)
+    # Compared in UTC: two times of the same zone compare by their wall clock, which is
+    # wrong within the repeated autumn hour.
+    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if end < start:
         return -working_between(calendar, end, start)
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
     if calendar.always_open:
         return end - start
-    total = dt.timedelta()
-    day = _local_date(calendar, start) - dt.timedelta(days=1)  # a segment may start the day before
-    last = _local_date(calendar, end)
-    while day <= last:
-        for seg_start, seg_end in working_segments(calendar, day):
-            low, high = max(seg_start, start), min(seg_end, end)
-            if low < high:
-                total += high - low
-        day += dt.timedelta(days=1)
-    return total
+    low, high = _to_us(start), _to_us(end)
+    ordinal = _first_ordinal(calendar, start)
+    last = end.astimezone(calendar.tz).toordinal()
+    total = 0
+    while ordinal <= last:
+        segments, day_total = _day(calendar, ordinal)
+        if segments and segments[-1][1] > low:
+            if segments[0][0] >= low and segments[-1][1] <= high:
+                total += day_total
+            else:
+                for seg_start, seg_end in segments:
+                    if seg_start >= high:
+                        break
+                    total += max(0, min(seg_end, high) - max(seg_start, low))
+        ordinal += 1
+    return dt.timedelta(microseconds=total)
 
 
 def add_working(calendar: Calendar, start: dt.datetime, duration: dt.timedelta) -> dt.datetime:
@@ -211,19 +300,28 @@ def add_working(calendar: Calendar, start: dt.datetime, duration: dt.timedelta) 
     if duration < dt.timedelta():
         raise ValueError("a working duration cannot be negative")
     if calendar.always_open or not duration:
-        return (start + duration).astimezone(calendar.tz)
-    moment = start.astimezone(UTC)
-    left = duration
-    day = _local_date(calendar, moment) - dt.timedelta(days=1)
-    for _ in range(MAX_SEARCH_DAYS):
-        for seg_start, seg_end in working_segments(calendar, day):
+        # Plain elapsed time: added in UTC (added to a zone's wall clock, 24 hours
+        # across a DST change would be 23 or 25).
+        return (start.astimezone(UTC) + duration).astimezone(calendar.tz)
+    moment = _to_us(start)
+    left = duration // _MICROSECOND
+    ordinal = _first_ordinal(calendar, start)
+    searched = MAX_SEARCH_DAYS if any(calendar.hours.values()) else 0  # no hours: none
+    for _ in range(searched):
+        segments, day_total = _day(calendar, ordinal)
+        ordinal += 1
+        if not segments or segments[-1][1] <= moment:
+            continue
+        if segments[0][0] >= moment and day_total < left:
+            left -= day_total
+            continue
+        for seg_start, seg_end in segments:
             low = max(seg_start, moment)
             if low >= seg_end:
                 continue
             if seg_end - low >= left:
-                return (low + left).astimezone(calendar.tz)
+                return _from_us(low + left).astimezone(calendar.tz)
             left -= seg_end - low
-        day += dt.timedelta(days=1)
     raise ValueError(f"no working time within {MAX_SEARCH_DAYS} days: check the calendar")
 
 

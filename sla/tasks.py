@@ -1,4 +1,4 @@
-"""Celery tasks of the SLA (found by ``smarketing/celery.py``'s autodiscovery).
+"""The SLA's Celery tasks (found by ``smarketing/celery.py``'s autodiscovery).
 
 ``sla.tasks.sweep`` is beat's ``sla-sweep`` entry, every minute: the sweep's
 transaction (``sla.notify.sweep``: notifications made exactly once, whoever sends the
@@ -12,15 +12,31 @@ import logging
 
 from celery import shared_task
 
-from sla.notify.email import emails_send
-from sla.notify.sweep import sweep as run_sweep
-from sla.notify.webhooks import webhooks_send
-
 logger = logging.getLogger(__name__)
+
+
+@shared_task(name="sla.tasks.sync_leads", ignore_result=True)
+def sync_leads(lead_ids: list[int]) -> int:
+    """Recompute these leads' clocks (events written in bulk, or by the claim)."""
+    from sla.clocks import sync
+
+    return sync.compute(sync.stale_leads(lead_ids))
+
+
+@shared_task(name="sla.tasks.catch_up", ignore_result=True)
+def catch_up() -> dict:
+    """Beat, every minute: the leads whose events the clocks do not follow yet."""
+    from sla.clocks import sync
+
+    return sync.catch_up()
 
 
 @shared_task(name="sla.tasks.sweep", ignore_result=True)
 def sweep() -> dict[str, int]:
+    """Beat, every minute: warnings, breaches and escalations (``sla.notify.sweep``),
+    then their email and webhooks."""
+    from sla.notify.sweep import sweep as run_sweep
+
     counts = run_sweep()
     if any(counts.values()):
         logger.info("sla sweep: %s", counts)
@@ -31,6 +47,9 @@ def sweep() -> dict[str, int]:
 
 @shared_task(name="sla.tasks.notifications_email", ignore_result=True)
 def notifications_email() -> int:
+    """The unsent notifications' email, at least once (``sla.notify.email``)."""
+    from sla.notify.email import emails_send
+
     sent = emails_send()
     if sent:
         logger.info("sla notifications emailed: %s", sent)
@@ -39,6 +58,9 @@ def notifications_email() -> int:
 
 @shared_task(name="sla.tasks.webhooks_deliver", ignore_result=True)
 def webhooks_deliver() -> dict[str, int]:
+    """The due webhook deliveries, each retried with backoff (``sla.notify.webhooks``)."""
+    from sla.notify.webhooks import webhooks_send
+
     counts = webhooks_send()
     if any(counts.values()):
         logger.info("sla webhooks: %s", counts)

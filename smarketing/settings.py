@@ -82,13 +82,15 @@ ASGI_APPLICATION = "smarketing.asgi.application"
 # Project-wide templates (base, errors, login), then each capability package's own
 # folder (leads/<package>/templates; template names are unchanged: "work/queue.html").
 LEADS_PACKAGES = ("people", "audit", "intake", "scoring", "queue", "pipeline", "web", "console")
+# The sla app's capability packages with a templates/ folder of their own.
+SLA_PACKAGES = ("calendars", "policies", "notify", "clocks")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
         "DIRS": [
             BASE_DIR / "templates",
             *(BASE_DIR / "leads" / p / "templates" for p in LEADS_PACKAGES),
-            BASE_DIR / "sla" / "notify" / "templates",
+            *(BASE_DIR / "sla" / p / "templates" for p in SLA_PACKAGES),
         ],
         "APP_DIRS": True,
         "OPTIONS": {
@@ -227,6 +229,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "jobs-sweep": {"task": "leads.tasks.jobs_sweep", "schedule": 30.0, "options": {"expires": 25}},
     # The SLA's warnings, breaches and escalations, minute-precise (sla.notify.sweep).
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 60.0, "options": {"expires": 55}},
+    "sla-catch-up": {"task": "sla.tasks.catch_up", "schedule": 60.0, "options": {"expires": 50}},
 }
 # Tests only: every entry is sent every N seconds (the periods stay what they are).
 if _BEAT_EVERY := env_int("BEAT_EVERY_SECONDS", 0):
@@ -341,9 +344,6 @@ SPECTACULAR_SETTINGS = {
 INTAKE_MAX_BATCH = env_int("INTAKE_MAX_BATCH", 5000)
 # Rows per import chunk; files with more rows than this run as a Celery task.
 IMPORT_INLINE_MAX_ROWS = env_int("IMPORT_INLINE_MAX_ROWS", 500)
-# Until sla/ exists: the SDR queue's next-step deadline = assigned_at + N hours
-# (leads.queue.claim.next_step_deadline, the one selector the SLA engine replaces).
-QUEUE_DEADLINE_HOURS = env_int("QUEUE_DEADLINE_HOURS", 24)
 # Predictive score: a (field, value) seen on fewer closed leads is ignored (Odoo: 50;
 # see leads.scoring.predictive_services for why 20).
 PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
@@ -362,6 +362,18 @@ SLA_WEBHOOK_BACKOFF_SECONDS = env_int("SLA_WEBHOOK_BACKOFF_SECONDS", 60)
 SLA_WEBHOOK_LEASE_SECONDS = env_int("SLA_WEBHOOK_LEASE_SECONDS", 60)
 # Tests only: the sweep waits mid-transaction on this Redis key (sla.notify.sweep).
 SLA_SWEEP_PAUSE_KEY = env_str("SLA_SWEEP_PAUSE_KEY", default="")
+# SLA clocks (sla/): the default calendar's public holidays (ISO codes, comma-separated)
+# and how far back the catch-up pass reads events again (a transaction that committed
+# late is seen if it ran shorter than this).
+SLA_DEFAULT_COUNTRIES = [
+    code.strip().upper()
+    for code in env_str("SLA_DEFAULT_COUNTRIES", "CN").split(",")
+    if code.strip()
+]
+SLA_CATCHUP_MARGIN_SECONDS = env_int("SLA_CATCHUP_MARGIN_SECONDS", 300)
+# A write of more leads' events than this (intake, a re-score) has its clocks computed
+# by a worker after the commit, not in its transaction.
+SLA_INLINE_MAX_LEADS = env_int("SLA_INLINE_MAX_LEADS", 200)
 # Long jobs (leads.jobs): a worker's claim lasts this long unless renewed (it renews
 # with every chunk and on a timer); a job claimed this many times whose worker died
 # each time fails; a queued job whose task was sent this long ago is sent again.

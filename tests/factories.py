@@ -64,3 +64,42 @@ class ActivityFactory(factory.django.DjangoModelFactory):
     type = "web_visit"
     occurred_at = factory.LazyFunction(timezone.now)
     source = "test"
+
+
+def with_history(lead, *, at=None, sal_at=None):
+    """Give a lead the events a real one in its stage would have (it became an MQL and
+    was assigned to its owner or team at ``at``, default ``assigned_at``; an SAL was
+    accepted by its owner at ``sal_at``), through the writers' seam
+    (``leads.hooks.on_events_written``), so the SLA computes its clocks the real way."""
+    from leads import hooks
+    from leads.models import LeadEvent
+
+    at = at or lead.assigned_at or lead.mql_at or timezone.now()
+    LeadEvent.objects.create(
+        lead=lead,
+        kind="stage_change",
+        from_stage="inquiry",
+        to_stage="mql",
+        actor_system="scoring",
+        at=at,
+    )
+    LeadEvent.objects.create(
+        lead=lead,
+        kind="assignment",
+        actor_system="routing",
+        reason="rule",
+        at=at,
+        data={"to_user": lead.owner_id, "to_team": lead.team_id},
+    )
+    if lead.stage != "mql":
+        LeadEvent.objects.create(
+            lead=lead,
+            kind="stage_change",
+            from_stage="mql",
+            to_stage="sal",
+            actor_user_id=lead.owner_id,
+            actor_system="" if lead.owner_id else "test",
+            at=sal_at or at,
+        )
+    hooks.on_events_written(lead.pk)
+    return lead

@@ -151,7 +151,10 @@ def _seed() -> FuzzData:
         expected_close=(now + timedelta(days=30)).date().isoformat(),
     )
     from leads.selectors import leads_visible_to
-    from sla.models import Clock, Notification
+    from sla.calendars.services import default_calendar
+    from sla.models import BusinessCalendar, Clock, Notification
+
+    default_calendar()  # a transactional test earlier in this process may have flushed it
 
     # one SLA notification for each role's person (the API shows people their own)
     clock = Clock.objects.create(
@@ -182,6 +185,7 @@ def _seed() -> FuzzData:
                 )
                 for role, user in people.items()
             },
+            "calendars": list(BusinessCalendar.objects.values_list("pk", flat=True)),
         },
     )
 
@@ -204,6 +208,7 @@ def _known_ids(data: FuzzData, path: str, role: str) -> list[int]:
         ("/api/v1/returns/{id}", "returns"),
         ("/api/v1/opportunities/{id}", "opportunities"),
         ("/api/v1/routing/rules/{id}", "routing"),
+        ("/api/v1/sla/calendars/{id}", "calendars"),
     ):
         if path.startswith(prefix):
             return data.ids[key]

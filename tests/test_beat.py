@@ -41,6 +41,7 @@ ONCE_PER_PERIOD = {
     "leads.tasks.predictive_refresh": "Job.period: one refresh job per night",
     "leads.tasks.jobs_sweep": "by nature: conditional UPDATEs of expired leases and unsent jobs",
     "sla.tasks.sweep": "by nature: each clock step is claimed by one conditional UPDATE",
+    "sla.tasks.catch_up": "by nature: a lead's clocks are recomputed from its events",
 }
 
 

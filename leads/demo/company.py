@@ -66,6 +66,7 @@ from leads.demo.history import (
     Story,
 )
 from leads.intake.normalize import normalize_company, normalize_email, normalize_phone
+from leads.intake.services import delivery_seconds
 from leads.models import (
     DEMO_SOURCE_SYSTEM,
     Account,
@@ -534,6 +535,8 @@ def demo_seed(
         _analyze(*HISTORY_MODELS)
         opt_out_events = _opt_out(batch.opted_out, now=now)
     scoring = _score_demo(people, now=now)
+    with transaction.atomic(), hooks.inline(now=now):  # the demo opens with its SLA clocks
+        hooks.on_events_written(lead_ids)
     counts = {
         "teams": Team.objects.filter(name__in=[team[0] for team in DEMO_TEAMS]).count(),
         "users": get_user_model().objects.filter(username__in=DEMO_USERNAMES).count(),
@@ -840,7 +843,7 @@ LEAD_COLUMNS = (
     "language", "company_name", "account_id", "source_channel", "campaign", "source_system",
     "external_id", "created_at_source", "received_at", "stage", "stage_changed_at", "owner_id",
     "do_not_contact", "consent_source", "consent_at", "created_at", "updated_at",
-    "team_id", "assigned_at", "mql_at", "already_customer",
+    "team_id", "assigned_at", "mql_at", "already_customer", "delivery_seconds",
 )  # fmt: skip
 LEAD_EMAIL_NORM, LEAD_PHONE, LEAD_STAGE = 3, 4, 17
 ACTIVITY_COLUMNS = ("lead_id", "type", "properties", "source", "occurred_at", "created_at")
@@ -1205,6 +1208,7 @@ class _Generator:
                 False, "web form" if consent else "",
                 created_at_source if consent else None, received, story.stage_at,
                 story.team, story.assigned_at, story.mql_at, story.already_customer,
+                delivery_seconds(created_at_source, received),
             )
         )  # fmt: skip
 

@@ -578,6 +578,14 @@ _LEAD_DEFAULTS = {
 _ACCOUNT_FILL = ("employees", "annual_revenue", "industry", "region", "country")
 
 
+def delivery_seconds(created_at_source, received_at) -> int | None:
+    """How long the lead took from its source to the app, in whole seconds (measured
+    once, when it first arrives; a source clock a little ahead counts as 0)."""
+    if created_at_source is None:
+        return None
+    return max(0, int((received_at - created_at_source).total_seconds()))
+
+
 @dataclass(slots=True)
 class _Group:
     """The rows of one batch that are one lead, merged in order (last wins)."""
@@ -801,6 +809,7 @@ def _write_groups(rows: list[_Row], *, writer, actor_user_id, actor_system, via:
             lead.update(
                 received_at=now, stage=Stage.INQUIRY.value, stage_changed_at=now, created_at=now
             )
+            lead["delivery_seconds"] = delivery_seconds(lead["created_at_source"], now)
             lead["updated_at"] = now
             if scorer is None:
                 lead.update(UNSCORED)
@@ -1070,6 +1079,7 @@ _LEAD_UPDATE_COLUMNS = (*_LEAD_COLUMNS, "updated_at")
 # The columns a new lead is inserted with (public: the bench's baseline COPY derives its own).
 LEAD_INSERT_COLUMNS = (
     *_LEAD_COLUMNS,
+    "delivery_seconds",
     "received_at",
     "stage",
     "stage_changed_at",

@@ -15,7 +15,6 @@ thin doors onto ``leads.queue.claim`` and ``leads.queue.routing``.
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -28,6 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from leads import hooks
 from leads import serializers as s
 from leads.api_transactions import AtomicWrites
 from leads.models import Lead, RoutingRule
@@ -104,9 +104,6 @@ class PoolOut(serializers.Serializer):
 class QueueOut(serializers.Serializer):
     leads = QueueLeadOut(many=True)
     pool = PoolOut()
-    deadline_hours = serializers.IntegerField(
-        help_text="Next-step deadline = assigned_at + this many hours (until the SLA engine)."
-    )
 
 
 class AssignIn(serializers.Serializer):
@@ -174,7 +171,6 @@ class QueueView(APIView):
             {
                 "leads": QueueLeadOut(leads, many=True).data,
                 "pool": {"count": pool_count(user=request.user)},
-                "deadline_hours": settings.QUEUE_DEADLINE_HOURS,
             }
         )
 
@@ -197,6 +193,7 @@ class QueueClaim(AtomicWrites, APIView):
         lead = claim_next(user=request.user)
         if lead is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
+        hooks.on_events_written(lead.pk)  # the claim deferred its clocks: the answer has them
         lead = next_step_deadline(
             Lead.objects.select_related("account", "team").filter(pk=lead.pk)
         ).get()

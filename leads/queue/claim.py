@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.backends.utils import CursorDebugWrapper, CursorWrapper
 from django.db.models import (
     Case,
     DateTimeField,
-    ExpressionWrapper,
     F,
     IntegerField,
     QuerySet,
@@ -39,15 +37,17 @@ QUADRANT_RANK = {"hot": 0, "sales_check": 1, "nurture": 2, "drop": 3}
 
 
 def next_step_deadline(queryset: QuerySet[Lead]) -> QuerySet[Lead]:
-    """Annotate ``next_step_deadline`` = ``assigned_at`` + ``QUEUE_DEADLINE_HOURS``, in
-    SQL. The only place the deadline is computed: the SLA engine replaces this
-    selector with its clocks' ``due_at``. Unassigned leads get None."""
-    hours = timedelta(hours=settings.QUEUE_DEADLINE_HOURS)
-    return queryset.annotate(
-        next_step_deadline=ExpressionWrapper(
-            F("assigned_at") + Value(hours), output_field=DateTimeField()
+    """Annotate ``next_step_deadline`` (the earliest due time of the lead's running SLA
+    clocks) and ``next_step_warn`` (the earliest warning point), in SQL, through the
+    seam ``hooks.DEADLINE`` that the ``sla`` app fills; None without a running clock
+    (or without the SLA app)."""
+    annotated = hooks.annotate_deadline(queryset)
+    if "next_step_deadline" not in annotated.query.annotations:
+        annotated = annotated.annotate(
+            next_step_deadline=Value(None, output_field=DateTimeField()),
+            next_step_warn=Value(None, output_field=DateTimeField()),
         )
-    )
+    return annotated
 
 
 def _quadrant_rank() -> Case:
@@ -178,6 +178,7 @@ def claim_next(*, user, now: datetime | None = None) -> Lead | None:
         if claimed is None:
             return None
         lead, event = claimed
+        hooks.on_events_written(lead.pk, deferred=True)
         hooks.on_lead_assigned(lead, event)
     return lead  # other fields load on first access
 

@@ -325,6 +325,7 @@ def _assign(
     day = _batch_cached(("day", _window_start(now)))
     if day is not None:
         day.add(event)
+    hooks.on_events_written(lead.pk)
     hooks.on_lead_assigned(lead, event)
     return event
 
@@ -570,7 +571,7 @@ def _exclude_competitor(*, lead: Lead, now: datetime, domain: str) -> LeadEvent:
     lead.save(
         update_fields=["stage", "stage_changed_at", "owner", "team", "assigned_at", "updated_at"]
     )
-    return LeadEvent.objects.create(
+    event = LeadEvent.objects.create(
         lead=lead,
         kind=LeadEvent.Kind.STAGE_CHANGE,
         from_stage=from_stage,
@@ -580,6 +581,8 @@ def _exclude_competitor(*, lead: Lead, now: datetime, domain: str) -> LeadEvent:
         data={"domain": domain},
         at=now,
     )
+    hooks.on_events_written(lead.pk)
+    return event
 
 
 def decide(

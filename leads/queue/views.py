@@ -26,7 +26,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
-from leads import lifecycle, storable
+from leads import hooks, lifecycle, storable
 from leads.consent import lead_consent_context
 from leads.models import Lead
 from leads.people import roles
@@ -350,6 +350,9 @@ def queue_next(request):
     if lead is None:
         messages.info(request, _("The team pool is empty: no lead to take."))
         return HttpResponseRedirect(url)
+    # the claim defers its SLA clocks to a worker (it is the hot path); the queue the
+    # SDR is sent back to shows the new lead's deadline at once
+    hooks.on_events_written(lead.pk)
     messages.success(request, _("You took “%(lead)s”.") % {"lead": lead.name or lead.email})
     return HttpResponseRedirect(f"{url}?selected={lead.pk}")
 

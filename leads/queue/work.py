@@ -212,7 +212,7 @@ def check_move(lead: Lead, to_stage: str, actor: str) -> None:
 
 
 def write_event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **stages) -> LeadEvent:
-    return LeadEvent.objects.create(
+    event = LeadEvent.objects.create(
         lead=lead,
         kind=kind,
         actor_user=by,
@@ -221,6 +221,8 @@ def write_event(lead: Lead, *, kind: str, by, reason: str = "", data=None, **sta
         at=timezone.now(),
         **stages,
     )
+    hooks.on_events_written(lead.pk)
+    return event
 
 
 def move_lead(
@@ -544,6 +546,7 @@ def touch_log(
             data={"touch_id": touch.pk, "channel": channel, "note": note},
             at=at,
         )
+        hooks.on_events_written(lead.pk)
     return touch
 
 

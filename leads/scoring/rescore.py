@@ -234,6 +234,7 @@ def leads_rescore(
             summary.became_mql = _promote(promote, now=now, actor=actor)
             new_mqls = Lead.objects.filter(pk__in=summary.became_mql).select_related("account")
             with hooks.batch():
+                hooks.on_events_written(summary.became_mql)
                 for lead in new_mqls:
                     hooks.on_lead_became_mql(lead)
     return summary

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from leads import jobs
+from leads import hooks, jobs
 from leads import serializers as s
 from leads.api_transactions import AtomicWrites
 from leads.intake.api import INTAKE_ERRORS, LeadIn, MayPushIntake, source_name
@@ -227,7 +227,10 @@ class LeadDetail(APIView):
     def get(self, request: Request, pk: int) -> Response:
         queryset = leads_visible_to(viewer=request.user).select_related(*_LEAD_READS)
         lead = get_object_or_404(queryset, pk=pk)
-        serializer = s.LeadDetailOut(lead, context={"timeline": lead_timeline(lead=lead)})
+        extra = hooks.lead_api_fields(request, lead)
+        serializer = s.LeadDetailOut(
+            lead, context={"timeline": lead_timeline(lead=lead), "extra": extra}
+        )
         return Response(serializer.data)
 
 

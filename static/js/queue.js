@@ -18,8 +18,15 @@
       var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60);
       var text = h + ":" + pad(m) + ":" + pad(s % 60);
       el.textContent = late ? "−" + text + " " + overdue : text;
+      // amber from the clock's warning point, red from its deadline (the SLA's own)
+      var warn = el.dataset.warn ? Date.parse(el.dataset.warn) <= now : left < 3600;
       el.classList.toggle("overdue", late);
-      el.classList.toggle("soon", !late && left < 3600);
+      el.classList.toggle("soon", !late && warn);
+      var row = el.closest("tr");
+      if (row) {
+        row.classList.toggle("sla-breached", late);
+        row.classList.toggle("sla-warning", !late && warn);
+      }
     });
   }
 

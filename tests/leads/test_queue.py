@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from leads.models import Lead, LeadEvent
 from leads.queue.claim import claim_next, next_step_deadline, pool_count, sdr_queue, team_pool
 from leads.selectors import leads_visible_to
-from tests.factories import LeadFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, TeamFactory, UserFactory, with_history
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -25,7 +25,8 @@ def _frozen():
 
 def queued(user, *, hours_ago=1, **kwargs):
     kwargs.setdefault("stage", "mql")
-    return LeadFactory(owner=user, assigned_at=NOW - timedelta(hours=hours_ago), **kwargs)
+    lead = LeadFactory(owner=user, assigned_at=NOW - timedelta(hours=hours_ago), **kwargs)
+    return with_history(lead) if lead.stage in ("mql", "sal") else lead
 
 
 @pytest.mark.django_db
@@ -41,26 +42,43 @@ def test_the_queue_is_hot_first_then_score_then_deadline(sdr, other_sdr):
 
     rows = list(sdr_queue(user=sdr))
 
+    # (hot, 80): hot_high_later's acceptance is due at 18:00 Shanghai time the same day,
+    # hot_high (accepted) owes its first touch by 10:00 the next day
     assert [lead.pk for lead in rows] == [
-        hot_high.pk,
         hot_high_later.pk,
+        hot_high.pk,
         hot_low.pk,
         warm_old.pk,
         unscored.pk,
     ]
-    assert rows[0].next_step_deadline == NOW + timedelta(hours=22)
+    # assigned at 08:00 UTC (16:00 in Shanghai): accept within 2 working hours → 18:00
+    assert rows[0].next_step_deadline == datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    # accepted at 07:00 UTC (15:00) with no touch yet: the first touch is due 4 working
+    # hours after 15:00 → 3 h today, 1 h from 09:00 the next working day (Tuesday 10:00)
+    assert rows[1].next_step_deadline == datetime(2026, 3, 3, 2, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db
-def test_the_deadline_follows_the_setting(settings, sdr):
-    settings.QUEUE_DEADLINE_HOURS = 4
-    at = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
-    lead = LeadFactory(owner=sdr, stage="mql", assigned_at=at)
-    pooled = LeadFactory(stage="mql", team=sdr.teams.get())
+def test_the_deadline_is_the_earliest_running_clocks_due_time(sdr):
+    # Monday 2026-03-02 10:30 in Shanghai: acceptance due 2 working hours later, lunch
+    # (12:00–13:30) not counted → 14:00; the first touch 4 working hours → 16:00
+    at = datetime(2026, 3, 2, 2, 30, tzinfo=UTC)
+    lead = with_history(LeadFactory(owner=sdr, stage="mql", assigned_at=at))
+    pooled = LeadFactory(stage="mql", team=sdr.teams.get())  # no events: no clock
+    closed = with_history(LeadFactory(owner=sdr, stage="mql", assigned_at=at))
+    closed.clocks.update(state="stopped")
 
-    deadlines = dict(next_step_deadline(Lead.objects.all()).values_list("pk", "next_step_deadline"))
+    annotated = next_step_deadline(Lead.objects.all())
+    deadlines = dict(annotated.values_list("pk", "next_step_deadline"))
+    warnings = dict(annotated.values_list("pk", "next_step_warn"))
 
-    assert deadlines == {lead.pk: datetime(2026, 3, 3, 3, 30, tzinfo=UTC), pooled.pk: None}
+    assert deadlines == {
+        lead.pk: datetime(2026, 3, 2, 6, 0, tzinfo=UTC),
+        pooled.pk: None,
+        closed.pk: None,
+    }
+    # 75 % of 2 working hours: 90 minutes after 10:30 → 12:00 + 0 (lunch) → 12:00
+    assert warnings[lead.pk] == datetime(2026, 3, 2, 4, 0, tzinfo=UTC)
 
 
 @pytest.mark.django_db

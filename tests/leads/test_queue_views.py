@@ -4,7 +4,6 @@ whatever the queue length, away flags and reassignment."""
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 
 import pytest
@@ -14,7 +13,7 @@ from django.urls import reverse
 from django.utils import dateformat, timezone
 
 from leads.models import LeadEvent, RepSettings
-from tests.factories import LeadFactory, UserFactory
+from tests.factories import LeadFactory, UserFactory, with_history
 
 pytest.importorskip("leads.queue.claim")  # H4's queue; present once h4-routing is merged
 
@@ -35,11 +34,12 @@ def test_the_queue_is_for_sdrs(client, request, user_fixture):
     assert client.post(reverse("leads:queue_next")).status_code == 403
 
 
-def test_the_queue_lists_own_open_leads_hot_first_with_deadlines(client, sdr, other_sdr, settings):
-    settings.QUEUE_DEADLINE_HOURS = 24
+def test_the_queue_lists_own_open_leads_hot_first_with_deadlines(client, sdr, other_sdr):
     now = timezone.now()
-    cold = LeadFactory(stage="sal", owner=sdr, score_quadrant="nurture", assigned_at=now)
-    hot = LeadFactory(stage="mql", owner=sdr, score_quadrant="hot", assigned_at=now)
+    cold = with_history(
+        LeadFactory(stage="sal", owner=sdr, score_quadrant="nurture", assigned_at=now)
+    )
+    hot = with_history(LeadFactory(stage="mql", owner=sdr, score_quadrant="hot", assigned_at=now))
     LeadFactory(stage="sql", owner=sdr)  # handed on: not in the queue
     LeadFactory(stage="mql", owner=other_sdr)
     client.force_login(sdr)
@@ -49,8 +49,11 @@ def test_the_queue_lists_own_open_leads_hot_first_with_deadlines(client, sdr, ot
     assert response.status_code == 200
     assert queue_ids(response) == [hot.pk, cold.pk]
     html = response.content.decode()
-    deadline = dateformat.format(timezone.localtime(now + dt.timedelta(hours=24)), "c")
-    assert html.count(f'data-deadline="{deadline}"') == 2
+    for lead in (hot, cold):  # the earliest due time of its running clocks
+        due = min(
+            c.due_at for c in lead.clocks.filter(state="running").exclude(term="return_window")
+        )
+        assert f'data-deadline="{dateformat.format(timezone.localtime(due), "c")}"' in html
     assert html.count('data-action="accept"') == 1  # only the MQL is accepted
 
 

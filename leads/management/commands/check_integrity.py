@@ -33,12 +33,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, limit, invariants, list, **options):
         if list:
-            for invariant in integrity.INVARIANTS:
+            for invariant in integrity.all_invariants():
                 self.stdout.write(f"{invariant.name}\n    {invariant.description}")
             return
         if limit < 0:
             raise CommandError(_("--limit must be 0 or more."))
-        unknown = [name for name in invariants or () if name not in integrity.BY_NAME]
+        known = {invariant.name for invariant in integrity.all_invariants()}
+        unknown = [name for name in invariants or () if name not in known]
         if unknown:
             raise CommandError(
                 _("Unknown invariant: %(names)s (see --list).") % {"names": ", ".join(unknown)}

@@ -1,7 +1,7 @@
 """The queue API: GET /queue/, POST /queue/claim/, POST /leads/{id}/assign/ and the
 routing rules (admins only, validation naming the field)."""
 
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import pytest
 from django.db import connection
@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from leads.models import Lead, LeadEvent, RoutingRule
-from tests.factories import LeadFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, TeamFactory, UserFactory, with_history
 
 pytestmark = pytest.mark.django_db
 
@@ -23,7 +23,9 @@ def test_the_queue_needs_authentication(api_client):
 
 def test_my_queue_lists_my_open_leads_and_the_pool_count(api_as, sdr, other_sdr):
     east = sdr.teams.get()
-    mine = LeadFactory(owner=sdr, stage="mql", assigned_at=timezone.now(), score_quadrant="hot")
+    mine = with_history(
+        LeadFactory(owner=sdr, stage="mql", assigned_at=timezone.now(), score_quadrant="hot")
+    )
     LeadFactory(owner=other_sdr, stage="mql")
     LeadFactory(team=east, stage="mql")
     LeadFactory(team=east, stage="mql")
@@ -32,11 +34,11 @@ def test_my_queue_lists_my_open_leads_and_the_pool_count(api_as, sdr, other_sdr)
 
     assert [row["id"] for row in body["leads"]] == [mine.pk]
     assert body["pool"] == {"count": 2}
-    assert body["deadline_hours"] == 24
+    assert "deadline_hours" not in body  # replaced by the SLA clocks' due times
     row = body["leads"][0]
     assert row["team"] is None
-    deadline = mine.assigned_at + timedelta(hours=24)
-    assert datetime.fromisoformat(row["next_step_deadline"]) == deadline
+    acceptance = mine.clocks.get(term="acceptance")
+    assert datetime.fromisoformat(row["next_step_deadline"]) == acceptance.due_at
 
 
 def test_the_queue_endpoint_runs_a_fixed_number_of_queries(api_as, sdr):
@@ -59,7 +61,7 @@ def test_the_queue_endpoint_runs_a_fixed_number_of_queries(api_as, sdr):
 
 
 def test_an_sdr_claims_the_next_lead_then_the_empty_pool_answers_204(api_as, sdr):
-    lead = LeadFactory(team=sdr.teams.get(), stage="mql")
+    lead = with_history(LeadFactory(team=sdr.teams.get(), stage="mql"))  # in the pool
     client = api_as(sdr)
 
     first = client.post("/api/v1/queue/claim/")
