@@ -315,7 +315,10 @@ class LeadSync(models.Model):
     event id they were computed from. The catch-up pass recomputes a lead whose
     events say otherwise (a bulk write, a transaction that committed late)."""
 
-    lead = models.OneToOneField(Lead, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    # a named relation (not "+"): the demo's reset deletes a lead's dependents by it
+    lead = models.OneToOneField(
+        Lead, on_delete=models.CASCADE, primary_key=True, related_name="sla_sync"
+    )
     events_seen = models.PositiveIntegerField(default=0)
     last_event_id = models.BigIntegerField(default=0)
     synced_at = models.DateTimeField(default=timezone.now)
@@ -342,7 +345,7 @@ class Notification(models.Model):
     clock = models.ForeignKey(
         Clock, on_delete=models.CASCADE, related_name="notifications", db_index=False
     )
-    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="+")
+    lead = models.ForeignKey(Lead, on_delete=models.CASCADE, related_name="sla_notifications")
     step = models.CharField(_("step"), max_length=12, choices=Step.choices)
     delivery_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("sla", "0002_cal_default_calendar"),
+        ("sla", "0003_lead_relations"),
     ]
 
     operations = [
