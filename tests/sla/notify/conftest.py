@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from sla.models import Clock
-from tests.browser.conftest import chromium, log_in, page, screenshot  # noqa: F401 (the bell's browser test)
 from tests.factories import LeadFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # a Monday morning

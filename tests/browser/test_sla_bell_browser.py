@@ -20,7 +20,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 @pytest.mark.parametrize("language", ["en", "zh-hans"])
 def test_the_bell_counts_new_notifications_and_the_list_marks_them_read(
-    page, log_in, screenshot, migration_rows, sdr, sdr_team_east, sales_manager, language
+    page, log_in, screenshot, sdr, sdr_team_east, sales_manager, language
 ):
     now = timezone.now()
     log_in(sdr)
