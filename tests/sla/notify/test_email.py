@@ -86,5 +86,5 @@ def test_the_email_is_in_the_site_language(sdr, settings):
     sweep(now=T0 + 3 * H)
     emails_send()
     (message,) = mail.outbox
-    assert message.subject.startswith("[smarketing] 首次触达即将到期")
+    assert message.subject.startswith("[smarketing] 首次跟进即将到期")
     assert "负责人" in message.body
