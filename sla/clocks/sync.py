@@ -381,15 +381,19 @@ def _mark_synced(lead_ids: list[int], counts: dict[int, tuple[int, int]], now) -
 
 def on_events(lead_ids: list[int], *, deferred: bool = False) -> None:
     """``leads.hooks.EVENT_HOOKS``: recompute in the writer's transaction — unless the
-    writer asked to defer (the claim) or wrote more than ``SLA_INLINE_MAX_LEADS``
-    leads' events at once (intake, a re-score): then a worker recomputes them after
-    the commit (``sla.tasks.sync_leads``), and should the task be lost, the catch-up
-    pass finds them."""
+    writer wrote more than ``SLA_INLINE_MAX_LEADS`` leads' events at once (intake, a
+    re-score): then a worker recomputes them after the commit (``sla.tasks.sync_leads``),
+    and should the task be lost, the catch-up pass finds them; or the writer asked to
+    defer (the claim, the hot path of one statement: not even a task is sent — the
+    queue page and API that show the claimed lead compute its clocks before they
+    answer, and the catch-up pass, every minute, covers any other caller)."""
     forced = hooks.inline_forced()
     if forced is not None:
         compute(lead_ids, now=forced["now"])
         return
-    if deferred or len(lead_ids) > settings.SLA_INLINE_MAX_LEADS:
+    if deferred:
+        return
+    if len(lead_ids) > settings.SLA_INLINE_MAX_LEADS:
         ids = list(lead_ids)
         transaction.on_commit(lambda: send_sync(ids))
         return
