@@ -630,12 +630,16 @@ def snapshot(calendar: BusinessCalendar, dates: Iterable[Any] | None = None) -> 
     }
 
 
+# What runs when a calendar changed (``calendar_id -> leads recomputed``): the clocks
+# register ``sla.clocks.sync.recompute_calendar`` here (``sla.clocks.setup``), so that
+# this module, which the clocks read, does not import them back.
+CALENDAR_CHANGED: list = []
+
+
 def _recompute(calendar: BusinessCalendar) -> int:
     """Recompute the running clocks on ``calendar`` from their events; how many leads
     had some."""
-    from sla.clocks import sync
-
-    return sync.recompute_calendar(calendar.pk)
+    return sum(hook(calendar.pk) for hook in list(CALENDAR_CHANGED))
 
 
 def _normal(fields: Mapping[str, Any]) -> dict[str, Any]:

@@ -9,8 +9,11 @@ def register() -> None:
     from django.utils.translation import gettext_lazy as _
 
     from leads.people import roles
+    from sla.calendars import services as calendars
     from sla.clocks import api, integrity, selectors, sync, views
 
+    if sync.recompute_calendar not in calendars.CALENDAR_CHANGED:
+        calendars.CALENDAR_CHANGED.append(sync.recompute_calendar)
     if sync.on_events not in hooks.EVENT_HOOKS:
         hooks.EVENT_HOOKS.append(sync.on_events)
     hooks.DEADLINE.annotate = selectors.annotate_deadline
