@@ -92,7 +92,7 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
-	$(PY) -m bench.scoring --leads 20000
+	$(PY) -m bench.scoring --smoke
 	$(PY) -m bench.rescore --smoke
 	$(PY) -m bench.claim --smoke
 	$(PY) -m bench.lead_list --smoke
