@@ -10,6 +10,12 @@ PORT ?= 8000
 # Two pay on this 2-core machine: the whole suite ran 157 s -> 108 s on PostgreSQL + Redis,
 # 112 s -> 91 s on SQLite (lint included, the machine quiet).
 TEST_WORKERS ?= 2
+# How xdist hands tests out: worksteal gives each worker half the suite in order, and a
+# worker that runs dry takes half of what the other still has queued. With `load`
+# (chunks handed out as workers ask) the slow subprocess tests at the end of the order
+# (beat, settings, degrade servers) could leave one core idle while the other worked
+# through them.
+TEST_DIST ?= worksteal
 # Let Python cache bytecode (and pytest its rewritten test modules) in __pycache__:
 # with PYTHONDONTWRITEBYTECODE set (some shells and images do) every run, and every
 # xdist worker, compiles the project again — collection 4.3-5.5 s instead of 2.3-2.5 s.
@@ -54,11 +60,11 @@ format: $(STAMP)
 
 ## Everything that can run here; tests whose service is missing are listed at the end.
 test: lint
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS)
 
 ## The API fuzz alone (part of make test; PostgreSQL): FUZZ_EXAMPLES=100 make fuzz digs deeper.
 fuzz: $(STAMP)
-	$(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS) tests/test_api_fuzz.py
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(PYTEST_ARGS) tests/test_api_fuzz.py
 
 SQLITE_ENV := env -u DATABASE_URL -u REDIS_URL -u CELERY_BROKER_URL
 SQLITE_MARKERS := -m "not postgres and not redis and not browser"
@@ -76,11 +82,11 @@ SQLITE_TESTS := tests/test_smoke.py tests/leads/test_views.py \
 
 ## The SQLite pass CI runs after the PostgreSQL one: the tests where the databases differ.
 test-sqlite: $(STAMP)
-	$(SQLITE_ENV) $(PY) -m pytest -n $(TEST_WORKERS) $(SQLITE_MARKERS) $(PYTEST_ARGS) $(SQLITE_TESTS)
+	$(SQLITE_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(SQLITE_MARKERS) $(PYTEST_ARGS) $(SQLITE_TESTS)
 
 ## The whole suite on SQLite (no PostgreSQL-, Redis- or browser-only tests).
 test-sqlite-full: $(STAMP)
-	$(SQLITE_ENV) $(PY) -m pytest -n $(TEST_WORKERS) $(SQLITE_MARKERS) $(PYTEST_ARGS)
+	$(SQLITE_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist $(TEST_DIST) $(SQLITE_MARKERS) $(PYTEST_ARGS)
 
 ## Benchmarks against PostgreSQL (BENCH_DATABASE_URL, default a local smarketing_bench database).
 bench: $(STAMP)
@@ -93,7 +99,7 @@ bench: $(STAMP)
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
-	$(PY) -m bench.scoring --leads 20000
+	$(PY) -m bench.scoring --smoke
 	$(PY) -m bench.rescore --smoke
 	$(PY) -m bench.claim --smoke
 	$(PY) -m bench.lead_list --smoke

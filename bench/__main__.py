@@ -1,6 +1,7 @@
 """``python -m bench``: lead intake through the REST API vs a raw COPY, on PostgreSQL.
 
-1. Generate N intake rows (bench.generate; default 100,000, ``--smoke`` 10,000).
+1. Generate N intake rows (bench.generate; default 100,000; ``--smoke`` 2,000 in
+   1,000-row batches, CI's proof that the benchmark runs).
 2. On fresh tables, POST them to ``/api/v1/leads/bulk/`` in 5,000-row batches
    through Django's test client with a token: the full request path —
    authentication, throttling, JSON parsing, whole validation, matching,
@@ -9,7 +10,8 @@
    (already in column form) into ``leads_lead`` — the baseline.
 4. Print both rates, their ratio against the goal (0.15; stretch 0.25), the
    baseline's SQL and the row counts. A miss says MISS and prints a cProfile
-   top-15 of the API pass.
+   top-15 of the API pass (not in ``--smoke``, unless ``--profile``: a busy CI machine
+   misses often, and the profile is a second API pass).
 
 Database: ``BENCH_DATABASE_URL`` (default
 postgres://postgres@127.0.0.1:5432/smarketing_bench), created and migrated
@@ -36,13 +38,19 @@ BATCH = 5000
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--leads", type=int, default=100_000, help="rows to ingest")
-    parser.add_argument("--smoke", action="store_true", help="a quick run of 10,000 rows")
-    parser.add_argument("--batch", type=int, default=BATCH, help="rows per API request")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a quick run of 2,000 rows in batches of 1,000"
+    )
+    parser.add_argument(
+        "--batch", type=int, help=f"rows per API request (default {BATCH:,}; --smoke 1,000)"
+    )
     parser.add_argument(
         "--profile", action="store_true", help="print the API profile even on a pass"
     )
     args = parser.parse_args(argv)
-    count = 10_000 if args.smoke else args.leads
+    count = 2_000 if args.smoke else args.leads
+    if args.batch is None:
+        args.batch = 1_000 if args.smoke else BATCH
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     _ensure_database(url)
@@ -79,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     problems = api["problems"] + baseline["problems"]
     for problem in problems:
         print(f"ERROR: {problem}")
-    if ratio < GOAL or args.profile:
+    if (ratio < GOAL and not args.smoke) or args.profile:
         label = "MISS — profile" if ratio < GOAL else "Profile"
         print(f"\n{label} of the API pass (cProfile, top 15 by internal time):")
         print(_profile_api(rows, batch=args.batch))

@@ -2,7 +2,7 @@
 ``leads.queue.claim.claim_next`` vs the same statement through raw psycopg, on PostgreSQL.
 
 1. Fresh tables; one SDR team in pool mode, 16 SDRs, N pool MQLs (default 10,000,
-   ``--smoke`` 2,000) with mixed quadrants and scores.
+   ``--smoke`` 1,000) with mixed quadrants and scores.
 2. Django pass: 16 claimer threads (``--mode processes``: forked processes), each
    with its own database connection, call ``claim_next(user=…)`` until the pool is
    empty — the real path the API and the queue page call, with the project's
@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
         prog="python -m bench.claim", description=__doc__.splitlines()[0]
     )
     parser.add_argument("--leads", type=int, default=10_000, help="pool size")
-    parser.add_argument("--smoke", action="store_true", help="a quick run with 2,000 leads")
+    parser.add_argument("--smoke", action="store_true", help="a quick run with 1,000 leads")
     parser.add_argument("--claimers", type=int, default=CLAIMERS, help="concurrent claimers")
     parser.add_argument(
         "--mode",
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if min(args.leads, args.claimers, args.rounds) < 1:
         parser.error("--leads, --claimers and --rounds must be at least 1")
-    count = 2_000 if args.smoke else args.leads
+    count = 1_000 if args.smoke else args.leads
 
     url = os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL)
     _ensure_database(url)

@@ -12,7 +12,7 @@
      fields of the same first P leads in the same order with ``values()`` and answering
      ``JsonResponse`` — no authentication, no count.
 3. Requests alternate (API, baseline, API, …) over one keep-alive ``requests`` session,
-   ``--requests`` of each (default 300, ``--smoke`` 100) after a warm-up; each side's
+   ``--requests`` of each (default 300, ``--smoke`` 50) after a warm-up; each side's
    figure is its median latency. Ratio = baseline median / API median (goal 0.6).
 4. Queries: the API is asked for 1, 50 and 200 leads under Django's query capture;
    the count must be the same for each (a fixed number of queries whatever the page
@@ -72,10 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--leads", type=int, default=3_000, help="leads in the table")
     parser.add_argument("--requests", type=int, default=300, help="timed requests per side")
     parser.add_argument("--page-size", type=int, default=50, help="leads per request")
-    parser.add_argument("--smoke", action="store_true", help="1,000 leads, 100 requests")
+    parser.add_argument("--smoke", action="store_true", help="1,000 leads, 50 requests")
     args = parser.parse_args(argv)
     count = 1_000 if args.smoke else args.leads
-    requests_per_side = 100 if args.smoke else args.requests
+    requests_per_side = 50 if args.smoke else args.requests
     if min(count, requests_per_side, args.page_size) < 1 or args.page_size > 200:
         parser.error("--leads and --requests must be at least 1, --page-size 1 to 200")
 

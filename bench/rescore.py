@@ -1,7 +1,7 @@
 """``python -m bench.rescore``: re-scoring every open lead after a publish, vs a raw baseline.
 
 1. Fresh tables on PostgreSQL (``BENCH_DATABASE_URL``, default the ``smarketing_bench``
-   database): 20,000 accounts, 100,000 open leads (``--leads``; ``--smoke`` 10,000),
+   database): 20,000 accounts, 100,000 open leads (``--leads``; ``--smoke`` 1,000),
    about 10 activities each over the last 120 days, all written with COPY; the
    default model is published and every lead scored with it first.
 2. Baseline (raw psycopg, the same database, the same run): one read of the open
@@ -63,10 +63,10 @@ UPDATE_SQL = (
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.rescore", description=__doc__)
     parser.add_argument("--leads", type=int, default=100_000)
-    parser.add_argument("--smoke", action="store_true", help="a quick run of 10,000 leads")
+    parser.add_argument("--smoke", action="store_true", help="a quick run of 1,000 leads")
     parser.add_argument("--profile", action="store_true", help="profile even on a pass")
     args = parser.parse_args(argv)
-    count = 10_000 if args.smoke else args.leads
+    count = 1_000 if args.smoke else args.leads
 
     from bench.__main__ import DEFAULT_URL, _ensure_database, _safe
 

@@ -58,9 +58,14 @@ ALLOWED = {
 }
 
 
+# The tests that write seed their own company: a smaller one, as their point (the same
+# seed, the same rows; fresh ids after a seed) does not grow with it.
+WRITERS_LEADS = 100
+
+
 @pytest.fixture
 def seeded(db):
-    return demo.demo_seed(leads=LEADS, seed=7, now=NOW)
+    return demo.demo_seed(leads=WRITERS_LEADS, seed=7, now=NOW)
 
 
 def _events_by_lead() -> dict[int, list[LeadEvent]]:
@@ -415,10 +420,10 @@ def test_the_same_seed_gives_the_same_company(seeded):
     # given
     first = _snapshot()
     # when
-    demo.demo_seed(leads=LEADS, seed=7, now=NOW, reset=True)
+    demo.demo_seed(leads=WRITERS_LEADS, seed=7, now=NOW, reset=True)
     # then
     assert _snapshot() == first
-    demo.demo_seed(leads=LEADS, seed=8, now=NOW, reset=True)
+    demo.demo_seed(leads=WRITERS_LEADS, seed=8, now=NOW, reset=True)
     assert _snapshot()[0] != first[0]
 
 

@@ -10,7 +10,8 @@ import pytest
 from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Touch
 from leads.pipeline import services as pipeline_services
 from leads.queue import work
-from tests.factories import LeadFactory
+from tests.factories import LeadFactory, TeamFactory, UserFactory
+from tests.helpers import rolled_back
 
 pytestmark = pytest.mark.django_db
 
@@ -238,30 +239,76 @@ def _state(obj):
     }
 
 
-@pytest.mark.parametrize("role", ROLES)
-@pytest.mark.parametrize("action", sorted(ACTIONS))
-def test_permission_matrix(action, role, request, api_as):
-    # given the whole cast and the object the action works on
-    cast = {
-        name: request.getfixturevalue(name) for name in {*ROLE_FIXTURES.values(), "sdr_team_east"}
-    }
-    make, method, url, payload, expected, success = ACTIONS[action]
-    obj = make(cast)
-    if payload and payload.get("lead") == "{id}":
-        payload = {**payload, "lead": obj.pk}
-    before = _state(obj)
-    # when the role tries it
-    response = getattr(api_as(cast[ROLE_FIXTURES[role]]), method)(
-        url.format(id=obj.pk), payload, format="json"
+def _make_cast() -> dict:
+    """The cast as tests/conftest.py's fixtures make it (``ROLE_FIXTURES``' names and
+    ``sdr_team_east``), for the matrix's 120 tests to share."""
+    marketing_team = TeamFactory(name="Marketing", kind="marketing")
+    east = TeamFactory(name="SDR East", kind="sdr")
+    west = TeamFactory(name="SDR West", kind="sdr")
+    marketer = UserFactory(
+        username="mia", first_name="Mia", last_name="Marketing", roles=["marketing"]
     )
-    # then
-    want = success if expected[role] == 200 else expected[role]
-    assert response.status_code == want, response.content
-    if want in (403, 404):
-        assert response.json()["detail"]
-        assert _state(obj) == before
-    elif method != "get":
-        assert _state(obj) != before
+    marketing_team.members.add(marketer)
+    sdr = UserFactory(username="sam", first_name="Sam", last_name="East", roles=["sdr"])
+    east.members.add(sdr)
+    other_sdr = UserFactory(username="wendy", first_name="Wendy", last_name="West", roles=["sdr"])
+    west.members.add(other_sdr)
+    sales_manager = UserFactory(
+        username="max", first_name="Max", last_name="Manager", roles=["sales_manager"]
+    )
+    east.manager = sales_manager
+    east.save()
+    admin_user = UserFactory(username="ada", first_name="Ada", last_name="Admin", roles=["admin"])
+    admin_user.is_staff = True
+    admin_user.save()
+    return {
+        "sdr_team_east": east,
+        "marketer": marketer,
+        "sdr": sdr,
+        "other_sdr": other_sdr,
+        "ae": UserFactory(username="alex", first_name="Alex", last_name="Closer", roles=["ae"]),
+        "sales_manager": sales_manager,
+        "director": UserFactory(
+            username="dana", first_name="Dana", last_name="Director", roles=["director"]
+        ),
+        "admin_user": admin_user,
+        "integration": UserFactory(username="hubspot-sync", roles=["integration"]),
+    }
+
+
+class TestPermissionMatrix:
+    """Every action × every role. The cast is made once for the class, inside a
+    transaction rolled back after its last test (``tests.helpers.rolled_back``); what
+    each test makes and does (the object, the action, tokens) is rolled back after it,
+    with its own atomic block."""
+
+    @pytest.fixture(scope="class")
+    @classmethod
+    def cast(cls, django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock(), rolled_back():
+            yield _make_cast()
+
+    @pytest.mark.parametrize("role", ROLES)
+    @pytest.mark.parametrize("action", sorted(ACTIONS))
+    def test_permission_matrix(self, action, role, cast, api_as):
+        # given the whole cast and the object the action works on
+        make, method, url, payload, expected, success = ACTIONS[action]
+        obj = make(cast)
+        if payload and payload.get("lead") == "{id}":
+            payload = {**payload, "lead": obj.pk}
+        before = _state(obj)
+        # when the role tries it
+        response = getattr(api_as(cast[ROLE_FIXTURES[role]]), method)(
+            url.format(id=obj.pk), payload, format="json"
+        )
+        # then
+        want = success if expected[role] == 200 else expected[role]
+        assert response.status_code == want, response.content
+        if want in (403, 404):
+            assert response.json()["detail"]
+            assert _state(obj) == before
+        elif method != "get":
+            assert _state(obj) != before
 
 
 def test_unauthenticated_is_refused(api_client, sdr, sdr_team_east):
