@@ -135,8 +135,13 @@ class TermSetListCreate(AtomicWrites, generics.ListAPIView):
     permission_classes = [IsAuthenticated, MayChangeTerms]
 
     def get_queryset(self):
-        services.published_terms()  # the defaults again, if nothing is in force
         return term_sets()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # the defaults again if nothing is in force (not in get_queryset: the schema
+        # generator calls it, before any database is chosen)
+        services.published_terms()
+        return super().list(request, *args, **kwargs)
 
     @extend_schema(
         request=TermSetCreateIn,
