@@ -64,6 +64,7 @@ def _conflict(exc: services.TermsNotEditable) -> Response:
 
 class TermSetOut(serializers.ModelSerializer):
     created_by = s.UserBrief(read_only=True, allow_null=True)
+    status = serializers.CharField(read_only=True, help_text="draft, published or retired")
     definition = serializers.JSONField(
         help_text="The terms and the ordered policies (sla.terms' format: README, "
         "“Terms and policies”)."
@@ -85,7 +86,7 @@ class TermSetOut(serializers.ModelSerializer):
         ]
 
 
-class ConflictOut(serializers.Serializer):
+class TermsConflictOut(serializers.Serializer):
     detail = serializers.CharField()
     status = serializers.CharField()
     version = serializers.IntegerField(allow_null=True)
@@ -181,7 +182,7 @@ class TermSetDetail(AtomicWrites, APIView):
 
     @extend_schema(
         request=TermSetPatchIn,
-        responses={200: TermSetOut, 404: s.ErrorOut, 409: ConflictOut, **_ERRORS},
+        responses={200: TermSetOut, 404: s.ErrorOut, 409: TermsConflictOut, **_ERRORS},
         description="Change a draft; a published or retired version answers 409.",
     )
     def patch(self, request: Request, pk: int) -> Response:
@@ -210,7 +211,7 @@ class TermSetPublish(AtomicWrites, APIView):
 
     @extend_schema(
         request=None,
-        responses={200: TermSetOut, 404: s.ErrorOut, 409: ConflictOut, **_ERRORS},
+        responses={200: TermSetOut, 404: s.ErrorOut, 409: TermsConflictOut, **_ERRORS},
         description=(
             "The draft becomes the version in force; the one before is retired. Clocks "
             "that start from then on use it. A version that is not a draft answers 409."

@@ -125,6 +125,42 @@ def describe(definition: Any) -> dict[str, Any] | None:
     return {"terms": _term_rows(definition["terms"]), "policies": policies}
 
 
+def shown_json(definition: Any) -> str:
+    """The definition as the editor shows it: terms in their order, each term's and
+    policy's fields in the format's order (the database keeps JSON keys its own way)."""
+    if not isinstance(definition, dict):
+        return json.dumps(definition, indent=2, ensure_ascii=False)
+
+    def ordered(mapping: Any, keys: tuple[str, ...]) -> Any:
+        if not isinstance(mapping, dict):
+            return mapping
+        rank = {key: i for i, key in enumerate(keys)}
+        return dict(sorted(mapping.items(), key=lambda kv: (rank.get(kv[0], len(keys)), kv[0])))
+
+    fields = ("target", "unit", "warn_percent", "escalate_every")
+    shown = ordered(definition, ("terms", "policies"))
+    terms = shown.get("terms")
+    if isinstance(terms, dict):
+        shown["terms"] = {
+            name: ordered(value, fields) for name, value in ordered(terms, sla_terms.TERMS).items()
+        }
+    policies = shown.get("policies")
+    if isinstance(policies, list):
+        shown["policies"] = []
+        for policy in policies:
+            policy = ordered(policy, ("name", "match", "calendar", "targets"))
+            if isinstance(policy, dict):
+                if isinstance(policy.get("match"), dict):
+                    policy["match"] = ordered(policy["match"], sla_terms.MATCH_KEYS)
+                if isinstance(policy.get("targets"), dict):
+                    policy["targets"] = {
+                        name: ordered(value, fields)
+                        for name, value in ordered(policy["targets"], sla_terms.TERMS).items()
+                    }
+            shown["policies"].append(policy)
+    return json.dumps(shown, indent=2, ensure_ascii=False)
+
+
 def _reference() -> dict[str, Any]:
     """What the editor may write: units, match keys and their values, calendars and
     teams by id."""
@@ -196,7 +232,7 @@ def _render_detail(request, version: TermSet, *, form=None, errors=None, status:
     if form is None:
         form = {
             "name": version.name,
-            "definition": json.dumps(version.definition, indent=2, ensure_ascii=False),
+            "definition": shown_json(version.definition),
         }
     return render(
         request,
@@ -211,7 +247,7 @@ def _render_detail(request, version: TermSet, *, form=None, errors=None, status:
             "error_paths": [path for path, _code in errors or []],
             "reference": _reference() if editable else None,
             "published": services.published_terms(),
-            "json_text": json.dumps(version.definition, indent=2, ensure_ascii=False),
+            "json_text": shown_json(version.definition),
         },
         status=status,
     )
