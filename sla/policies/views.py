@@ -12,6 +12,7 @@ edited (409): it is copied into a new draft.
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import wraps
 from typing import Any
@@ -226,9 +227,74 @@ def terms_new(request):
     return redirect("sla:terms_detail", draft.pk)
 
 
-def _render_detail(request, version: TermSet, *, form=None, errors=None, status: int = 200):
+TERM_FIELDS = ("target", "unit", "warn_percent", "escalate_every")
+
+
+def _terms_form_rows(version: TermSet, posted=None, errors=()) -> list[dict[str, Any]]:
+    """The terms editor's rows: each term's four fields (as stored, or as posted) and
+    the messages of the errors at their paths."""
+    stored = version.definition.get("terms") if isinstance(version.definition, dict) else {}
+    stored = stored if isinstance(stored, dict) else {}
+    by_path = wording.errors_by_path(errors)
+    in_words = {}
+    if not sla_terms.validate({"terms": stored, "policies": [{"name": "-", "match": {}}]}):
+        in_words = {row["term"]: row for row in _term_rows(stored)}
+    rows = []
+    for term in sla_terms.TERMS:
+        fields = stored.get(term) if isinstance(stored.get(term), dict) else {}
+        values = {
+            f: posted.get(f"{term}-{f}", "") if posted is not None else fields.get(f, "")
+            for f in TERM_FIELDS
+        }
+        rows.append(
+            {
+                "term": term,
+                "label": wording.term_label(term),
+                "side": wording.SIDE_LABELS[sla_terms.SIDES[term]],
+                "current": values,
+                "errors": {f: by_path.get(f"terms.{term}.{f}", []) for f in TERM_FIELDS},
+                "row_errors": by_path.get(f"terms.{term}", []),
+                "words": in_words.get(term),
+            }
+        )
+    return rows
+
+
+def _posted_terms(post) -> dict[str, dict[str, Any]]:
+    """The terms editor's fields as the definition's ``terms``: whole numbers where the
+    text is one, the text as typed otherwise (the check then names it), a blank left
+    out (the check says it is missing)."""
+    terms: dict[str, dict[str, Any]] = {}
+    for term in sla_terms.TERMS:
+        fields: dict[str, Any] = {}
+        for name in TERM_FIELDS:
+            raw = (post.get(f"{term}-{name}") or "").strip()[:40]
+            if not raw:
+                continue
+            if name == "unit":
+                fields[name] = raw
+                continue
+            try:
+                fields[name] = int(raw)
+            except ValueError:
+                fields[name] = raw
+        terms[term] = fields
+    return terms
+
+
+def _render_detail(
+    request,
+    version: TermSet,
+    *,
+    form=None,
+    errors=None,
+    terms_posted=None,
+    terms_errors=(),
+    status: int = 200,
+):
     can_change = services.can_change_terms(request.user)
     editable = version.status == Status.DRAFT and can_change
+    other_errors = [(p, c) for p, c in terms_errors if not p.startswith("terms.")]
     if form is None:
         form = {
             "name": version.name,
@@ -246,6 +312,11 @@ def _render_detail(request, version: TermSet, *, form=None, errors=None, status:
             "errors": [wording.error_text(path, code) for path, code in errors or []],
             "error_paths": [path for path, _code in errors or []],
             "reference": _reference() if editable else None,
+            "term_rows": _terms_form_rows(version, terms_posted, terms_errors) if editable else [],
+            "terms_form_errors": [wording.error_text(p, c) for p, c in other_errors],
+            "terms_form_failed": bool(terms_errors),
+            "units": [(unit, wording.unit_label(unit)) for unit in sla_terms.UNITS],
+            "unit_codes": sla_terms.UNITS,
             "published": services.published_terms(),
             "json_text": shown_json(version.definition),
         },
@@ -269,6 +340,8 @@ def terms_detail(request, pk: int):
             version=version,
             status=409,
         )
+    if request.POST.get("form") == "terms":
+        return _save_terms(request, version)
     form = {
         "name": request.POST.get("name", ""),
         "definition": request.POST.get("definition", ""),
@@ -294,6 +367,28 @@ def terms_detail(request, pk: int):
         )
     except InvalidTerms as exc:
         return _render_detail(request, version, form=form, errors=exc.errors, status=400)
+    messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
+    return redirect("sla:terms_detail", version.pk)
+
+
+def _save_terms(request, version: TermSet):
+    """The terms editor's POST: the posted terms replace the draft's; the policies stay."""
+    definition = copy.deepcopy(version.definition)
+    definition["terms"] = _posted_terms(request.POST)
+    try:
+        services.update_draft(version, by=request.user, definition=definition)
+    except services.TermsNotEditable as exc:
+        return _refused(
+            request,
+            title=_("This version cannot be edited"),
+            message=exc.message,
+            version=version,
+            status=409,
+        )
+    except InvalidTerms as exc:
+        return _render_detail(
+            request, version, terms_posted=request.POST, terms_errors=exc.errors, status=400
+        )
     messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
     return redirect("sla:terms_detail", version.pk)
 

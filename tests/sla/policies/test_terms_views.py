@@ -213,3 +213,77 @@ def test_the_navigation_entry(request, client, v1, role, shown):
     client.force_login(request.getfixturevalue(role))
     html = client.get(LIST).content.decode()
     assert ('data-nav="sla:terms"' in html) == shown
+
+
+def terms_post(definition, **changes):
+    """The terms editor's fields for ``definition``'s terms, with ``changes``
+    (``first_touch_target="0"``)."""
+    data = {"form": "terms"}
+    for term, fields in definition["terms"].items():
+        for name, value in fields.items():
+            data[f"{term}-{name}"] = str(value)
+    for key, value in changes.items():
+        term, name = key.split("__")
+        data[f"{term}-{name}"] = value
+    return data
+
+
+def test_the_terms_form_saves_the_terms_and_keeps_the_policies(client, director, v1):
+    client.force_login(director)
+    draft = services.create_draft(director)
+    definition = sla_terms.default_definition()
+    definition["policies"].insert(0, {"name": "Hot", "match": {"quadrant": ["hot"]}})
+    services.update_draft(draft, by=director, definition=definition)
+    page = client.get(detail(draft)).content.decode()
+    assert 'name="first_touch-target" value="240"' in page
+    saved = client.post(
+        detail(draft),
+        terms_post(
+            definition,
+            first_touch__target="180",
+            sql_handoff__unit="working_minutes",
+            sql_handoff__target="480",
+        ),
+    )
+    assert saved.status_code == 302
+    draft.refresh_from_db()
+    assert draft.definition["terms"]["first_touch"]["target"] == 180
+    assert draft.definition["terms"]["sql_handoff"] == {
+        "target": 480,
+        "unit": "working_minutes",
+        "warn_percent": 75,
+        "escalate_every": 1,
+    }
+    assert draft.definition["policies"] == definition["policies"]
+    assert "3 working hours" in client.get(detail(draft)).content.decode()
+
+
+def test_the_terms_form_marks_each_bad_field(client, director, v1):
+    client.force_login(director)
+    draft = services.create_draft(director)
+    before = snapshot(draft)
+    page = client.post(
+        detail(draft),
+        terms_post(
+            draft.definition,
+            first_touch__target="0",
+            acceptance__target="-5",
+            return_fix__warn_percent="abc",
+            status_update__escalate_every="",
+            sql_handoff__unit="fortnights",
+        ),
+    )
+    assert page.status_code == 400
+    html = page.content.decode()
+    for field, words in (
+        ("first_touch-target", "must be greater than zero"),
+        ("acceptance-target", "must be greater than zero"),
+        ("return_fix-warn_percent", "must be a whole number"),
+        ("status_update-escalate_every", "is missing"),
+        ("sql_handoff-unit", "must be one of"),
+    ):
+        assert f'data-error-for="{field}">{words}' in html, field
+    assert 'name="return_fix-warn_percent" value="abc"' in html  # kept as typed
+    assert snapshot(draft) == before
+    # a reader cannot post it; a published version answers 409
+    assert client.post(detail(v1), terms_post(v1.definition)).status_code == 409
