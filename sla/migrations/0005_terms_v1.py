@@ -23,6 +23,6 @@ def forwards(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("sla", "0002_cal_default_calendar")]
+    dependencies = [("sla", "0004_notify_notification_clock_index")]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
