@@ -20,7 +20,12 @@ A terms version's ``definition``::
   ``source_channel``, ``region`` (lists of values) and ``team`` (team ids); a key
   absent or empty matches anything. The last policy matches everything (a catch-all)
   and no other may. A policy may name a ``calendar`` (its id) and override any term's
-  fields in ``targets``.
+  fields in ``targets``. Policies' names differ (a clock records its policy's name).
+
+``validate`` checks the shape and the numbers; given the ids of the calendars and
+teams that exist and the values a match key may hold (the quadrants, the source
+channels), it checks those too. A target is a whole number above zero, at most a
+year (527,040 minutes or 366 working days); so is an escalation interval (or 0).
 
 Errors are ``(path, code)`` pairs; ``sla.wording`` says them in the reader's language.
 """
@@ -28,7 +33,7 @@ Errors are ``(path, code)`` pairs; ``sla.wording`` says them in the reader's lan
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -139,6 +144,11 @@ def _int(value: Any) -> int | None:
     return int(value)
 
 
+def limit_of(unit: Any) -> int:
+    """The largest target (and escalation interval) in ``unit``."""
+    return MAX_TARGET_DAYS if unit == "working_days" else MAX_TARGET_MINUTES
+
+
 def _check_fields(path: str, fields: Any, errors: list, *, partial: bool) -> None:
     if not isinstance(fields, Mapping):
         errors.append((path, "not_an_object"))
@@ -157,14 +167,14 @@ def _check_fields(path: str, fields: Any, errors: list, *, partial: bool) -> Non
             errors.append((f"{path}.target", "missing"))
     else:
         number = _int(target)
-        limit = MAX_TARGET_DAYS if unit == "working_days" else MAX_TARGET_MINUTES
+        limit = limit_of(unit)
         if number is None:
             errors.append((f"{path}.target", "not_a_whole_number"))
         elif number <= 0:
             errors.append((f"{path}.target", "not_positive"))
         elif number > limit:
             errors.append((f"{path}.target", "too_large"))
-    for key, low, high in (("warn_percent", 0, 99), ("escalate_every", 0, MAX_TARGET_MINUTES)):
+    for key, low, high in (("warn_percent", 0, 99), ("escalate_every", 0, limit_of(unit))):
         value = fields.get(key)
         if value is None:
             if not partial:
@@ -177,15 +187,49 @@ def _check_fields(path: str, fields: Any, errors: list, *, partial: bool) -> Non
             errors.append((f"{path}.{key}", "out_of_range"))
 
 
+def _check_merged(
+    path: str, fields: Any, terms: Any, term: str, errors: list[tuple[str, str]]
+) -> None:
+    """A policy's partial override against the term's default: a target or an
+    escalation interval kept from the default may be too large in the policy's unit
+    (2,880 plain minutes read as working days)."""
+    if not isinstance(fields, Mapping) or not isinstance(terms, Mapping):
+        return
+    base = terms.get(term)
+    if not isinstance(base, Mapping):
+        return
+    unit = fields.get("unit", base.get("unit"))
+    if unit not in UNITS:
+        return
+    for key in ("target", "escalate_every"):
+        number = _int(fields.get(key, base.get(key)))
+        if number is None or number <= limit_of(unit):
+            continue
+        if key in fields:
+            # with its own unit, or one as large as minutes, _check_fields said it
+            if "unit" not in fields and limit_of(unit) < limit_of(None):
+                errors.append((f"{path}.{key}", "too_large"))
+        else:
+            errors.append((f"{path}.unit", "default_too_large"))
+
+
 def _is_catch_all(policy: Mapping[str, Any]) -> bool:
     match = policy.get("match") or {}
     return not any(match.get(key) for key in MATCH_KEYS)
 
 
 def validate(
-    definition: Any, *, calendar_ids: frozenset[int] | None = None
+    definition: Any,
+    *,
+    calendar_ids: frozenset[int] | None = None,
+    team_ids: frozenset[int] | None = None,
+    match_values: Mapping[str, Collection[str]] | None = None,
 ) -> list[tuple[str, str]]:
-    """Every problem of a definition, as ``(path, code)``; empty when it is sound."""
+    """Every problem of a definition, as ``(path, code)``; empty when it is sound.
+
+    ``calendar_ids`` and ``team_ids``: the ids that exist (None: not checked);
+    ``match_values``: the values a ``match`` key may hold (e.g. the quadrants), per key
+    (a key not given: any text)."""
     errors: list[tuple[str, str]] = []
     if not isinstance(definition, Mapping):
         return [("definition", "not_an_object")]
@@ -211,6 +255,7 @@ def validate(
     if len(policies) > MAX_POLICIES:
         errors.append(("policies", "too_many"))
         return errors
+    names: set[str] = set()  # a clock records its policy by name: one name, one policy
     for index, policy in enumerate(policies):
         path = f"policies[{index}]"
         if not isinstance(policy, Mapping):
@@ -222,6 +267,10 @@ def validate(
         name = policy.get("name")
         if not isinstance(name, str) or not name.strip() or len(name) > 100:
             errors.append((f"{path}.name", "bad_name"))
+        elif name.strip().casefold() in names:
+            errors.append((f"{path}.name", "duplicate_name"))
+        else:
+            names.add(name.strip().casefold())
         match = policy.get("match", {})
         if not isinstance(match, Mapping):
             errors.append((f"{path}.match", "not_an_object"))
@@ -237,6 +286,18 @@ def validate(
                     not isinstance(v, str) or not v or len(v) > 100 for v in values
                 ):
                     errors.append((f"{path}.match.{key}", "bad_value"))
+                elif key == "team" and team_ids is not None:
+                    errors.extend(
+                        (f"{path}.match.team[{i}]", "unknown_team")
+                        for i, v in enumerate(values)
+                        if _int(v) not in team_ids
+                    )
+                elif match_values is not None and key in match_values:
+                    errors.extend(
+                        (f"{path}.match.{key}[{i}]", "unknown_value")
+                        for i, v in enumerate(values)
+                        if v not in match_values[key]
+                    )
         calendar = policy.get("calendar")
         if calendar is not None:
             number = _int(calendar)
@@ -251,18 +312,7 @@ def validate(
                     errors.append((f"{path}.targets.{term}", "unknown_term"))
                 else:
                     _check_fields(f"{path}.targets.{term}", fields, errors, partial=True)
-                    if (
-                        isinstance(fields, Mapping)
-                        and "target" in fields
-                        and "unit" not in fields
-                        and isinstance(terms, Mapping)
-                        and isinstance(terms.get(term), Mapping)
-                    ):
-                        unit = terms[term].get("unit")
-                        number = _int(fields["target"])
-                        limit = MAX_TARGET_DAYS if unit == "working_days" else MAX_TARGET_MINUTES
-                        if number is not None and number > limit:
-                            errors.append((f"{path}.targets.{term}.target", "too_large"))
+                    _check_merged(f"{path}.targets.{term}", fields, terms, term, errors)
         if isinstance(policy, Mapping) and _is_catch_all(policy) and index != len(policies) - 1:
             errors.append((path, "catch_all_not_last"))
     last = policies[-1]

@@ -154,9 +154,12 @@ def _seed() -> FuzzData:
     )
     from leads.selectors import leads_visible_to
     from sla.calendars.services import default_calendar
-    from sla.models import BusinessCalendar, Clock, Notification
+    from sla.models import BusinessCalendar, Clock, Notification, TermSet
+    from sla.policies.services import create_draft, published_terms
 
     default_calendar()  # a transactional test earlier in this process may have flushed it
+    published_terms()  # in force (again, if a flush removed the migration's)
+    create_draft(None, name="draft")
 
     # one SLA notification for each role's person (the API shows people their own)
     clock = Clock.objects.create(
@@ -188,6 +191,7 @@ def _seed() -> FuzzData:
                 for role, user in people.items()
             },
             "calendars": list(BusinessCalendar.objects.values_list("pk", flat=True)),
+            "sla_terms": list(TermSet.objects.values_list("pk", flat=True)),
         },
     )
 
@@ -211,6 +215,7 @@ def _known_ids(data: FuzzData, path: str, role: str) -> list[int]:
         ("/api/v1/opportunities/{id}", "opportunities"),
         ("/api/v1/routing/rules/{id}", "routing"),
         ("/api/v1/sla/calendars/{id}", "calendars"),
+        ("/api/v1/sla/terms/{id}", "sla_terms"),
     ):
         if path.startswith(prefix):
             return data.ids[key]

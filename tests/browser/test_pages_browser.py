@@ -95,7 +95,8 @@ def test_marketer_logs_in_filters_the_list_and_reads_a_timeline(
     switch_language(page, language)
     nav = page.locator(".mainnav a")
     assert nav.all_inner_texts() == [
-        t(language, w) for w in ("Home", "Leads", "Returns", "Scoring", "Import", "API docs")
+        t(language, w)
+        for w in ("Home", "Leads", "Returns", "Scoring", "Import", "API docs", "SLA terms")
     ]
     if language != "en":
         assert nav.all_inner_texts() != [

@@ -13,7 +13,8 @@ import time_machine
 from leads.audit.models import AuditRecord
 from sla import business_time, terms
 from sla.calendars import services
-from sla.models import BusinessCalendar, CalendarDate, PersonCalendar, TeamSla, TermSet
+from sla.models import BusinessCalendar, CalendarDate, PersonCalendar, TeamSla
+from sla.policies import services as terms_versions
 from tests.factories import TeamFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -286,7 +287,9 @@ def test_the_preview_uses_now_and_the_published_terms(admin):
     assert rows[0].due == dt.datetime(2026, 5, 26, 10, 30, tzinfo=NEW_YORK)
     definition = terms.default_definition()
     definition["terms"]["acceptance"]["target"] = 30
-    TermSet.objects.create(number=1, status="published", definition=definition)
+    # version 1 (the migration's) is in force: publish a version 2 with a shorter target
+    draft = terms_versions.create_draft(None, definition=definition)
+    terms_versions.publish(draft, by=None)
     rows = services.preview(calendar)
     assert rows[0].target == "30 working minutes"
     assert rows[0].due == dt.datetime(2026, 5, 22, 17, 0, tzinfo=NEW_YORK)

@@ -1,0 +1,228 @@
+"""REST API v1 for the SLA's terms versions: thin doors onto ``sla.policies.services``.
+
+Everyone signed in reads; only admins and directors create, edit and publish (others
+403, nothing written). A published or retired version is frozen: PATCH and publish
+answer 409 (to change the terms, POST a new draft, a copy of the published version
+unless ``from_version`` or ``definition`` says otherwise). An invalid definition
+answers 400 with the problems under ``errors``, keyed by their path in the definition
+(``policies[2].targets.first_touch.target``); nothing is saved.
+"""
+
+from __future__ import annotations
+
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from leads import serializers as s
+from leads.api_transactions import AtomicWrites
+from sla import wording
+from sla.models import TermSet
+from sla.policies import services
+from sla.policies.selectors import term_sets
+from sla.terms import InvalidTerms
+
+
+class MayChangeTerms(BasePermission):
+    message = gettext_lazy("Only admins and directors change the SLA terms.")
+
+    def has_permission(self, request, view) -> bool:
+        return request.method in SAFE_METHODS or services.can_change_terms(request.user)
+
+
+def _invalid(errors: list[tuple[str, str]]) -> Response:
+    return Response(
+        {
+            "detail": _("The SLA terms are invalid; nothing was saved."),
+            "errors": wording.errors_by_path(errors),
+        },
+        status=status.HTTP_400_BAD_REQUEST,
+    )
+
+
+def _conflict(exc: services.TermsNotEditable) -> Response:
+    version = exc.version
+    return Response(
+        {
+            "detail": exc.message,
+            "status": version.status if version is not None else "",
+            "version": version.number if version is not None else None,
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+# ------------------------------------------------------------------ serializers
+
+
+class TermSetOut(serializers.ModelSerializer):
+    created_by = s.UserBrief(read_only=True, allow_null=True)
+    status = serializers.CharField(read_only=True, help_text="draft, published or retired")
+    definition = serializers.JSONField(
+        help_text="The terms and the ordered policies (sla.terms' format: README, "
+        "“Terms and policies”)."
+    )
+
+    class Meta:
+        model = TermSet
+        fields = [
+            "id",
+            "number",
+            "name",
+            "status",
+            "definition",
+            "created_by",
+            "created_at",
+            "updated_at",
+            "published_at",
+            "retired_at",
+        ]
+
+
+class TermsConflictOut(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.CharField()
+    version = serializers.IntegerField(allow_null=True)
+
+
+class TermSetCreateIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    definition = serializers.JSONField(
+        required=False, help_text="The new draft's definition (default: the copied one's)."
+    )
+    from_version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="Copy this version (default: the published one).",
+    )
+
+    def validate_definition(self, value):
+        if not isinstance(value, dict):
+            raise ValidationError(_("Expected a JSON object."))
+        return value
+
+
+class TermSetPatchIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    definition = serializers.JSONField(required=False)
+
+    def validate_definition(self, value):
+        if not isinstance(value, dict):
+            raise ValidationError(_("Expected a JSON object."))
+        return value
+
+
+# ------------------------------------------------------------------------ views
+
+_ERRORS = {
+    400: OpenApiResponse(
+        s.ErrorOut, description="Invalid input; `errors` names each problem by its path."
+    ),
+    403: OpenApiResponse(s.ErrorOut, description="Only admins and directors."),
+}
+
+
+class TermSetListCreate(AtomicWrites, generics.ListAPIView):
+    """``GET`` every terms version (newest first); ``POST`` a new draft."""
+
+    serializer_class = TermSetOut
+    permission_classes = [IsAuthenticated, MayChangeTerms]
+
+    def get_queryset(self):
+        return term_sets()
+
+    def list(self, request: Request, *args, **kwargs) -> Response:
+        # the defaults again if nothing is in force (not in get_queryset: the schema
+        # generator calls it, before any database is chosen)
+        services.published_terms()
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(
+        request=TermSetCreateIn,
+        responses={201: TermSetOut, 404: s.ErrorOut, **_ERRORS},
+        description=(
+            "Create a draft: a copy of `from_version` (default: the published version), "
+            "with `definition` and `name` replacing the copied ones when given."
+        ),
+    )
+    def post(self, request: Request) -> Response:
+        data = TermSetCreateIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        source = None
+        if "from_version" in attrs:
+            source = get_object_or_404(TermSet, pk=attrs["from_version"])
+        try:
+            draft = services.create_draft(
+                request.user,
+                source,
+                name=attrs.get("name"),
+                definition=attrs.get("definition"),
+            )
+        except InvalidTerms as exc:
+            return _invalid(exc.errors)
+        return Response(TermSetOut(draft).data, status=status.HTTP_201_CREATED)
+
+
+class TermSetDetail(AtomicWrites, APIView):
+    """``GET`` one version; ``PATCH`` a draft's name or definition (409 otherwise)."""
+
+    permission_classes = [IsAuthenticated, MayChangeTerms]
+
+    @extend_schema(responses={200: TermSetOut, 404: s.ErrorOut})
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(TermSetOut(get_object_or_404(term_sets(), pk=pk)).data)
+
+    @extend_schema(
+        request=TermSetPatchIn,
+        responses={200: TermSetOut, 404: s.ErrorOut, 409: TermsConflictOut, **_ERRORS},
+        description="Change a draft; a published or retired version answers 409.",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        version = get_object_or_404(TermSet, pk=pk)
+        data = TermSetPatchIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        attrs = data.validated_data
+        try:
+            version = services.update_draft(
+                version,
+                by=request.user,
+                name=attrs.get("name"),
+                definition=attrs.get("definition"),
+            )
+        except services.TermsNotEditable as exc:
+            return _conflict(exc)
+        except InvalidTerms as exc:
+            return _invalid(exc.errors)
+        return Response(TermSetOut(version).data)
+
+
+class TermSetPublish(AtomicWrites, APIView):
+    """Publish a draft: the version in force is retired at the same instant."""
+
+    permission_classes = [IsAuthenticated, MayChangeTerms]
+
+    @extend_schema(
+        request=None,
+        responses={200: TermSetOut, 404: s.ErrorOut, 409: TermsConflictOut, **_ERRORS},
+        description=(
+            "The draft becomes the version in force; the one before is retired. Clocks "
+            "that start from then on use it. A version that is not a draft answers 409."
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        version = get_object_or_404(TermSet, pk=pk)
+        try:
+            version = services.publish(version, by=request.user)
+        except services.TermsNotEditable as exc:
+            return _conflict(exc)
+        except InvalidTerms as exc:
+            return _invalid(exc.errors)
+        return Response(TermSetOut(version).data)
