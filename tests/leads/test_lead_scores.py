@@ -212,8 +212,8 @@ def test_lead_page_query_count_with_a_score(
 
     # session, user, groups (roles), the lead with account, owner and scoring model,
     # activities, events: the explanation adds none; the predictive snapshot (none yet),
-    # the consent history, the bell's unread count (sla.notify)
-    with django_assert_num_queries(9):
+    # the consent history, the SLA clocks (sla.clocks), the bell's unread count (sla.notify)
+    with django_assert_num_queries(10):
         response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert len(why_lines(response.content.decode())["interest.type"]) == min(activities, 3)

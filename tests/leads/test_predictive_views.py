@@ -93,8 +93,8 @@ def test_the_page_costs_a_constant_number_of_queries(
     client, director, snapshot, django_assert_num_queries
 ):
     client.force_login(director)
-    # session, user, groups, snapshot, latest job
-    with django_assert_num_queries(5):
+    # session, user, groups, snapshot, latest job, the bell's unread count (sla.notify)
+    with django_assert_num_queries(6):
         client.get(PAGE)
 
 

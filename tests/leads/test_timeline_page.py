@@ -328,8 +328,8 @@ def test_the_lead_pages_queries_do_not_grow_with_the_timeline(
     # session, user, groups (roles), the lead with account and owner, activities, events
     # with their actors, the predictive snapshot, the consent history — then one query
     # each for the people, teams, accounts, opportunities and returns the events name;
-    # the bell's unread count (sla.notify)
-    with django_assert_num_queries(14):
+    # the SLA clocks (sla.clocks), the bell's unread count (sla.notify)
+    with django_assert_num_queries(15):
         response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert len(response.context["timeline"]) == 3 * n

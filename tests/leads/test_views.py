@@ -415,8 +415,9 @@ def test_lead_list_query_count_does_not_grow_with_rows(
         LeadFactory(owner=sdr, account=AccountFactory())
     client.force_login(marketer)
 
-    # session, user, groups (roles), count, page, campaigns, demo flag
-    with django_assert_num_queries(7):
+    # session, user, groups (roles), count, page, campaigns, demo flag, the bell's
+    # unread notifications
+    with django_assert_num_queries(8):
         response = client.get(reverse("leads:lead_list"))
 
     assert len(lead_ids(response)) == rows
@@ -430,8 +431,8 @@ def test_home_query_count_does_not_grow_with_rows(
         LeadFactory(owner=sdr, account=AccountFactory())
     client.force_login(director)
 
-    # session, user, groups (roles), stage counts, latest leads, demo flag
-    with django_assert_num_queries(6):
+    # session, user, groups (roles), stage counts, latest leads, demo flag, the bell
+    with django_assert_num_queries(7):
         response = client.get(reverse("home"))
 
     assert len(lead_ids(response)) == min(rows, 8)
@@ -491,8 +492,8 @@ def test_lead_detail_query_count_does_not_grow_with_the_timeline(
     client.force_login(marketer)
 
     # session, user, groups (roles), the lead with account and owner, activities, events,
-    # the predictive snapshot (none yet), the consent history
-    with django_assert_num_queries(8):
+    # the predictive snapshot (none yet), the consent history, the SLA clocks, the bell
+    with django_assert_num_queries(10):
         response = client.get(reverse("leads:lead_detail", args=[lead.pk]))
 
     assert len(response.context["timeline"]) == 2 * entries
