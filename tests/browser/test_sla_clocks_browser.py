@@ -1,6 +1,7 @@
 """The SLA clocks in a real browser, in English and in Chinese: an SDR's queue row
-counts down and turns amber at the clock's warning point, red at its deadline; the
-lead page lists its clocks; the manager sees the lead at risk on the team view."""
+counts down and turns amber at the clock's warning point, red at its deadline, and
+the breach arrives in the bell; the lead page lists its clocks; the manager sees the
+lead at risk on the team view."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from django.utils import timezone
 
 from sla.models import Clock
+from sla.notify.sweep import sweep
 from tests.browser.test_pages_browser import switch_language
 from tests.factories import LeadFactory, with_history
 
@@ -68,3 +70,15 @@ def test_a_queue_row_turns_amber_then_red_and_the_manager_sees_it_at_risk(
     assert at_risk.count() == 1
     assert "Wang Fang" in at_risk.inner_text()
     screenshot(page, f"{language}-team")
+
+    # back to the SDR, when beat's sweep reaches the deadline: the breach is a
+    # notification and the bell counts it
+    page.context.clear_cookies()
+    log_in(sdr)
+    switch_language(page, language)
+    page.goto("/queue/")
+    assert page.locator("[data-bell]").get_attribute("data-unread") == "0"
+    sweep(now=acceptance.due_at + dt.timedelta(seconds=1))
+    page.reload()
+    assert page.locator("[data-bell]").get_attribute("data-unread") == "1"
+    screenshot(page, f"{language}-bell")
