@@ -440,7 +440,23 @@ class LeadEvent(models.Model):
         indexes = [
             models.Index(fields=["lead", "at"], name="leadevent_lead_at_idx"),
             models.Index(fields=["kind", "at"], name="leadevent_kind_at_idx"),
-            models.Index(fields=["recorded_at"], name="leadevent_recorded_idx"),
+            # the SLA's catch-up pass reads these kinds by recorded_at; intake's created
+            # and updated events (the bulk of the log) stay out of the index
+            models.Index(
+                fields=["recorded_at"],
+                name="leadevent_recorded_idx",
+                condition=Q(
+                    kind__in=[
+                        "stage_change",
+                        "assignment",
+                        "touch",
+                        "note",
+                        "qualification",
+                        "return",
+                        "dispute",
+                    ]
+                ),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

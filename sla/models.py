@@ -122,6 +122,24 @@ class TeamSla(models.Model):
         return str(self.team)
 
 
+class PersonLanguage(models.Model):
+    """The language a person last chose in the app (the language switcher): their
+    notification emails are written in it (``sla.notify``)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True,
+        related_name="sla_language",
+    )  # fmt: skip
+    language = models.CharField(_("language"), max_length=16, choices=settings.LANGUAGES)
+
+    class Meta:
+        verbose_name = _("person's language")
+        verbose_name_plural = _("people's languages")
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.language}"
+
+
 class PersonCalendar(models.Model):
     """A person's own calendar (another office, another country)."""
 

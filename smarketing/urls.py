@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from leads.console import views as console_views
 from leads.web import views as lead_views
+from sla.notify import views as notify_views
 
 
 def favicon(request):
@@ -19,6 +20,9 @@ urlpatterns = [
     path("", lead_views.home, name="home"),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # the language switcher (Django's), keeping a signed-in person's choice for their
+    # notification emails
+    path("i18n/setlang/", notify_views.set_language, name="set_language"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Browsers ask for /favicon.ico whatever the page links (base.html links the SVG).
     path("favicon.ico", favicon, name="favicon"),

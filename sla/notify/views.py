@@ -3,6 +3,7 @@ first, 50 a page; mark one or all read (POST, CSRF)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -56,3 +57,19 @@ def _back(request) -> str:
     ):
         return target
     return reverse("sla:notifications")
+
+
+@require_POST
+def set_language(request):
+    """Django's language switcher, and for a signed-in person the language kept for
+    their notification emails (``PersonLanguage``)."""
+    from django.views.i18n import set_language as django_set_language
+
+    from sla.models import PersonLanguage
+
+    response = django_set_language(request)
+    language = request.POST.get("language")
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and language in dict(settings.LANGUAGES):
+        PersonLanguage.objects.update_or_create(user=user, defaults={"language": language})
+    return response

@@ -25,9 +25,13 @@ _HEADLINES = {
 
 
 def user_language(user) -> str:
-    """The language a person reads their email in. People have no language of their own
-    yet: the site's (``LANGUAGE_CODE``)."""
-    return getattr(user, "language", "") or settings.LANGUAGE_CODE
+    """The language a person reads their email in: the one they last chose in the app
+    (``PersonLanguage``, kept by the language switcher), else the site's
+    (``LANGUAGE_CODE``)."""
+    from sla.models import PersonLanguage
+
+    chosen = PersonLanguage.objects.filter(user_id=user.pk).values_list("language", flat=True)
+    return next(iter(chosen), "") or settings.LANGUAGE_CODE
 
 
 def lead_label(lead) -> str:

@@ -9,7 +9,8 @@ import pytest
 from django.core import mail
 from django.core.mail.backends import locmem
 
-from sla.models import Notification
+from sla.models import Notification, PersonLanguage
+from sla.notify import words
 from sla.notify.email import emails_send, message_id
 from sla.notify.sweep import sweep
 from tests.sla.notify.conftest import T0, make_clock
@@ -80,7 +81,7 @@ def test_a_recipient_without_an_address_is_marked_without_a_message(sdr):
 
 
 def test_the_email_is_in_the_site_language(sdr, settings):
-    """People have no language of their own: the site's (LANGUAGE_CODE)."""
+    """Someone who never chose a language: the site's (LANGUAGE_CODE)."""
     settings.LANGUAGE_CODE = "zh-hans"
     make_clock(owner=sdr)
     sweep(now=T0 + 3 * H)
@@ -88,3 +89,24 @@ def test_the_email_is_in_the_site_language(sdr, settings):
     (message,) = mail.outbox
     assert message.subject.startswith("[smarketing] 首次跟进即将到期")
     assert "负责人" in message.body
+
+
+def test_the_email_is_in_the_language_the_person_chose_in_the_app(client, sdr, settings):
+    settings.LANGUAGE_CODE = "en"
+    client.force_login(sdr)
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert response.status_code == 302
+    make_clock(owner=sdr)
+    sweep(now=T0 + 3 * H)
+    emails_send()
+    (message,) = mail.outbox
+    assert message.subject.startswith("[smarketing] 首次跟进即将到期")
+
+    client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert words.user_language(sdr) == "en"
+
+
+def test_an_unknown_language_keeps_nothing(client, sdr):
+    client.force_login(sdr)
+    client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert not PersonLanguage.objects.filter(user=sdr).exists()
