@@ -272,6 +272,8 @@ def test_the_clocks_record_their_terms_version_policy_and_calendar(sdr, pooled):
     assert clock.unit == "working_minutes"
 
 
+# PostgreSQL: SQLite splits a bulk INSERT by its limit on parameters per statement.
+@pytest.mark.postgres
 def test_recomputing_costs_a_fixed_number_of_queries(sdr, django_assert_max_num_queries):
     few = [with_history(LeadFactory(stage="mql", owner=sdr)) for _ in range(2)]
     many = [with_history(LeadFactory(stage="mql", owner=sdr)) for _ in range(30)]
