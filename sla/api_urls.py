@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("sla.policies.api_urls")),
     path("", include("sla.notify.api_urls")),
     path("", include("sla.clocks.api_urls")),
+    path("", include("sla.compliance.api_urls")),
 ]

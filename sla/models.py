@@ -448,3 +448,35 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.recorded_at}"
+
+
+class MonthlyTarget(models.Model):
+    """A period term's target from a month on (issue 13 §1), for everyone or one team.
+    Rows are never edited: a change is a new dated row that records the value it
+    replaced and who made it (and an audit record); the target in force for a month is
+    the latest row dated at or before it."""
+
+    term = models.CharField(_("term"), max_length=32)
+    team = models.ForeignKey(
+        Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.CASCADE,
+        related_name="sla_targets",
+    )  # fmt: skip
+    month = models.DateField(_("from the month"))  # its first day
+    value = models.DecimalField(_("target"), max_digits=12, decimal_places=2)
+    previous = models.DecimalField(
+        _("replaced"), max_digits=12, decimal_places=2, null=True, blank=True
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("set by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("set at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["term", "month", "created_at", "id"]
+        verbose_name = _("monthly target")
+        verbose_name_plural = _("monthly targets")
+        indexes = [models.Index(fields=["term", "team", "month"], name="sla_target_lookup")]
+
+    def __str__(self) -> str:
+        return f"{self.term} {self.month:%Y-%m}: {self.value}"
