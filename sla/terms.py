@@ -343,6 +343,13 @@ def _matches(match: Mapping[str, Any], lead: Mapping[str, Any]) -> bool:
     return True
 
 
+def policy_index(definition: Mapping[str, Any], name: str) -> int:
+    """The index of the policy named ``name`` (a clock records its policy by name); the
+    catch-all when none is."""
+    names = [policy.get("name") for policy in definition["policies"]]
+    return names.index(name) if name in names else len(names) - 1
+
+
 def choose_policy(definition: Mapping[str, Any], lead: Mapping[str, Any]) -> int:
     """The index of the first policy whose ``match`` fits ``lead`` (a mapping with the
     ``MATCH_KEYS``); the catch-all when none does."""

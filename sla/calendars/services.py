@@ -519,24 +519,9 @@ def terms_definition() -> dict[str, Any]:
 
 
 def target_words(target: terms.Target) -> str:
-    from django.utils.translation import ngettext
+    from sla import wording
 
-    count = target.target
-    if target.unit == "working_days":
-        return ngettext("%(count)d working day", "%(count)d working days", count) % {"count": count}
-    if target.unit == "plain_minutes":
-        if count % 60 == 0:
-            return ngettext("%(count)d hour", "%(count)d hours", count // 60) % {
-                "count": count // 60
-            }
-        return ngettext("%(count)d minute", "%(count)d minutes", count) % {"count": count}
-    if count % 60 == 0:
-        return ngettext("%(count)d working hour", "%(count)d working hours", count // 60) % {
-            "count": count // 60
-        }
-    return ngettext("%(count)d working minute", "%(count)d working minutes", count) % {
-        "count": count
-    }
+    return wording.amount_words(target.target, target.unit)
 
 
 def due_at(

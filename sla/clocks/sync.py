@@ -95,10 +95,6 @@ COMPUTED = (
 )
 
 
-def default_calendar() -> BusinessCalendar:
-    return calendars.default_calendar()
-
-
 def resolve(calendar: BusinessCalendar) -> bt.Calendar:
     """A stored calendar as ``sla.business_time`` computes with it: the holidays of
     the years from 2019 (or last year) to two years ahead, cached per revision."""
@@ -151,7 +147,7 @@ class RuleBook:
             .order_by("published_at", "number")
         )
         self.by_id = {version.pk: version for version in self.versions}
-        self.default = default_calendar()
+        self.default = calendars.default_calendar()
         self.calendars = {c.pk: c for c in BusinessCalendar.objects.all()}
         self.person = dict(PersonCalendar.objects.values_list("user_id", "calendar_id"))
         self.team = dict(
@@ -197,9 +193,7 @@ class RuleBook:
                     if known.terms_id in self.by_id
                     else T.default_definition()
                 )
-                names = [p.get("name") for p in definition["policies"]]
-                index = names.index(known.policy) if known.policy in names else len(names) - 1
-                target = T.target(definition, index, term)
+                target = T.target(definition, T.policy_index(definition, known.policy), term)
                 stored, computed = self.calendar(known.calendar_id or self.default.pk)
                 return engine.Rule(target, known.terms_id, stored.pk, stored.revision, computed)
             terms_id, definition = self.terms_at(at)

@@ -1,9 +1,11 @@
-"""Clocks in words: outcomes and units as people read them."""
+"""Clocks in words: outcomes and targets as people read them."""
 
 from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+
+from sla import terms as T
+from sla import wording
 
 OUTCOMES = {
     "met": _("Met"),
@@ -21,13 +23,10 @@ def outcome_label(outcome: str) -> str:
 
 
 def target_words(clock) -> str:
-    """“2 working hours”, “5 working days”, “48 hours”."""
-    minutes = int(clock.target.total_seconds() // 60)
-    if clock.unit == "plain_minutes":
-        if minutes % 60 == 0:
-            return ngettext("%(n)s hour", "%(n)s hours", minutes // 60) % {"n": minutes // 60}
-        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
-    if minutes % 60 == 0:
-        hours = minutes // 60
-        return ngettext("%(n)s working hour", "%(n)s working hours", hours) % {"n": hours}
-    return ngettext("%(n)s working minute", "%(n)s working minutes", minutes) % {"n": minutes}
+    """The clock's target as its terms version set it: “2 working hours”, “1 working
+    day”, “48 hours (24×7)” (``sla.wording``)."""
+    if clock.unit == "working_days":  # stored as time: say it in the days it was set in
+        definition = clock.terms.definition if clock.terms_id else T.default_definition()
+        index = T.policy_index(definition, clock.policy)
+        return wording.amount_words(T.target(definition, index, clock.term).target, clock.unit)
+    return wording.amount_words(int(clock.target.total_seconds() // 60), clock.unit)
