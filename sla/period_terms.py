@@ -38,7 +38,9 @@ PERIOD_TERMS: dict[str, PeriodTerm] = {
         # sales → marketing
         PeriodTerm("accepted_in_time", "sales", PERCENT, Decimal(90)),
         PeriodTerm("first_touch_in_time", "sales", PERCENT, Decimal(90)),
-        PeriodTerm("attempts_before_giving_up", "sales", COUNT, Decimal(6)),
+        # the share of leads given up on with at least the minimum attempts (the
+        # terms version's ``period.min_attempts``, the gate the queue enforces)
+        PeriodTerm("attempts_before_giving_up", "sales", PERCENT, Decimal(100)),
         PeriodTerm("status_updates_kept", "sales", PERCENT, Decimal(90)),
         PeriodTerm("sql_handoff_in_time", "sales", PERCENT, Decimal(90)),
         PeriodTerm("feedback_delivered", "sales", PERCENT, Decimal(90)),

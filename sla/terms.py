@@ -104,10 +104,34 @@ DEFAULT_TERMS: dict[str, dict[str, Any]] = {
 }
 
 
+# The definitions of the period terms (issue 13) that a version fixes with its clocks:
+# the lowest fit grade that matches the ICP, the key fields a complete lead has
+# ("contact" is a phone or an email), and the minimum attempts before an SDR may give
+# up on a lead (the gate the queue enforces).
+GRADES = ("A", "B", "C")
+COMPLETE_FIELDS = ("company", "title", "contact", "phone", "email")
+DEFAULT_PERIOD: dict[str, Any] = {
+    "icp_grade": "B",
+    "complete_fields": ["company", "title", "contact"],
+    "min_attempts": 6,
+}
+
+
+def period(definition: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The period terms' definitions of a version; product.md's defaults where it has
+    none (versions published before issue 13)."""
+    given = (definition or {}).get("period") or {}
+    merged = copy.deepcopy(DEFAULT_PERIOD)
+    if isinstance(given, Mapping):
+        merged.update({k: copy.deepcopy(v) for k, v in given.items() if k in DEFAULT_PERIOD})
+    return merged
+
+
 def default_definition() -> dict[str, Any]:
     """product.md's defaults with one catch-all policy."""
     return {
         "terms": copy.deepcopy(DEFAULT_TERMS),
+        "period": copy.deepcopy(DEFAULT_PERIOD),
         "policies": [{"name": "All leads", "match": {}, "calendar": None, "targets": {}}],
     }
 
@@ -213,6 +237,31 @@ def _check_merged(
             errors.append((f"{path}.unit", "default_too_large"))
 
 
+def _check_period(given: Any, errors: list) -> None:
+    """The period section: every key optional (product.md's default), none unknown."""
+    if not isinstance(given, Mapping):
+        errors.append(("period", "not_an_object"))
+        return
+    for key in given:
+        if key not in DEFAULT_PERIOD:
+            errors.append((f"period.{key}", "unknown_field"))
+    if "icp_grade" in given and given["icp_grade"] not in GRADES:
+        errors.append(("period.icp_grade", "unknown_grade"))
+    if "complete_fields" in given:
+        fields = given["complete_fields"]
+        if (
+            not isinstance(fields, list)
+            or not fields
+            or any(not isinstance(f, str) or f not in COMPLETE_FIELDS for f in fields)
+            or len(set(fields)) != len(fields)
+        ):
+            errors.append(("period.complete_fields", "bad_fields"))
+    if "min_attempts" in given:
+        attempts = _int(given["min_attempts"])
+        if attempts is None or not 0 <= attempts <= 100:
+            errors.append(("period.min_attempts", "attempts_range"))
+
+
 def _is_catch_all(policy: Mapping[str, Any]) -> bool:
     match = policy.get("match") or {}
     return not any(match.get(key) for key in MATCH_KEYS)
@@ -234,8 +283,10 @@ def validate(
     if not isinstance(definition, Mapping):
         return [("definition", "not_an_object")]
     for key in definition:
-        if key not in ("terms", "policies"):
+        if key not in ("terms", "policies", "period"):
             errors.append((key, "unknown_field"))
+    if "period" in definition:
+        _check_period(definition["period"], errors)
     terms = definition.get("terms")
     if not isinstance(terms, Mapping):
         errors.append(("terms", "not_an_object"))

@@ -198,6 +198,14 @@ def message(path: str, code: str) -> str:
         if field == "warn_percent":
             return _("must be between 0 (no warning) and 99")
         return _("must be 0 (no escalation) or %(limit)s") % {"limit": _year_limit()}
+    if code == "attempts_range":
+        return _("must be a whole number from 0 to 100")
+    if code == "unknown_grade":
+        return _("must be one of: %(grades)s") % {"grades": _one_of(sla_terms.GRADES)}
+    if code == "bad_fields":
+        return _("must list one or more of: %(fields)s, each once") % {
+            "fields": _one_of(sla_terms.COMPLETE_FIELDS)
+        }
     if code == "default_too_large":
         return _(
             "the term's default target or escalation interval is too long in this unit: "
