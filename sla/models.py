@@ -322,6 +322,8 @@ class Clock(models.Model):
             ),
             models.Index(fields=["owner", "state"], name="sla_clock_owner_state"),
             models.Index(fields=["term", "stopped_at"], name="sla_clock_term_stopped"),
+            # the monthly scorecard reads a term's clocks by the month they breached in
+            models.Index(fields=["term", "breached_at"], name="sla_clock_term_breached"),
         ]
 
     def __str__(self) -> str:
@@ -480,3 +482,53 @@ class MonthlyTarget(models.Model):
 
     def __str__(self) -> str:
         return f"{self.term} {self.month:%Y-%m}: {self.value}"
+
+
+class ComplianceReport(models.Model):
+    """A month's SLA compliance, frozen (issue 13 §2): an immutable snapshot of the
+    scorecard (``data``, see ``sla.compliance.figures``) with the watermark of the
+    events it saw and the terms version it measured. Regenerating a month adds a new
+    version and keeps the old ones; ``changes`` says what moved since the previous
+    version. Holds ids, never names."""
+
+    class Reason(models.TextChoices):
+        SCHEDULED = "scheduled", _("Frozen by the daily run")
+        ON_DEMAND = "on_demand", _("Generated on demand")
+        REGENERATED = "regenerated", _("Regenerated")
+        DEMO = "demo", _("Demo data")
+
+    month = models.DateField(_("month"))  # its first day
+    version = models.PositiveIntegerField(_("version"))
+    data = models.JSONField(_("figures"))
+    watermark = models.DateTimeField(_("events recorded up to"))
+    terms = models.ForeignKey(
+        TermSet, verbose_name=_("SLA terms version"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )  # fmt: skip
+    reason = models.CharField(_("why"), max_length=16, choices=Reason.choices)
+    changes = models.JSONField(_("changes since the previous version"), default=list, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("frozen at"), default=timezone.now)
+    emailed_at = models.DateTimeField(_("emailed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-month", "-version"]
+        verbose_name = _("SLA compliance report")
+        verbose_name_plural = _("SLA compliance reports")
+        constraints = [
+            models.UniqueConstraint(fields=["month", "version"], name="sla_report_month_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m} v{self.version}"
+
+    def save(self, *args, **kwargs):
+        # A snapshot never changes; only the note that it was emailed is added.
+        if self.pk is not None and not self._state.adding:
+            fields = set(kwargs.get("update_fields") or ())
+            if fields != {"emailed_at"}:
+                raise ValueError("A compliance report is immutable.")
+        super().save(*args, **kwargs)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -71,3 +72,96 @@ def verdict(actual, target, *, at_most: bool = False) -> str:
     if at_most:
         return MET if actual <= target else MISSED
     return MET if actual >= target else MISSED
+
+
+# ----------------------------------------------------------------- the month's table
+
+AT_RISK = "at_risk"
+HOURS = Decimal(3600)
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One thing a period term counts: a lead (an MQL, a lead received, a lead given
+    up on, a return) or a clock, whether it kept the promise (``ok``), the groups it
+    belongs to (``dims``: ``(dimension, key)`` pairs) and, for durations, its seconds."""
+
+    lead: int
+    ok: bool
+    dims: tuple[tuple[str, str], ...] = ()
+    seconds: float | None = None
+    clock: int | None = None
+
+
+def _hours(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    return str((Decimal(str(seconds)) / HOURS).quantize(Decimal("0.01"), ROUND_HALF_UP))
+
+
+def _figure(kind: str, facts: Sequence[Fact], target: Decimal, *, durations: bool) -> dict:
+    """Target, actual, verdict of one group of facts. ``kind``: count (the number of
+    facts), percent (the share that kept the promise) or hours (the p90 of the
+    durations, met at most the target)."""
+    count = len(facts)
+    seconds = [f.seconds for f in facts if f.seconds is not None]
+    p50 = _hours(percentile(seconds, 50)) if durations and seconds else None
+    p90 = _hours(percentile(seconds, 90)) if durations and seconds else None
+    if kind == "count":
+        actual: Decimal | None = Decimal(count)
+        figure = {"count": count, "of": None}
+        result = verdict(actual, target)
+    elif kind == "hours":
+        actual = Decimal(p90) if p90 is not None else None
+        within = sum(1 for f in facts if f.ok)
+        figure = {"count": within, "of": count}
+        result = verdict(actual, target, at_most=True)
+    else:
+        kept = sum(1 for f in facts if f.ok)
+        actual = share(kept, count)
+        figure = {"count": kept, "of": count}
+        result = verdict(actual, target)
+    return {
+        "target": str(target),
+        "actual": None if actual is None else str(actual),
+        "verdict": result,
+        **figure,
+        "p50": p50,
+        "p90": p90,
+    }
+
+
+def table(
+    key: str,
+    side: str,
+    kind: str,
+    facts: Sequence[Fact],
+    target: Decimal,
+    *,
+    team_targets: dict[str, Decimal] | None = None,
+    durations: bool = False,
+    no_data: str = "",
+) -> tuple[dict, list[dict]]:
+    """One period term's line and its breakdown rows (``sla.compliance`` stores them;
+    see the contract in ``sla/compliance/figures.py``). A group's target is the term's
+    (a team's own target where it has one); a count's target is the month's total, so
+    groups of a count have no verdict of their own, except teams with their own target."""
+    line = {"term": key, "side": side, "kind": kind}
+    line.update(_figure(kind, facts, target, durations=durations))
+    missed = [f for f in facts if not f.ok]
+    line["leads"] = sorted({f.lead for f in missed})
+    line["clocks"] = sorted({f.clock for f in missed if f.clock is not None})
+    line["note"] = no_data if not facts else ""
+    groups: dict[tuple[str, str], list[Fact]] = {}
+    for fact in facts:
+        for dim in fact.dims:
+            groups.setdefault(dim, []).append(fact)
+    rows = []
+    for (dimension, group_key), members in sorted(groups.items()):
+        own = (team_targets or {}).get(group_key) if dimension == "team" else None
+        row = {"term": key, "dimension": dimension, "key": group_key}
+        row.update(_figure(kind, members, own if own is not None else target, durations=durations))
+        if kind == "count" and own is None:
+            row["target"], row["verdict"] = None, ""
+        rows.append(row)
+    return line, rows

@@ -211,23 +211,21 @@ class RuleBook:
         return rules
 
 
-def _events(lead_ids: list[int]) -> dict[int, list[engine.Event]]:
-    rows = (
-        relevant_events()
-        .filter(lead_id__in=lead_ids)
-        .order_by("lead_id", "at", "id")
-        .values_list(
-            "lead_id",
-            "id",
-            "kind",
-            "at",
-            "from_stage",
-            "to_stage",
-            "actor_user_id",
-            "actor_system",
-            "reason",
-            "data",
-        )
+def _events(lead_ids: list[int], until: dt.datetime | None = None) -> dict[int, list[engine.Event]]:
+    found = relevant_events().filter(lead_id__in=lead_ids)
+    if until is not None:
+        found = found.filter(recorded_at__lte=until)
+    rows = found.order_by("lead_id", "at", "id").values_list(
+        "lead_id",
+        "id",
+        "kind",
+        "at",
+        "from_stage",
+        "to_stage",
+        "actor_user_id",
+        "actor_system",
+        "reason",
+        "data",
     )
     events: dict[int, list[engine.Event]] = defaultdict(list)
     for lead_id, *fields in rows.iterator(chunk_size=5000):
@@ -282,12 +280,18 @@ def _kept(old: Clock, new: Clock) -> bool:
     )
 
 
-def planned(lead_ids: Iterable[int], *, now: dt.datetime | None = None) -> dict[int, list[Clock]]:
-    """The clocks each lead should have now, as unsaved rows (what replay compares)."""
-    return _plan(lead_ids, now=now)[0]
+def planned(
+    lead_ids: Iterable[int], *, now: dt.datetime | None = None, until: dt.datetime | None = None
+) -> dict[int, list[Clock]]:
+    """The clocks each lead should have now, as unsaved rows (what replay compares);
+    with ``until``, as they were with only the events recorded by then (the monthly
+    report's watermark)."""
+    return _plan(lead_ids, now=now, until=until)[0]
 
 
-def _plan(lead_ids: Iterable[int], *, now: dt.datetime | None = None):
+def _plan(
+    lead_ids: Iterable[int], *, now: dt.datetime | None = None, until: dt.datetime | None = None
+):
     now = now or timezone.now()
     ids = sorted(set(lead_ids))
     leads = {
@@ -299,7 +303,7 @@ def _plan(lead_ids: Iterable[int], *, now: dt.datetime | None = None):
     existing: dict[int, dict[tuple[str, int], Clock]] = defaultdict(dict)
     for clock in Clock.objects.filter(lead_id__in=ids):
         existing[clock.lead_id][(clock.term, clock.seq)] = clock
-    events = _events(ids)
+    events = _events(ids, until)
     book = rule_book()
     result: dict[int, list[Clock]] = {}
     for lead_id in ids:

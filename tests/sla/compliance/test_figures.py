@@ -1,0 +1,218 @@
+"""A month's figures (issue 13 §1) on a fixture worked out by hand.
+
+The default calendar: Asia/Shanghai, Mon–Fri 09:00–12:00 and 13:30–18:00 (7.5 working
+hours a day), China's holidays (none in November 2026). Acceptance: 2 working hours;
+first touch: 4; the status update: every 5 working days (37.5 h); a return fixed: 3
+working days (22.5 h).
+
+- A — MQL Mon 2 Nov 09:00, grade A, complete, campaign "spring" on the website;
+  accepted 10:00 (1 h: met), touched 11:00 (2 h: met; the status cycle from 10:00 is
+  met, a new one starts), given up (disqualified) at 16:00 after 1 touch (< 6; the
+  second status cycle is met). Received 1 h after it arose, from "hubspot".
+- B — MQL Mon 2 Nov 09:00, grade C, no title, no campaign; accepted 13:00 (3 working
+  hours: breached at 11:00), touched 15:00 (4.5 h: breached at 14:30; the status cycle
+  from 13:00 is met, the next runs from 15:00 and breaches Mon 9 Nov 15:00). Received
+  3 h after it arose, from "form".
+- C — MQL Fri 30 Oct 09:00 (October's), accepted 09:30, touched 09:45, returned 10:00;
+  re-sent Tue 3 Nov 09:00 (14 working hours later: the fix met, counted in November),
+  assigned again and accepted 09:30 (met); never touched again: the new round's first
+  touch breaches Tue 3 Nov 14:30, its status cycle from 09:30 breaches Tue 10 Nov 09:30.
+- D — MQL Tue 1 Dec 00:05 Shanghai (30 Nov 16:05 UTC): December's.
+
+November: MQL volume 2 (A, B; C counts once, in October); ICP share 1/2; complete
+1/2; tagged 1/2; delivery p50 1 h, p90 3 h (target 2 h: missed), 1 of 2 within;
+returns fixed 1/1; accepted in time 2/3 (A, C; B breached); first touch 1/3 (p50
+2 h, p90 4.5 h over the two that stopped); status updates 3/5; attempts 0/1 (A);
+SQL handoff and feedback: no data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from leads import hooks
+from leads.models import LeadEvent
+from sla.compliance import figures
+from sla.compliance.services import set_target
+from sla.models import Clock
+from tests.factories import LeadFactory
+
+pytestmark = pytest.mark.django_db
+
+SH = ZoneInfo("Asia/Shanghai")
+NOVEMBER = dt.date(2026, 11, 1)
+
+
+def at(month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, minute, tzinfo=SH)
+
+
+def event(lead, when, kind, *, by=None, system="", **fields) -> LeadEvent:
+    return LeadEvent.objects.create(
+        lead=lead, kind=kind, at=when, actor_user=by, actor_system=system if by is None else "",
+        **fields,
+    )  # fmt: skip
+
+
+def became_mql(lead, when, grade, sdr, *, from_stage="inquiry", by=None):
+    event(
+        lead, when, "stage_change", by=by, system="scoring", from_stage=from_stage,
+        to_stage="mql", data={"total": 80, "grade": grade},
+    )  # fmt: skip
+    team = sdr.teams.get()
+    event(
+        lead, when, "assignment", system="routing", reason="rule",
+        data={"to_user": sdr.pk, "to_team": team.pk},
+    )  # fmt: skip
+
+
+def move(lead, when, before, after, by, reason=""):
+    event(lead, when, "stage_change", by=by, from_stage=before, to_stage=after, reason=reason)
+
+
+def touch(lead, when, by):
+    event(lead, when, "touch", by=by, data={"channel": "call", "outcome": "connected"})
+
+
+@pytest.fixture
+def november(sdr, marketer):
+    team = sdr.teams.get()
+    common = {"owner": sdr, "team": team, "source_channel": "website"}
+    a = LeadFactory(
+        stage="disqualified", company_name="Acme", title="CTO", campaign="spring",
+        received_at=at(11, 2, 9), delivery_seconds=3600, source_system="hubspot", **common,
+    )  # fmt: skip
+    became_mql(a, at(11, 2, 9), "A", sdr)
+    move(a, at(11, 2, 10), "mql", "sal", sdr)
+    touch(a, at(11, 2, 11), sdr)
+    move(a, at(11, 2, 16), "sal", "disqualified", sdr, reason="no_response")
+
+    b = LeadFactory(
+        stage="sal", company_name="Beta", title="", campaign="",
+        received_at=at(11, 2, 9), delivery_seconds=3 * 3600, source_system="form", **common,
+    )  # fmt: skip
+    became_mql(b, at(11, 2, 9), "C", sdr)
+    move(b, at(11, 2, 13), "mql", "sal", sdr)
+    touch(b, at(11, 2, 15), sdr)
+
+    c = LeadFactory(
+        stage="sal", company_name="Gamma", title="CEO", campaign="autumn",
+        received_at=at(10, 30, 9), delivery_seconds=60, **common,
+    )  # fmt: skip
+    became_mql(c, at(10, 30, 9), "A", sdr)
+    move(c, at(10, 30, 9, 30), "mql", "sal", sdr)
+    touch(c, at(10, 30, 9, 45), sdr)
+    event(c, at(10, 30, 10), "return", by=sdr, reason="wrong_information",
+          from_stage="sal", to_stage="returned", data={"note": "bad phone"})  # fmt: skip
+    move(c, at(10, 30, 10), "sal", "returned", sdr, reason="wrong_information")
+    became_mql(c, at(11, 3, 9), "A", sdr, from_stage="returned", by=marketer)
+    move(c, at(11, 3, 9, 30), "mql", "sal", sdr)
+
+    d = LeadFactory(stage="mql", received_at=at(12, 1, 0, 5), **common)
+    became_mql(d, at(12, 1, 0, 5), "A", sdr)
+    hooks.on_events_written([a.pk, b.pk, c.pk, d.pk])
+    return a, b, c, d
+
+
+def by_term(card):
+    return {line["term"]: line for line in card["terms"]}
+
+
+def rows(card, term, dimension):
+    return {
+        row["key"]: row
+        for row in card["rows"]
+        if row["term"] == term and row["dimension"] == dimension
+    }
+
+
+def test_every_term_of_a_month_worked_out_by_hand(november, sdr, director):
+    a, b, c, d = november
+    set_target(by=director, term="mql_volume", month="2026-11", value=2)
+    set_target(by=director, term="icp_share", month="2026-11", value=50)
+    card = figures.scorecard(NOVEMBER)
+    terms = by_term(card)
+    assert card["month"] == "2026-11"
+    assert card["zone"] == "Asia/Shanghai"
+    assert card["start"] == "2026-10-31T16:00:00+00:00"
+    assert card["end"] == "2026-11-30T16:00:00+00:00"
+    assert card["month_to_date"] is False
+    assert card["terms_version"] == 1
+
+    volume = terms["mql_volume"]
+    assert (volume["actual"], volume["count"], volume["verdict"]) == ("2", 2, "met")  # at target
+    icp = terms["icp_share"]
+    assert (icp["actual"], icp["count"], icp["of"], icp["verdict"]) == ("50.00", 1, 2, "met")
+    assert icp["leads"] == [b.pk]
+    complete = terms["completeness"]
+    assert (complete["actual"], complete["verdict"], complete["leads"]) == (
+        "50.00", "missed", [b.pk],
+    )  # fmt: skip
+    assert (terms["campaign_tagged"]["actual"], terms["campaign_tagged"]["leads"]) == (
+        "50.00", [b.pk],
+    )  # fmt: skip
+
+    delivery = terms["delivery_hours"]
+    assert (delivery["actual"], delivery["p50"], delivery["p90"]) == ("3.00", "1.00", "3.00")
+    assert (delivery["count"], delivery["of"], delivery["verdict"]) == (1, 2, "missed")
+    systems = rows(card, "delivery_hours", "source_system")
+    assert systems["hubspot"]["verdict"] == "met"
+    assert systems["form"]["verdict"] == "missed"
+
+    fixed = terms["returns_fixed_in_time"]
+    assert (fixed["actual"], fixed["count"], fixed["of"]) == ("100.00", 1, 1)
+
+    accepted = terms["accepted_in_time"]
+    assert (accepted["actual"], accepted["count"], accepted["of"]) == ("66.67", 2, 3)
+    breach = Clock.objects.get(lead=b, term="acceptance")
+    assert accepted["clocks"] == [breach.pk]
+    assert accepted["leads"] == [b.pk]
+    assert breach.breached_at == at(11, 2, 11)
+
+    first = terms["first_touch_in_time"]
+    assert (first["actual"], first["count"], first["of"]) == ("33.33", 1, 3)
+    assert (first["p50"], first["p90"]) == ("2.00", "4.50")
+    assert first["leads"] == sorted([b.pk, c.pk])
+    team = str(sdr.teams.get().pk)
+    assert rows(card, "first_touch_in_time", "team")[team]["actual"] == "33.33"
+    assert rows(card, "first_touch_in_time", "person")[str(sdr.pk)]["p90"] == "4.50"
+
+    status = terms["status_updates_kept"]
+    assert (status["actual"], status["count"], status["of"]) == ("60.00", 3, 5)
+    attempts = terms["attempts_before_giving_up"]
+    assert (attempts["actual"], attempts["of"], attempts["leads"]) == ("0.00", 1, [a.pk])
+
+    for empty, note in (("sql_handoff_in_time", "no_clocks"), ("feedback_delivered", "no_returns")):
+        assert terms[empty]["actual"] is None
+        assert (terms[empty]["verdict"], terms[empty]["note"]) == ("no_data", note)
+    assert d.pk not in terms["mql_volume"]["leads"]
+
+
+def test_the_month_of_the_first_of_december_in_shanghai(november):
+    *_, d = november
+    card = figures.scorecard(dt.date(2026, 12, 1))
+    assert by_term(card)["mql_volume"]["leads"] == []  # a count lists no leads
+    assert by_term(card)["mql_volume"]["count"] == 1  # D: 00:05 on 1 Dec in Shanghai
+    if card["month_to_date"]:  # December 2026 is still open
+        assert Decimal(0) < Decimal(card["elapsed_share"]) <= 1
+
+
+def test_a_future_month_is_refused(db):
+    with pytest.raises(figures.MonthRefused):
+        figures.scorecard(dt.date(2026, 12, 1), now=dt.datetime(2026, 11, 30, 23, 55, tzinfo=SH))
+
+
+def test_a_month_with_no_data_says_so(db):
+    card = figures.scorecard(dt.date(2026, 6, 1))
+    terms = by_term(card)
+    assert terms["mql_volume"]["actual"] == "0"
+    assert terms["mql_volume"]["verdict"] == "missed"
+    assert all(
+        line["verdict"] == "no_data" and line["note"]
+        for key, line in terms.items()
+        if key != "mql_volume"
+    )
