@@ -65,3 +65,23 @@ def webhooks_deliver() -> dict[str, int]:
     if any(counts.values()):
         logger.info("sla webhooks: %s", counts)
     return counts
+
+
+@shared_task(name="sla.tasks.freeze_reports", ignore_result=True)
+def freeze_reports() -> list[str]:
+    """Beat, daily: freeze every closed month that has no report yet
+    (``sla.compliance.reports.freeze_closed_months``; a missed run loses no month)."""
+    from sla.compliance.reports import freeze_closed_months
+
+    made = freeze_closed_months()
+    if made:
+        logger.info("sla reports frozen: %s", [str(report) for report in made])
+    return [str(report) for report in made]
+
+
+@shared_task(name="sla.tasks.report_email", ignore_result=True)
+def report_email(report_id: int) -> int:
+    """A frozen report to the directors, once (``sla.compliance.email``)."""
+    from sla.compliance.email import send
+
+    return send(report_id)

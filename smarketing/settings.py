@@ -230,6 +230,15 @@ CELERY_BEAT_SCHEDULE: dict = {
     # The SLA's warnings, breaches and escalations, minute-precise (sla.notify.sweep).
     "sla-sweep": {"task": "sla.tasks.sweep", "schedule": 60.0, "options": {"expires": 55}},
     "sla-catch-up": {"task": "sla.tasks.catch_up", "schedule": 60.0, "options": {"expires": 50}},
+    # The monthly compliance reports: every closed month not yet frozen. Daily, at an
+    # hour of CELERY_TIMEZONE (crontab follows it, not the calendar's zone): a month
+    # closes at midnight in the default calendar's zone and is frozen by the next run;
+    # a missed run freezes it the day after (sla.compliance.reports).
+    "sla-freeze-reports": {
+        "task": "sla.tasks.freeze_reports",
+        "schedule": crontab(hour=3, minute=5),
+        "options": {"expires": 20 * 3600},
+    },
 }
 # Tests only: every entry is sent every N seconds (the periods stay what they are).
 if _BEAT_EVERY := env_int("BEAT_EVERY_SECONDS", 0):

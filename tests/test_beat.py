@@ -42,6 +42,7 @@ ONCE_PER_PERIOD = {
     "leads.tasks.jobs_sweep": "by nature: conditional UPDATEs of expired leases and unsent jobs",
     "sla.tasks.sweep": "by nature: each clock step is claimed by one conditional UPDATE",
     "sla.tasks.catch_up": "by nature: a lead's clocks are recomputed from its events",
+    "sla.tasks.freeze_reports": "by nature: a month's first report version is unique",
 }
 
 
