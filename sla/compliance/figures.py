@@ -443,3 +443,8 @@ def scorecard(
         "terms": lines,
         "rows": rows,
     }
+
+
+def month_of_now(now: dt.datetime | None = None) -> dt.date:
+    """The current month in the default calendar's zone."""
+    return S.month_of(now or timezone.now(), zone())

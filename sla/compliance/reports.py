@@ -87,7 +87,12 @@ def differences(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str,
 
 
 def latest(month: dt.date) -> ComplianceReport | None:
-    return ComplianceReport.objects.filter(month=month).order_by("-version").first()
+    return (
+        ComplianceReport.objects.filter(month=month)
+        .select_related("terms")
+        .order_by("-version")
+        .first()
+    )
 
 
 def freeze(
