@@ -22,6 +22,9 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
   lead page (``{"template": name, **context}``); ``LEAD_API_FIELDS``: callables
   ``(request, lead) -> dict`` adding keys to the lead's API detail.
 - ``NAV_ITEMS``: (url name, label, roles) entries other apps add to the navigation.
+- ``DEMO_SEEDED``: callables ``(now=)`` run after the demo company is written and its
+  clocks computed (``leads.demo``) — the SLA freezes the demo's closed months, as its
+  daily run would have.
 - ``BATCH_CONTEXTS``: context-manager factories entered by ``batch()`` around a run
   of leads passing the hooks one after another (a re-score chunk's new MQLs): a hook
   may keep what cannot change within it (routing keeps its rules and domain lists).
@@ -45,6 +48,8 @@ LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
 NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
 # More ``leads.integrity.Invariant`` rows for ``check_integrity`` (the SLA's clocks).
 INVARIANTS: list[Any] = []
+# Run after the demo is seeded (``now=`` the demo's time axis).
+DEMO_SEEDED: list[Any] = []
 
 
 @dataclass

@@ -537,6 +537,8 @@ def demo_seed(
     scoring = _score_demo(people, now=now)
     with transaction.atomic(), hooks.inline(now=now):  # the demo opens with its SLA clocks
         hooks.on_events_written(lead_ids)
+    for seeded in hooks.DEMO_SEEDED:  # the SLA's frozen months
+        seeded(now=now)
     counts = {
         "teams": Team.objects.filter(name__in=[team[0] for team in DEMO_TEAMS]).count(),
         "users": get_user_model().objects.filter(username__in=DEMO_USERNAMES).count(),

@@ -183,6 +183,8 @@ class Month:
         self.start, self.end = S.month_bounds(month, self.zone)
         self.watermark = watermark
         self.now = now
+        # a clock still running is late once its due time passed by then
+        self.as_of = min(watermark, now)
         self.version = terms_at(min(self.end, now))
         self.period = T.period(self.version.definition if self.version else None)
         self.events = LeadEvent.objects.filter(recorded_at__lte=watermark)
@@ -197,7 +199,7 @@ class Month:
         )
         self.later = set(later)
         self.replayed = (
-            sync.planned(self.later, now=min(watermark, now), until=watermark) if self.later else {}
+            sync.planned(self.later, now=self.as_of, until=watermark) if self.later else {}
         )
 
     # ------------------------------------------------------------ marketing
@@ -258,7 +260,7 @@ class Month:
     # ------------------------------------------------------------ clocks
     def clocks(self, term: str, *, lead_dims: bool = False) -> list[S.Fact]:
         """The clocks of ``term`` counting in the month, as facts (ok: not breached)."""
-        late = Q(state=Clock.State.RUNNING, due_at__lte=self.watermark)
+        late = Q(state=Clock.State.RUNNING, due_at__lte=self.as_of)
         breach = Coalesce(F("breached_at"), Case(When(late, then=F("due_at"))))
         rows = (
             Clock.objects.filter(term=term)
@@ -297,7 +299,7 @@ class Month:
                     late = (
                         clock.state == Clock.State.RUNNING
                         and clock.due_at is not None
-                        and clock.due_at <= self.watermark
+                        and clock.due_at <= self.as_of
                     )
                     fact = self._clock_fact(
                         clock.pk, lead_id, clock.owner_id, clock.team_id, clock.state,
@@ -405,7 +407,7 @@ def scorecard(
     state = month_state(month, now=now)
     if state == "future":
         raise MonthRefused("future")
-    watermark = min(watermark or now, now)
+    watermark = watermark or now
     facts = Month(month, watermark=watermark, now=now)
     targets = targets_for(month)
     by_term: dict[str, list[S.Fact]] = dict(facts.mqls())

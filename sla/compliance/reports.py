@@ -101,10 +101,13 @@ def freeze(
     by=None,
     reason: str = ComplianceReport.Reason.ON_DEMAND,
     now: dt.datetime | None = None,
+    watermark: dt.datetime | None = None,
     only_first: bool = False,
 ) -> ComplianceReport | None:
     """Freeze ``month`` as its next version (see the module's docs). With
-    ``only_first`` (the daily run), nothing is done when the month has a report."""
+    ``only_first`` (the daily run), nothing is done when the month has a report.
+    ``now`` decides which months are closed; ``watermark`` (default: the database's
+    clock less the margin) which recorded events count."""
     now = now or timezone.now()
     state = figures.month_state(month, now=now)
     if state != "closed":
@@ -112,7 +115,7 @@ def freeze(
     from sla.clocks import sync
 
     sync.catch_up()  # the clocks follow every event written so far
-    watermark = min(watermark_now(), now)
+    watermark = watermark or watermark_now()
     data = figures.scorecard(month, watermark=watermark, now=now)
     version_number = data["terms_version"]
     terms = TermSet.objects.filter(number=version_number).first() if version_number else None
@@ -131,7 +134,6 @@ def freeze(
                     reason=reason,
                     changes=differences(previous.data, data) if previous else [],
                     created_by=by,
-                    created_at=now,
                 )
         except IntegrityError:  # another freeze took this version number meanwhile
             continue
@@ -157,20 +159,25 @@ def data_months(*, now: dt.datetime | None = None) -> list[dt.date]:
     if not firsts:
         return []
     current = S.month_of(now, zone)
-    month = max(S.month_of(min(firsts), zone), _months_before(current, MAX_MONTHS_BACK))
+    month = max(S.month_of(min(firsts), zone), months_before(current, MAX_MONTHS_BACK))
     months = []
     while month < current:
         months.append(month)
-        month = _months_before(month, -1)
+        month = months_before(month, -1)
     return months
 
 
-def _months_before(month: dt.date, count: int) -> dt.date:
+def months_before(month: dt.date, count: int) -> dt.date:
     index = month.year * 12 + month.month - 1 - count
     return dt.date(index // 12, index % 12 + 1, 1)
 
 
-def freeze_closed_months(*, now: dt.datetime | None = None) -> list[ComplianceReport]:
+def freeze_closed_months(
+    *,
+    now: dt.datetime | None = None,
+    watermark: dt.datetime | None = None,
+    reason: str = ComplianceReport.Reason.SCHEDULED,
+) -> list[ComplianceReport]:
     """The daily run: every closed month with data and no report, oldest first."""
     now = now or timezone.now()
     months = data_months(now=now)

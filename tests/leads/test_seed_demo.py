@@ -315,6 +315,19 @@ class TestOneSeededCompany:
         findings = integrity.integrity_check(now=NOW + timedelta(seconds=1))
         assert {f.invariant.name: f.leads[:3] for f in findings if f.count} == {}
 
+    def test_the_demo_has_twelve_frozen_months_that_its_events_reproduce(self, seeded):
+        from sla.compliance import reports
+        from sla.models import ComplianceReport
+
+        frozen = list(ComplianceReport.objects.order_by("month"))
+        assert len(frozen) == 12
+        assert {report.reason for report in frozen} == {"demo"}
+        assert {report.version for report in frozen} == {1}
+        months = [report.month for report in frozen]
+        assert months == sorted(set(months))
+        assert any(line["verdict"] == "missed" for r in frozen for line in r.data["terms"])
+        assert reports.check(frozen[-1]) == []
+
     def test_the_demo_has_what_the_pages_count(self, seeded):
         # issue 11: MQLs nobody would work, opportunities without an Opportunity,
         # returned leads the inbox did not show, assignments without a team or reason
