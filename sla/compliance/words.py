@@ -58,7 +58,7 @@ NOTE_LABELS: dict[str, Any] = {
 }
 KIND_UNITS: dict[str, Any] = {
     "count": gettext_lazy("count"),
-    "percent": gettext_lazy("%"),
+    "percent": "%",
     "hours": gettext_lazy("hours"),
 }
 
