@@ -14,6 +14,7 @@ from django.core.management import call_command
 from leads import hooks
 from sla.compliance import figures, reports
 from sla.models import ComplianceReport
+from sla.tasks import report_email
 from tests.factories import LeadFactory
 from tests.sla.compliance.conftest import NOVEMBER, SH, at, touch
 
@@ -103,6 +104,28 @@ def test_the_command_names_a_malformed_month(db, month):
 
     with pytest.raises(CommandError, match="--month"):
         call_command("sla_report", "--month", month)
+
+
+def test_the_daily_run_freezes_each_closed_month_once_and_a_missed_run_loses_none(
+    november, director, mailoutbox, django_capture_on_commit_callbacks
+):
+    director.email = "dana@example.com"
+    director.save()
+    # The daily run did not happen on 1 and 2 December; on 3 December it freezes
+    # October and November (the months with data), oldest first.
+    with django_capture_on_commit_callbacks() as announced:
+        made = reports.freeze_closed_months(now=DECEMBER_3)
+    assert [report.month for report in made] == [dt.date(2026, 10, 1), NOVEMBER]
+    assert all(report.reason == "scheduled" for report in made)
+    assert reports.freeze_closed_months(now=DECEMBER_3) == []  # idempotent
+    assert ComplianceReport.objects.count() == 2
+    assert len(announced) == 2  # after the commit, a task emails each report
+    for report in made:  # what the worker runs
+        assert report_email(report.pk) == 1
+        assert report_email(report.pk) == 0  # a redelivered task sends nothing twice
+    assert len(mailoutbox) == 2
+    assert {tuple(m.to) for m in mailoutbox} == {("dana@example.com",)}
+    assert all(m.attachments for m in mailoutbox)
 
 
 def test_a_month_closes_at_midnight_in_the_calendars_zone(db):
