@@ -188,6 +188,8 @@ def build():
     reassign(w.early, w.manager, t(10, 9, 30), w.wendy, w.west)
     w.breached = assigned(w.sam, w.east)  # 11:30: already breached
     reassign(w.breached, w.manager, t(10, 11, 30), w.wendy, w.west)
+    w.pooled = assigned(None, w.east)  # waited in East's pool, Sam claims it at 10:50
+    reassign(w.pooled, w.sam, t(10, 10, 50), w.sam, w.east)
     w.wendy_reset = assigned(w.wendy, w.west)  # Wendy hands hers to Sue herself at 10:45
     w.wendy_reset_event = reassign(w.wendy_reset, w.wendy, t(10, 10, 45), w.sue, w.east)
     return w
@@ -305,8 +307,9 @@ class TestSignals:
         )
         assert new.owner_id == world.wendy.pk
         assert new.started_at == t(10, 10, 40)
-        # the breached one is a breach, not a reset
+        # the breached one is a breach, not a reset; a claim from the pool is no hand-over
         assert clock(world.breached, "acceptance", 1).outcome == "breached"
+        assert clock(world.pooled, "acceptance", 1).outcome == "cancelled_reassigned"
 
     def test_counts_per_signal_and_per_person(self, world):
         signals = world.everyone
@@ -394,3 +397,23 @@ def test_a_naive_or_backwards_span_is_refused():
 def test_the_month_is_read_in_the_default_calendars_zone():
     signals = gaming.month_gaming_signals(dt.date(2026, 3, 1))
     assert (signals.start, signals.end) == (START, END)  # the default calendar is Shanghai's
+
+
+def test_every_signal_has_a_name_and_a_description_with_its_thresholds():
+    from django.utils import translation
+
+    from sla.compliance import gaming_words
+
+    with translation.override("en"):
+        for signal in gaming.SIGNALS:
+            assert gaming_words.signal_name(signal)
+            assert "%(" not in gaming_words.signal_description(signal)
+        assert "more than 60 minutes" in gaming_words.signal_description(gaming.BACKDATED)
+        assert "last 10% of their target or the last 15 minutes" in (
+            gaming_words.signal_description(gaming.LAST_MINUTE)
+        )
+        words = gaming_words.signal_description(gaming.NO_ANSWER, min_attempts=8)
+        assert "at least 3 “no answer” touches within 30 minutes" in words
+        assert "minimum of 8 attempts" in words
+        assert "last 60 minutes" in gaming_words.signal_description(gaming.LATE_WINDOW)
+        assert "after 75% of their target" in gaming_words.signal_description(gaming.RESET)
