@@ -87,11 +87,11 @@ BACKDATED_AFTER = dt.timedelta(minutes=60)
 by more than this (a call logged within the hour is normal bookkeeping)."""
 
 LAST_MINUTE_PERCENT = 10
-"""A clock stopped with less than this share of its target left (as the clock counts
-time: working time for working-time terms) was stopped at the last minute."""
+"""A clock stopped (in time) with at most this share of its target left (as the clock
+counts time: working time for working-time terms) was stopped at the last minute."""
 
 LAST_MINUTE_SPAN = dt.timedelta(minutes=15)
-"""… or stopped less than this (wall-clock time) before it was due."""
+"""… or stopped at most this long (wall-clock time) before it was due."""
 
 LAST_MINUTE_TERMS = (T.ACCEPTANCE, T.FIRST_TOUCH, T.STATUS_UPDATE)
 """The clocks whose last-minute stops are counted (a touch stops the last two; the
@@ -104,7 +104,8 @@ NO_ANSWER_BURST_MIN = 3
 """A burst is at least this many "no answer" touches in a row (fewer is not a burst)."""
 
 RETURN_WINDOW_LAST = dt.timedelta(hours=1)
-"""A return filed less than this before its return window closes is filed at its end."""
+"""A return filed (in time) at most this long before its return window closes is filed
+at its end."""
 
 RESET_USED_PERCENT = 75
 """A reassignment resets an acceptance clock worth noting when at least this share of

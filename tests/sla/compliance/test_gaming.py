@@ -116,8 +116,8 @@ def build():
     # --- backdated touches
     w.backdated = assigned(w.sam, w.east)  # first touch due 14:30; logged at 16:00 as 14:00
     w.backdated_touch = touch(w.backdated, w.sam, t(10, 14), recorded=t(10, 16))
-    w.late_note = assigned(w.sam, w.east)  # 30 minutes late: bookkeeping
-    w.late_note_touch = touch(w.late_note, w.sam, t(10, 10), recorded=t(10, 10, 30))
+    w.late_note = assigned(w.sam, w.east)  # an hour late, not more: bookkeeping
+    w.late_note_touch = touch(w.late_note, w.sam, t(10, 10), recorded=t(10, 11))
     w.early_backdate = assigned(w.sam, w.east)  # 3 h back, the clock still had time
     w.early_backdate_touch = touch(w.early_backdate, w.sam, t(10, 9, 30), recorded=t(10, 12, 30))
     w.february = assigned(w.sam, w.east, t(27, 9).replace(month=2))  # recorded in February
@@ -134,9 +134,9 @@ def build():
     touch(w.in_time, w.sue, t(10, 14))
     w.too_late = assigned(w.sue, w.east)  # 14:40: breached
     touch(w.too_late, w.sue, t(10, 14, 40))
-    w.accepted_late = assigned(w.sue, w.east)  # accepted 10:55, due 11:00
+    w.accepted_late = assigned(w.sue, w.east)  # accepted 10:45, due 11:00: 15 min left
     w.accept_event = event(
-        w.accepted_late, "stage_change", t(10, 10, 55), by=w.sue, from_stage="mql",
+        w.accepted_late, "stage_change", t(10, 10, 45), by=w.sue, from_stage="mql",
         to_stage="sal",
     )  # fmt: skip
     w.wendy_last_minute = assigned(w.wendy, w.west)
@@ -179,7 +179,7 @@ def build():
     w.after_window = sal(w.sam, w.east)
     return_lead(w.after_window, w.sam, t(12, 9, 30))
     w.wendy_return = sal(w.wendy, w.west)
-    return_lead(w.wendy_return, w.wendy, t(12, 8, 45))
+    return_lead(w.wendy_return, w.wendy, t(12, 8))  # exactly an hour before
 
     # --- reassignments (acceptance due 11:00)
     w.reset = assigned(w.sam, w.east)  # 10:40: 100 of 120 minutes used, to Wendy
@@ -190,8 +190,8 @@ def build():
     reassign(w.breached, w.manager, t(10, 11, 30), w.wendy, w.west)
     w.pooled = assigned(None, w.east)  # waited in East's pool, Sam claims it at 10:50
     reassign(w.pooled, w.sam, t(10, 10, 50), w.sam, w.east)
-    w.wendy_reset = assigned(w.wendy, w.west)  # Wendy hands hers to Sue herself at 10:45
-    w.wendy_reset_event = reassign(w.wendy_reset, w.wendy, t(10, 10, 45), w.sue, w.east)
+    w.wendy_reset = assigned(w.wendy, w.west)  # Wendy hands hers to Sue herself at 10:30
+    w.wendy_reset_event = reassign(w.wendy_reset, w.wendy, t(10, 10, 30), w.sue, w.east)
     return w
 
 
@@ -210,7 +210,7 @@ class TestSignals:
             world.backdated_touch.pk,
             world.early_backdate_touch.pk,
             world.wendy_backdated_touch.pk,
-        }  # not the touch 30 minutes late, not the one recorded in February
+        }  # not the touch exactly an hour late, not the one recorded in February
         one = found[world.backdated_touch.pk]
         assert (one.lead_id, one.person_id) == (world.backdated.pk, world.sam.pk)
         assert one.back == dt.timedelta(hours=2)
@@ -250,7 +250,8 @@ class TestSignals:
             None,
         )
         assert accept.stop_event_id == world.accept_event.pk
-        assert accept.left == dt.timedelta(minutes=5)
+        assert accept.left == dt.timedelta(minutes=15)  # 87 % used: by the minutes alone
+        assert accept.used_percent == 87
 
     def test_a_burst_of_no_answers_that_reaches_the_minimum_before_giving_up(self, world):
         signals = world.everyone
@@ -285,6 +286,7 @@ class TestSignals:
         )
         assert one.return_id == LeadReturn.objects.get(lead=world.last_hour).pk
         assert (one.at, one.due_at, one.left) == (t(12, 8, 30), t(12, 9), dt.timedelta(minutes=30))
+        assert found[world.wendy_return.pk].left == dt.timedelta(hours=1)  # the edge counts
         # the one after the window is a late return (a breach), not this signal
         assert clock(world.after_window, "return_window").outcome == "late_return"
 
@@ -305,6 +307,8 @@ class TestSignals:
             "",
             world.reset_event.pk,
         )
+        exact = found[world.wendy_reset.pk]  # 90 of 120 minutes: exactly 75 %
+        assert (exact.used_percent, exact.by_user_id) == (75, world.wendy.pk)
         assert new.owner_id == world.wendy.pk
         assert new.started_at == t(10, 10, 40)
         # the breached one is a breach, not a reset; a claim from the pool is no hand-over
