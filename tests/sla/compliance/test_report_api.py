@@ -145,3 +145,51 @@ def test_regenerating_is_for_directors_and_admins_and_keeps_the_old_version(
     open_month = api_as(admin_user).post(f"{REPORTS}2099-01/regenerate/")
     assert open_month.status_code == 400
     assert "month" in open_month.json()["errors"]
+
+
+def _pdf_text(body: bytes) -> str:
+    import io
+
+    from pypdf import PdfReader
+
+    return "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(body)).pages)
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [("en", ["SLA compliance report", "First touch in time"]), ("zh-hans", ["SLA 合规报告"])],
+)
+def test_the_report_as_pdf_and_csv_in_the_readers_language(
+    november, integration, api_as, language, words
+):
+    import io
+    import zipfile
+
+    reports.freeze(NOVEMBER)
+    client = api_as(integration)
+    pdf = client.get(f"{REPORTS}2026-11/", {"format": "pdf"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert pdf.status_code == 200
+    assert pdf["Content-Type"] == "application/pdf"
+    text = _pdf_text(pdf.content)
+    for word in words:
+        assert word in text
+    assert "66.67" in text  # accepted in time
+    by_accept = client.get(f"{REPORTS}2026-11/", HTTP_ACCEPT="application/pdf")
+    assert by_accept.content.startswith(b"%PDF")
+
+    archive = client.get(f"{REPORTS}2026-11/", {"format": "csv"}, HTTP_ACCEPT_LANGUAGE=language)
+    assert archive["Content-Type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(archive.content)) as opened:
+        names = sorted(opened.namelist())
+        terms_csv = opened.read(next(n for n in names if "terms" in n))
+    assert len(names) == 3
+    assert terms_csv.startswith("\ufeff".encode())
+    assert "66.67" in terms_csv.decode("utf-8-sig")
+    one = client.get(
+        f"{REPORTS}2026-11/", {"format": "csv", "table": "terms"}, HTTP_ACCEPT_LANGUAGE=language
+    )
+    assert one["Content-Type"].startswith("text/csv")
+    assert one.content == terms_csv
+    bad = client.get(f"{REPORTS}2026-11/", {"format": "csv", "table": "nope"})
+    assert bad.status_code == 400
+    assert "table" in bad.json()["errors"]
