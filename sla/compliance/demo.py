@@ -13,7 +13,6 @@ from django.utils import timezone
 from leads import hooks
 from sla.models import ComplianceReport
 
-
 MONTHS = 12
 
 
