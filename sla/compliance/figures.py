@@ -138,10 +138,15 @@ def targets_for(month: dt.date) -> dict[str, tuple[Decimal, dict[str, Decimal]]]
             shared[term] = value
         else:
             own[term][str(team_id)] = value
-    return {
-        key: (shared.get(key, term.default), dict(own.get(key, {})))
-        for key, term in P.PERIOD_TERMS.items()
-    }
+    from sla.compliance.services import planned_target
+
+    result = {}
+    for key, term in P.PERIOD_TERMS.items():
+        everyone = shared.get(key)
+        if everyone is None:
+            everyone = planned_target(key, month)
+        result[key] = (everyone if everyone is not None else term.default, dict(own.get(key, {})))
+    return result
 
 
 def _key(value: Any) -> str:

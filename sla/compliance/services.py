@@ -20,6 +20,20 @@ from sla.models import MonthlyTarget
 
 register_actions({"sla_target.set": gettext_lazy("SLA monthly target set")})
 
+# The funnel planner's seam: callables ``(term, month) -> Decimal | None`` giving a
+# planned target (e.g. the MQL volume a quarter's plan needs); a dated row for everyone
+# wins over a plan, a plan over product.md's default. ``sla`` never imports ``funnel``:
+# the planner registers itself here.
+PLANNED_TARGETS: list = []
+
+
+def planned_target(term: str, month: dt.date) -> Decimal | None:
+    for provider in PLANNED_TARGETS:
+        value = provider(term, month)
+        if value is not None:
+            return Decimal(str(value))
+    return None
+
 
 class TargetInvalid(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
@@ -41,7 +55,10 @@ def target_in_force(term: str, month: dt.date, team: Team | int | None = None) -
         if own is not None:
             return own.value
     shared = rows.filter(team__isnull=True).order_by("-month", "-created_at", "-id").first()
-    return shared.value if shared is not None else P.PERIOD_TERMS[term].default
+    if shared is not None:
+        return shared.value
+    planned = planned_target(term, month)
+    return planned if planned is not None else P.PERIOD_TERMS[term].default
 
 
 def set_target(*, by, term: Any, month: Any, value: Any, team: Any = None) -> MonthlyTarget:

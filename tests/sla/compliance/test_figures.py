@@ -139,3 +139,21 @@ def test_a_month_with_no_data_says_so(db):
         for key, line in terms.items()
         if key != "mql_volume"
     )
+
+
+def test_a_planned_target_counts_when_no_row_sets_one(november, director):
+    from sla.compliance import services
+
+    def plan(term, month):
+        return 5 if term == "mql_volume" and month == NOVEMBER else None
+
+    services.PLANNED_TARGETS.append(plan)
+    try:
+        volume = by_term(figures.scorecard(NOVEMBER))["mql_volume"]
+        assert (volume["target"], volume["verdict"]) == ("5", "missed")
+        assert services.target_in_force("mql_volume", NOVEMBER) == 5
+        set_target(by=director, term="mql_volume", month="2026-11", value=2)
+        volume = by_term(figures.scorecard(NOVEMBER))["mql_volume"]
+        assert (volume["target"], volume["verdict"]) == ("2.00", "met")  # a row wins
+    finally:
+        services.PLANNED_TARGETS.remove(plan)
