@@ -78,7 +78,8 @@ SQLITE_TESTS := tests/test_smoke.py tests/leads/test_views.py \
 	tests/leads/scoring/test_history.py tests/leads/scoring/test_evaluation.py \
 	tests/leads/scoring/test_evaluation_task.py tests/leads/scoring/test_predictive_services.py \
 	tests/leads/test_seed_demo.py tests/leads/test_opt_outs.py tests/leads/test_job_leases.py \
-	tests/leads/test_job_crash.py tests/leads/test_integrity.py
+	tests/leads/test_job_crash.py tests/leads/test_integrity.py \
+	tests/sla/compliance/test_figures.py
 
 ## The SQLite pass CI runs after the PostgreSQL one: the tests where the databases differ.
 test-sqlite: $(STAMP)
