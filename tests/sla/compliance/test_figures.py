@@ -30,13 +30,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from leads import hooks
 from sla.compliance import figures
 from sla.compliance.services import set_target
 from sla.models import Clock
-from tests.sla.compliance.conftest import NOVEMBER, SH, at
+from tests.factories import LeadFactory
+from tests.sla.compliance.conftest import NOVEMBER, SH, at, became_mql, move, touch
 
 pytestmark = pytest.mark.django_db
 
@@ -157,3 +160,82 @@ def test_a_planned_target_counts_when_no_row_sets_one(november, director):
         assert (volume["target"], volume["verdict"]) == ("2.00", "met")  # a row wins
     finally:
         services.PLANNED_TARGETS.remove(plan)
+
+
+# --- a month with China's make-up working days: October 2026 --------------------------
+# National Day: 1–7 October closed (4 October a Sunday); Saturday 10 October is a make-up
+# working day (Monday's hours). Acceptance: 2 working hours.
+# - E: MQL Wed 30 Sep 17:00 (September's MQL), accepted Thu 8 Oct 09:45: 1 h on 30 Sep
+#   + 0.75 h on 8 Oct = 1.75 h, met (eight calendar days later), counted in October.
+# - F: MQL Fri 9 Oct 17:00, accepted Sat 10 Oct 09:30 (the make-up day): 1.5 h, met.
+# - G: MQL Fri 9 Oct 17:00, accepted Mon 12 Oct 09:30: due Sat 10 Oct 10:00 (1 h on
+#   Friday, 1 h on the make-up Saturday), breached then. Without the make-up day it
+#   would have been due Monday 10:00 and met.
+# October: MQL volume 2 (F, G); accepted in time 2 of 3 = 66.67 %, G's clock breached
+# at Sat 10 Oct 10:00.
+
+
+def test_a_month_with_chinas_make_up_working_days(sdr):
+    common = {"owner": sdr, "team": sdr.teams.get(), "stage": "sal"}
+    e, f, g = (LeadFactory(**common) for _ in range(3))
+    for lead, mql, accepted in (
+        (e, at(9, 30, 17), at(10, 8, 9, 45)),
+        (f, at(10, 9, 17), at(10, 10, 9, 30)),
+        (g, at(10, 9, 17), at(10, 12, 9, 30)),
+    ):
+        became_mql(lead, mql, "A", sdr)
+        move(lead, accepted, "mql", "sal", sdr)
+    hooks.on_events_written([e.pk, f.pk, g.pk])
+    terms = by_term(figures.scorecard(dt.date(2026, 10, 1)))
+    assert terms["mql_volume"]["count"] == 2
+    accepted = terms["accepted_in_time"]
+    assert (accepted["actual"], accepted["count"], accepted["of"]) == ("66.67", 2, 3)
+    assert accepted["leads"] == [g.pk]
+    assert Clock.objects.get(lead=g, term="acceptance").breached_at == at(10, 10, 10)
+    assert Clock.objects.get(lead=e, term="acceptance").elapsed == dt.timedelta(hours=1.75)
+
+
+# --- a month with a DST change: March 2026 in Berlin ------------------------------------
+# The default calendar in Europe/Berlin, Mon–Fri 09:00–17:00, Germany's holidays; clocks
+# change on Sunday 29 March (02:00 → 03:00). March is [28 Feb 23:00 UTC, 31 Mar 22:00
+# UTC): 743 hours.
+# - H: MQL Fri 27 Mar 16:00 (CET), accepted Mon 30 Mar 09:30 (CEST): 1 h + 0.5 h = 1.5 h,
+#   met; touched 10:30: first touch 2.5 h, met (p50 = p90 = 2.50).
+# - I: MQL Tue 31 Mar 23:30 in Berlin (21:30 UTC): March's.
+# - J: MQL Wed 1 Apr 00:30 in Berlin (22:30 UTC on 31 March): April's.
+# March: MQL volume 2 (H, I); accepted in time 1 of 1 (I's and J's clocks are April's).
+
+
+def test_a_month_with_a_dst_change(sdr):
+    from sla.calendars.services import default_calendar
+
+    calendar = default_calendar()
+    calendar.time_zone, calendar.countries = "Europe/Berlin", ["DE"]
+    calendar.hours = {str(d): [["09:00", "17:00"]] if d < 5 else [] for d in range(7)}
+    calendar.revision += 1
+    calendar.save()
+    berlin = ZoneInfo("Europe/Berlin")
+
+    def local(day, hour, minute=0, month=3):
+        return dt.datetime(2026, month, day, hour, minute, tzinfo=berlin)
+
+    common = {"owner": sdr, "team": sdr.teams.get(), "stage": "sal"}
+    h, i, j = (LeadFactory(**common) for _ in range(3))
+    became_mql(h, local(27, 16), "A", sdr)
+    move(h, local(30, 9, 30), "mql", "sal", sdr)
+    touch(h, local(30, 10, 30), sdr)
+    became_mql(i, local(31, 23, 30), "A", sdr)
+    became_mql(j, local(1, 0, 30, month=4), "A", sdr)
+    hooks.on_events_written([h.pk, i.pk, j.pk])
+
+    card = figures.scorecard(dt.date(2026, 3, 1))
+    assert (card["zone"], card["start"], card["end"]) == (
+        "Europe/Berlin", "2026-02-28T23:00:00+00:00", "2026-03-31T22:00:00+00:00",
+    )  # fmt: skip
+    terms = by_term(card)
+    assert terms["mql_volume"]["count"] == 2
+    assert (terms["accepted_in_time"]["actual"], terms["accepted_in_time"]["of"]) == ("100.00", 1)
+    first = terms["first_touch_in_time"]
+    assert (first["actual"], first["p50"], first["p90"]) == ("100.00", "2.50", "2.50")
+    april = by_term(figures.scorecard(dt.date(2026, 4, 1)))
+    assert april["mql_volume"]["count"] == 1  # J, though still 31 March in UTC
