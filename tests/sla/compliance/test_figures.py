@@ -85,6 +85,10 @@ def test_every_term_of_a_month_worked_out_by_hand(november, sdr, director):
     delivery = terms["delivery_hours"]
     assert (delivery["actual"], delivery["p50"], delivery["p90"]) == ("3.00", "1.00", "3.00")
     assert (delivery["count"], delivery["of"], delivery["verdict"]) == (1, 2, "missed")
+    assert rows(card, "icp_share", "source")["website"]["actual"] == "50.00"
+    campaigns = rows(card, "campaign_tagged", "campaign")
+    assert (campaigns["spring"]["actual"], campaigns[""]["actual"]) == ("100.00", "0.00")
+    assert rows(card, "mql_volume", "team")[str(sdr.teams.get().pk)]["count"] == 2
     systems = rows(card, "delivery_hours", "source_system")
     assert systems["hubspot"]["verdict"] == "met"
     assert systems["form"]["verdict"] == "missed"
