@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -34,8 +34,16 @@ MESSAGES = {
 }
 
 
+@extend_schema_field({"type": "string", "pattern": r"^\d{4}-\d{2}$", "example": "2026-11"})
+class MonthField(serializers.DateField):
+    """A month, as ``YYYY-MM`` (a date field showing its first day's month)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(format="%Y-%m", **kwargs)
+
+
 class TargetOut(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthField()
     kind = serializers.SerializerMethodField()
     side = serializers.SerializerMethodField()
 

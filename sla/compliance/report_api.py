@@ -37,6 +37,7 @@ from leads.people import roles
 from leads.people.models import Team
 from sla import period_terms as P
 from sla.compliance import figures, reports, scope
+from sla.compliance.api import MonthField
 from sla.models import ComplianceReport
 
 TABLES = ("terms", "breakdown", "leads")
@@ -86,7 +87,7 @@ def _visible(user) -> scope.Scope:
 
 
 class ReportBrief(serializers.ModelSerializer):
-    month = serializers.DateField(format="%Y-%m")
+    month = MonthField()
     terms_version = serializers.IntegerField(source="terms.number", allow_null=True, default=None)
 
     class Meta:
