@@ -243,3 +243,20 @@ def test_a_month_with_a_dst_change(sdr):
     assert (first["actual"], first["p50"], first["p90"]) == ("100.00", "2.50", "2.50")
     april = by_term(figures.scorecard(dt.date(2026, 4, 1)))
     assert april["mql_volume"]["count"] == 1  # J, though still 31 March in UTC
+
+
+def test_a_months_figures_take_a_fixed_number_of_queries(november, sdr, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        figures.scorecard(NOVEMBER)
+    for day in (2, 3, 4, 5, 6):
+        lead = LeadFactory(owner=sdr, team=sdr.teams.get(), stage="sal")
+        became_mql(lead, at(11, day, 9), "B", sdr)
+        move(lead, at(11, day, 9, 30), "mql", "sal", sdr)
+        touch(lead, at(11, day, 10), sdr)
+        hooks.on_events_written(lead.pk)
+    with django_assert_num_queries(len(small.captured_queries)):
+        card = figures.scorecard(NOVEMBER)
+    assert by_term(card)["mql_volume"]["count"] == 7
