@@ -326,46 +326,35 @@ def _mark_texts(
 # ------------------------------------------------------------------ legend
 
 
-def _legend(
-    entries: list[tuple[str, str, str]], width: float, top: float
-) -> tuple[list[str], float]:
-    """Legend entries (kind, css class, text) flowed in rows; the markup and its height."""
-    out, x, y = [], PAD, top + LEGEND_ROW / 2
+def _swatch(kind: str, x: float, y: float) -> str:
+    line = _el("line", class_="chart-line", x1=x, x2=x + 18, y1=y, y2=y)
+    if kind == "bar":
+        return _el("rect", class_="chart-swatch", x=x, y=y - 6, width=14.0, height=12.0)
+    if kind == "point":
+        return _el("circle", class_="chart-point", cx=x + 8, cy=y, r="4.5")
+    if kind == "line":
+        return line + _el("circle", class_="chart-point", cx=x + 9, cy=y, r="3")
+    return line  # the target
+
+
+def _legend(entries: list[tuple[str, str, str]], width: float) -> tuple[list[str], float]:
+    """Legend entries (swatch kind, css class, text) flowed in rows from the top left;
+    the markup and its height. Swatches: ``bar`` a square, ``point`` a dot, ``line`` a
+    line through a dot, ``target`` a line."""
     if not entries:
-        return out, 0.0
-    rows = 1
+        return [], 0.0
+    out, x, y, rows = [], float(PAD), PAD + LEGEND_ROW / 2, 1
     for kind, cls, text in entries:
         shown = fit(text, width * 0.45, LEGEND_SIZE)
         item = 22 + text_width(shown, LEGEND_SIZE) + 16
         if x > PAD and x + item > width - PAD:
-            x, y, rows = PAD, y + LEGEND_ROW, rows + 1
-        if kind == "bar":
-            key = _el("rect", class_="chart-swatch", x=x, y=y - 6, width=14.0, height=12.0, rx="2")
-        elif kind == "status":
-            key = f'<circle class="chart-point" cx="{_n(x + 8)}" cy="{_n(y)}" r="4.5"/>'
-        else:  # line, dashed line, target
-            key = (
-                f'<line class="chart-line" x1="{_n(x)}" x2="{_n(x + 18)}" y1="{_n(y)}" '
-                f'y2="{_n(y)}"/>'
-                + (
-                    ""
-                    if kind == "target"
-                    else f'<circle class="chart-point" cx="{_n(x + 9)}" cy="{_n(y)}" r="3"/>'
-                )
-            )
+            x, y, rows = float(PAD), y + LEGEND_ROW, rows + 1
+        swatch = _swatch(kind, x, y)
         title = f"<title>{_e(text)}</title>" if shown != text else ""
-        out.append(
-            f'<g class="chart-legend-item {cls}">{title}{key}'
-            + _text(
-                x + 22,
-                y,
-                shown,
-                cls="chart-legend-text",
-                anchor="start",
-                dominant_baseline="middle",
-            )
-            + "</g>"
+        label = _text(
+            x + 22, y, shown, cls="chart-legend-text", anchor="start", dominant_baseline="middle"
         )
+        out.append(_el("g", title, swatch, label, class_=f"chart-legend-item {cls}"))
         x += item
     return out, rows * LEGEND_ROW + 4
 
@@ -378,19 +367,20 @@ def _legend_entries(
     status_names: dict[str, str] | None,
     has_target: bool,
 ) -> list[tuple[str, str, str]]:
+    """What the legend tells apart: the series (when more than one), the target, the
+    statuses the marks show (those ``status_names`` names)."""
     entries: list[tuple[str, str, str]] = []
     if len(series) > 1:
         for index, s in enumerate(series):
-            mark = "dashed" if kind == "line" and s.dashed else kind
             dashed = " is-dashed" if s.dashed else ""
-            entries.append((mark, f"chart-slot-{_slot(s, index)}{dashed}", s.name))
+            entries.append((kind, f"chart-slot-{_slot(s, index)}{dashed}", s.name))
     if has_target and target_label:
         entries.append(("target", "chart-target", target_label))
     if status_names:
         shown = {status for s in series for status in (s.statuses or ()) if status}
         for status, cls in STATUS_CLASSES.items():
             if status in shown and status_names.get(status):
-                entries.append(("status", cls, status_names[status]))
+                entries.append(("bar" if kind == "bar" else "point", cls, status_names[status]))
     return entries
 
 
@@ -616,7 +606,7 @@ def line_chart(
         status_names=status_names,
         has_target=target_value is not None,
     )
-    legend, legend_height = _legend(entries, width, PAD)
+    legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
         numbers, value_range=value_range, target=target_value, integer=integer, count=4
     )
@@ -653,7 +643,9 @@ def line_chart(
             status = s.statuses[i] if s.statuses is not None else None
             text = ""
             label_width = text_width(label, VALUE_SIZE)
-            above = y - 7 if y - 7 - VALUE_SIZE >= frame.top - 14 else y + 7 + VALUE_SIZE
+            # Above the point; below it only when it would reach into the legend (the plot
+            # starts 14 units under it, the legend's own row has 4 spare).
+            above = y - 7 if y - 7 - VALUE_SIZE >= frame.top - 18 else y + 7 + VALUE_SIZE
             if label_width <= slot - 2 and labels.place(x, above, label_width + 2, VALUE_SIZE):
                 text = _text(x, above, label, cls="chart-value")
             circle = _el("circle", class_="chart-point", cx=x, cy=y, r="4")
@@ -716,7 +708,7 @@ def bar_chart(
         status_names=status_names,
         has_target=target_value is not None,
     )
-    legend, legend_height = _legend(entries, width, PAD)
+    legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
         numbers, value_range=value_range, target=target_value, integer=integer, count=4
     )

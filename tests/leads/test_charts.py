@@ -6,8 +6,10 @@ the assertions read its elements, not its spelling."""
 from __future__ import annotations
 
 import math
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
@@ -417,3 +419,17 @@ def test_the_words_are_in_the_readers_language():
     with translation.override("zh-hans"):
         words = chart_text.words()
     assert words["status_names"][charts.MET] == "已达成"
+
+
+def test_no_template_draws_a_chart_by_hand():
+    """Charts come from leads.charts: no template holds SVG shapes of its own (an icon's
+    paths are not a chart)."""
+    root = Path(__file__).resolve().parents[2]
+    shapes = re.compile(r"<(rect|polyline|polygon|circle|line)[\s/>]")
+    templates = [
+        path
+        for folder in ("leads", "sla", "funnel", "templates")
+        for path in (root / folder).rglob("*.html")
+    ]
+    assert len(templates) > 50
+    assert [str(t.relative_to(root)) for t in templates if shapes.search(t.read_text())] == []
