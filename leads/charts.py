@@ -31,16 +31,24 @@ axis), ``format_value`` (number → text for ticks and the default mark labels; 
 Django's localised formatting from the caller, ``leads.chart_text`` has ready ones),
 ``format_tick`` (ticks only; defaults to ``format_value``), ``value_range`` (a fixed
 (low, high) the axis covers at least, e.g. (0, 100) for percentages), ``integer`` (whole
-ticks, for counts), ``target`` + ``target_label`` (a dashed horizontal reference line
-and its legend text), ``status_names`` (legend text of each status shown),
+ticks, for counts), ``target`` + ``target_label`` (a dashed reference line and its
+legend text; a sequence, one per category, for a target that changed over the months:
+the line steps, a None leaving a gap), ``status_names`` (legend text of each status shown),
 ``no_data`` (the text of a chart without any value: a picture saying so, not an error),
+``description`` (a longer accessible description: ``<desc>``),
 ``width`` / ``height`` (viewBox units; the SVG scales to its container's width).
 
 Colours are CSS classes, styled by ``static/css/charts.css`` (linked from base.html):
 ``chart-slot-1`` … ``chart-slot-6`` for series, ``is-met`` / ``is-at-risk`` /
 ``is-missed`` / ``is-no-data`` for statuses. Marks carry ``data-mark`` (``bar`` or
 ``point``), ``data-series``, ``data-category`` and ``data-value`` (the raw number) for
-tests and scripts; a line's segments carry ``data-line``.
+tests and scripts; a line's segments carry ``data-line``; the target ``data-target`` (per
+category with ``data-category`` when it steps).
+
+Bad input is a ValueError naming it (a column longer or shorter than the categories, an
+unknown status, a slot out of the palette); a value that is None, NaN or infinite is
+no mark. Text wider than its room is cut with "…" and whole in a ``<title>``; twelve
+month labels on a narrow chart label every other month instead.
 """
 
 from __future__ import annotations
@@ -169,7 +177,7 @@ def text_width(text: str, size: float) -> float:
     """An estimate of ``text``'s width in user units: wide (CJK) characters are 1 em,
     others about 0.6 em — enough to decide what fits without a font engine."""
     width = 0.0
-    for char in text:
+    for char in str(text):
         if unicodedata.east_asian_width(char) in ("W", "F"):
             width += 1.0
         elif unicodedata.combining(char):
@@ -181,6 +189,7 @@ def text_width(text: str, size: float) -> float:
 
 def fit(text: str, width: float, size: float) -> str:
     """``text`` as is if it fits ``width``, else cut with an ellipsis to fit."""
+    text = str(text)
     if text_width(text, size) <= width:
         return text
     cut = text
@@ -284,11 +293,11 @@ def _value_ticks(
     numbers: list[float],
     *,
     value_range: tuple[float, float] | None,
-    target: float | None,
+    targets: list[float],
     integer: bool,
     count: int,
 ) -> list[float]:
-    candidates = [*numbers, *([target] if target is not None else [])]
+    candidates = [*numbers, *targets]
     if value_range is not None:
         candidates.extend(float(v) for v in value_range)
     return ticks(
@@ -296,7 +305,9 @@ def _value_ticks(
     )
 
 
-def _check(series: Sequence[Series], categories: Sequence[str]) -> None:
+def _check(series: Sequence[Series], categories: Sequence[str], target=None) -> None:
+    if _each(target) and len(target) != len(categories):
+        raise ValueError(f"{len(target)} targets for {len(categories)} categories")
     for s in series:
         for name in ("values", "labels", "titles", "statuses"):
             column = getattr(s, name)
@@ -318,9 +329,9 @@ def _slot(series: Series, index: int) -> int:
 def _mark_texts(
     s: Series, i: int, category: str, value, format_value: Callable[[float], str]
 ) -> tuple[str, str]:
-    label = (s.labels[i] if s.labels is not None else None) or format_value(value)
+    label = str((s.labels[i] if s.labels is not None else None) or format_value(value))
     title = s.titles[i] if s.titles is not None else None
-    return label, title or f"{category} — {s.name}: {label}"
+    return label, str(title or f"{category} — {s.name}: {label}")
 
 
 # ------------------------------------------------------------------ legend
@@ -373,14 +384,15 @@ def _legend_entries(
     if len(series) > 1:
         for index, s in enumerate(series):
             dashed = " is-dashed" if s.dashed else ""
-            entries.append((kind, f"chart-slot-{_slot(s, index)}{dashed}", s.name))
+            entries.append((kind, f"chart-slot-{_slot(s, index)}{dashed}", str(s.name)))
     if has_target and target_label:
-        entries.append(("target", "chart-target", target_label))
+        entries.append(("target", "chart-target", str(target_label)))
     if status_names:
         shown = {status for s in series for status in (s.statuses or ()) if status}
         for status, cls in STATUS_CLASSES.items():
             if status in shown and status_names.get(status):
-                entries.append(("bar" if kind == "bar" else "point", cls, status_names[status]))
+                swatch = "bar" if kind == "bar" else "point"
+                entries.append((swatch, cls, str(status_names[status])))
     return entries
 
 
@@ -538,20 +550,70 @@ def _axis_titles(frame: _Frame, y_title: str, x_title: str) -> list[str]:
     return out
 
 
+def _each(target) -> bool:
+    """Whether ``target`` is one per category (a target that changed over the months)."""
+    return isinstance(target, Sequence) and not isinstance(target, str)
+
+
+def _target_numbers(target) -> list[float]:
+    values = target if _each(target) else [target]
+    return [n for n in map(_finite, values) if n is not None]
+
+
 def _target_line(
-    frame: _Frame, axis: _Axis, target, label: str, *, horizontal: bool = False
+    frame: _Frame,
+    axis: _Axis,
+    target,
+    label: str,
+    *,
+    categories: Sequence[str],
+    bands: list[tuple[float, float]],
+    format_value: Callable[[float], str],
+    horizontal: bool = False,
 ) -> list[str]:
-    """The target as a dashed line across the plot (``target`` as the caller gave it)."""
-    value = _finite(target)
-    if value is None:
-        return []
-    at = axis.at(value)
-    if horizontal:  # the value axis runs across: the target line runs down
-        line = _el("line", class_="chart-line", x1=at, x2=at, y1=frame.top, y2=frame.bottom)
-    else:
-        line = _el("line", class_="chart-line", x1=frame.left, x2=frame.right, y1=at, y2=at)
-    title = f"<title>{_e(label)}</title>" if label else ""
-    return [_el("g", title, line, class_="chart-target", data_target=_raw(target))]
+    """The target as a dashed line across the plot. A target per category steps from
+    one category's band (its slot or row) to the next, a None leaving a gap; each step
+    says its category and value on hover. ``target`` as the caller gave it."""
+
+    def line(at: float, start: float, end: float, cls: str = "chart-line") -> str:
+        if horizontal:  # the value axis runs across: the target runs down
+            return _el("line", class_=cls, x1=at, x2=at, y1=start, y2=end)
+        return _el("line", class_=cls, x1=start, x2=end, y1=at, y2=at)
+
+    def step(start: float, at_from: float, at_to: float) -> str:
+        if horizontal:
+            return _el("line", class_="chart-line", x1=at_from, x2=at_to, y1=start, y2=start)
+        return _el("line", class_="chart-line", x1=start, x2=start, y1=at_from, y2=at_to)
+
+    if not _each(target):
+        value = _finite(target)
+        if value is None:
+            return []
+        span = (frame.top, frame.bottom) if horizontal else (frame.left, frame.right)
+        title = f"<title>{_e(label)}</title>" if label else ""
+        line_ = line(axis.at(value), *span)
+        return [_el("g", title, line_, class_="chart-target", data_target=_raw(target))]
+    pieces, previous = [], None
+    for category, value, (start, end) in zip(categories, target, bands, strict=True):
+        number = _finite(value)
+        if number is None:
+            previous = None
+            continue
+        at = axis.at(number)
+        if previous is not None and abs(previous - at) > 0.05:
+            pieces.append(step(start, previous, at))
+        hover = f"{category} — {label}: {format_value(number)}" if label else format_value(number)
+        pieces.append(
+            _el(
+                "g",
+                f"<title>{_e(hover)}</title>",
+                line(at, start, end),
+                data_category=category,
+                data_target=_raw(value),
+            )
+        )
+        previous = at
+    return [_el("g", *pieces, class_="chart-target")] if pieces else []
 
 
 class _Labels:
@@ -584,7 +646,7 @@ def line_chart(
     format_tick: Callable[[float], str] | None = None,
     value_range: tuple[float, float] | None = None,
     integer: bool = False,
-    target: Number | None = None,
+    target: Number | Sequence[Number | None] | None = None,
     target_label: str = "",
     status_names: dict[str, str] | None = None,
     no_data: str = "No data",
@@ -593,22 +655,23 @@ def line_chart(
     height: float = 280,
 ) -> Chart:
     """One line per series across ``categories``; None values break the line."""
-    _check(series, categories)
+    categories = [str(c) for c in categories]  # dates, lazy translations: their text
+    _check(series, categories, target)
     format_tick = format_tick or format_value
     numbers = [v for s in series for v in map(_finite, s.values) if v is not None]
     if not categories or not numbers:
         return _empty("line", key, title, no_data, width, height)
-    target_value = _finite(target)
+    targets = _target_numbers(target)
     entries = _legend_entries(
         series,
         kind="line",
         target_label=target_label,
         status_names=status_names,
-        has_target=target_value is not None,
+        has_target=bool(targets),
     )
     legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
-        numbers, value_range=value_range, target=target_value, integer=integer, count=4
+        numbers, value_range=value_range, targets=targets, integer=integer, count=4
     )
     frame, axis = _layout_vertical(
         categories,
@@ -623,8 +686,17 @@ def line_chart(
     slot = frame.plot_width / len(categories)
     centers = [frame.left + slot * (i + 0.5) for i in range(len(categories))]
 
+    bands = [(c - slot / 2, c + slot / 2) for c in centers]
     body = [*legend, *_value_grid_horizontal(frame, axis, format_tick)]
-    body += _target_line(frame, axis, target, target_label)
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+    )
     body += _category_axis(frame, categories, centers, slot)
     marks, labels = [], _Labels()
     for index, s in enumerate(series):
@@ -677,7 +749,7 @@ def bar_chart(
     format_tick: Callable[[float], str] | None = None,
     value_range: tuple[float, float] | None = None,
     integer: bool = False,
-    target: Number | None = None,
+    target: Number | Sequence[Number | None] | None = None,
     target_label: str = "",
     status_names: dict[str, str] | None = None,
     no_data: str = "No data",
@@ -692,7 +764,8 @@ def bar_chart(
     the bottom; ``height`` grows with the rows unless given. For a horizontal chart
     ``y_title`` names the value axis (drawn under it) and ``x_title`` the categories.
     """
-    _check(series, categories)
+    categories = [str(c) for c in categories]  # dates, lazy translations: their text
+    _check(series, categories, target)
     format_tick = format_tick or format_value
     numbers = [v for s in series for v in map(_finite, s.values) if v is not None]
     per_row = max(1, len(series))
@@ -700,17 +773,17 @@ def bar_chart(
         height = 280 if not horizontal else 70 + max(1, len(categories)) * (per_row * 16 + 12)
     if not categories or not numbers:
         return _empty("bar", key, title, no_data, width, min(height, 280))
-    target_value = _finite(target)
+    targets = _target_numbers(target)
     entries = _legend_entries(
         series,
         kind="bar",
         target_label=target_label,
         status_names=status_names,
-        has_target=target_value is not None,
+        has_target=bool(targets),
     )
     legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
-        numbers, value_range=value_range, target=target_value, integer=integer, count=4
+        numbers, value_range=value_range, targets=targets, integer=integer, count=4
     )
     if horizontal:
         return _horizontal_bars(
@@ -774,7 +847,16 @@ def bar_chart(
             )
             marks.append(_mark("bar", s, category, value, status, hover, rect, text))
         body.append(f'<g class="{cls}">{"".join(marks)}</g>')
-    body += _target_line(frame, axis, target, target_label)
+    bands = [(c - slot / 2, c + slot / 2) for c in centers]
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+    )
     body += _category_axis(frame, categories, centers, slot)
     body += _axis_titles(frame, y_title, x_title)
     return _svg("bar", key, title, frame, body, description=description)
@@ -791,7 +873,7 @@ def _horizontal_bars(
     legend_height: float,
     format_value,
     format_tick,
-    target: Number | None,
+    target: Number | Sequence[Number | None] | None,
     target_label: str,
     y_title: str,
     x_title: str,
@@ -869,7 +951,17 @@ def _horizontal_bars(
             )
             marks.append(_mark("bar", s, category, value, status, hover, rect, text))
         body.append(f'<g class="{cls}">{"".join(marks)}</g>')
-    body += _target_line(frame, axis, target, target_label, horizontal=True)
+    bands = [(frame.top + row * i, frame.top + row * (i + 1)) for i in range(len(categories))]
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+        horizontal=True,
+    )
     if y_title:  # the value axis, under it
         body.append(
             _text(

@@ -5,6 +5,7 @@ the assertions read its elements, not its spelling."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -14,6 +15,7 @@ from pathlib import Path
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.translation import gettext_lazy
 
 from leads import chart_text, charts
 from leads.charts import Series, bar_chart, fit, line_chart, text_width, ticks
@@ -433,3 +435,47 @@ def test_no_template_draws_a_chart_by_hand():
     ]
     assert len(templates) > 50
     assert [str(t.relative_to(root)) for t in templates if shapes.search(t.read_text())] == []
+
+
+def test_a_target_that_changed_steps_from_month_to_month():
+    chart = line_chart(
+        MONTHS[:5],
+        [Series("s", "S", [80, 85, 90, 95, 99])],
+        key="steps",
+        title="t",
+        target=[90, 95, None, 95, Decimal("97.5")],
+        target_label="Target",
+        format_value=lambda v: f"{v:g} %",
+    )
+
+    root = parse(chart)
+    (target,) = find(root, "g", "chart-target")[-1:]
+    pieces = [g for g in target if g.get("data-category")]
+    assert [(g.get("data-category"), g.get("data-target")) for g in pieces] == [
+        ("2026-01", "90"),
+        ("2026-02", "95"),
+        ("2026-04", "95"),
+        ("2026-05", "97.5"),
+    ]
+    assert mark_title(pieces[3]) == "2026-05 — Target: 97.5 %"
+    # A step joins 01 to 02 and 04 to 05; the gap in 03 breaks the line.
+    assert len([e for e in target if e.tag == f"{SVG}line"]) == 2
+    assert inside(root)
+    with pytest.raises(ValueError, match="2 targets for 5 categories"):
+        line_chart(MONTHS[:5], [Series("s", "S", [1] * 5)], key="k", title="t", target=[1, 2])
+
+
+def test_lazy_translations_and_dates_are_drawn_as_their_text():
+    chart = bar_chart(
+        [dt.date(2026, 1, 1), gettext_lazy("Total")],
+        [Series("a", gettext_lazy("Met"), [1, 2]), Series("b", gettext_lazy("Missed"), [2, 1])],
+        key="lazy",
+        title=gettext_lazy("Target"),
+        y_title=gettext_lazy("Month"),
+        target=1,
+        target_label=gettext_lazy("Target"),
+    )
+
+    root = parse(chart)
+    assert [b.get("data-category") for b in marks(root, "bar")][:2] == ["2026-01-01", "Total"]
+    assert texts(root, "chart-legend-text") == ["Met", "Missed", "Target"]
