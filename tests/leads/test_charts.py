@@ -1,4 +1,5 @@
-"""The shared chart component (leads.charts, pure) and its Django side (leads.chart_text).
+"""The shared chart component (leads.charts.svg, pure) and its Django side
+(leads.charts.l10n).
 
 Charts are parsed as XML: a chart must be well-formed whatever text it is given, and
 the assertions read its elements, not its spelling."""
@@ -17,8 +18,8 @@ from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import gettext_lazy
 
-from leads import chart_text, charts
-from leads.charts import Series, bar_chart, fit, line_chart, text_width, ticks
+from leads.charts import l10n, svg
+from leads.charts.svg import Series, bar_chart, fit, line_chart, text_width, ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
@@ -386,7 +387,7 @@ def test_horizontal_bars_cut_long_chinese_labels_and_keep_them_whole_on_hover():
     labels = [g.find(f"{SVG}text").text for g in categories]
     assert labels[0].endswith("…")
     assert labels[0].startswith("华东区")
-    assert text_width(labels[0], charts.TICK_SIZE) <= 400 * 0.32
+    assert text_width(labels[0], svg.TICK_SIZE) <= 400 * 0.32
     assert categories[0].find(f"{SVG}title").text == teams[0]
     assert labels[1:] == ["华南区", "North"]
     assert categories[1].find(f"{SVG}title") is None
@@ -405,11 +406,11 @@ def test_horizontal_bars_cut_long_chinese_labels_and_keep_them_whole_on_hover():
 @pytest.mark.parametrize(
     ("language", "value", "formatter", "expected"),
     [
-        ("en", 1234567, chart_text.number(), "1,234,567"),
-        ("en", 91.5, chart_text.percent(), "91.5 %"),
-        ("en", 100.0, chart_text.percent(), "100 %"),
-        ("en", 2 / 3 * 100, chart_text.percent(1), "66.7 %"),
-        ("zh-hans", 1234.5, chart_text.number(), "1,234.5"),
+        ("en", 1234567, l10n.number(), "1,234,567"),
+        ("en", 91.5, l10n.percent(), "91.5 %"),
+        ("en", 100.0, l10n.percent(), "100 %"),
+        ("en", 2 / 3 * 100, l10n.percent(1), "66.7 %"),
+        ("zh-hans", 1234.5, l10n.number(), "1,234.5"),
     ],
 )
 def test_numbers_are_formatted_the_readers_way(language, value, formatter, expected):
@@ -419,12 +420,12 @@ def test_numbers_are_formatted_the_readers_way(language, value, formatter, expec
 
 def test_the_words_are_in_the_readers_language():
     with translation.override("zh-hans"):
-        words = chart_text.words()
-    assert words["status_names"][charts.MET] == "已达成"
+        words = l10n.words()
+    assert words["status_names"][svg.MET] == "已达成"
 
 
 def test_no_template_draws_a_chart_by_hand():
-    """Charts come from leads.charts: no template holds SVG shapes of its own (an icon's
+    """Charts come from leads.charts.svg: no template holds SVG shapes of its own (an icon's
     paths are not a chart)."""
     root = Path(__file__).resolve().parents[2]
     shapes = re.compile(r"<(rect|polyline|polygon|circle|line)[\s/>]")

@@ -28,7 +28,7 @@ Keyword arguments shared by both charts: ``key`` (names the chart: ``data-chart`
 the ids ``chart-<key>-…``; unique on a page), ``title`` (its accessible name), ``y_title``
 / ``x_title`` (axis titles; for a horizontal bar chart ``y_title`` still names the value
 axis), ``format_value`` (number → text for ticks and the default mark labels; pass
-Django's localised formatting from the caller, ``leads.chart_text`` has ready ones),
+Django's localised formatting from the caller, ``leads.charts.l10n`` has ready ones),
 ``format_tick`` (ticks only; defaults to ``format_value``), ``value_range`` (a fixed
 (low, high) the axis covers at least, e.g. (0, 100) for percentages), ``integer`` (whole
 ticks, for counts), ``target`` + ``target_label`` (a dashed reference line and its
