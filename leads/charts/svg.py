@@ -46,9 +46,9 @@ tests and scripts; a line's segments carry ``data-line``; the target ``data-targ
 category with ``data-category`` when it steps).
 
 Bad input is a ValueError naming it (a column longer or shorter than the categories, an
-unknown status, a slot out of the palette); a value that is None, NaN or infinite is
-no mark. Text wider than its room is cut with "…" and whole in a ``<title>``; twelve
-month labels on a narrow chart label every other month instead.
+unknown status, a slot out of the palette); a value that is None, NaN, infinite or
+beyond ±1e300 is no mark. Text wider than its room is cut with "…" and whole in a
+``<title>``; twelve month labels on a narrow chart label every other month instead.
 """
 
 from __future__ import annotations
@@ -84,6 +84,8 @@ LEGEND_ROW = 20
 PAD = 8
 
 Number = float | int | Decimal
+# Beyond this a number is no measurement (and its axis would overflow a float).
+MAX_MAGNITUDE = 1e300
 
 
 class Chart(str):
@@ -111,14 +113,14 @@ class Series:
 
 
 def _finite(value) -> float | None:
-    """A number to draw, or None (missing, NaN or infinite: a gap)."""
+    """A number to draw, or None (missing, NaN, infinite or beyond ±MAX_MAGNITUDE: a gap)."""
     if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_MAGNITUDE else None
 
 
 def _raw(value) -> str:
@@ -160,14 +162,16 @@ def ticks(low: float, high: float, *, count: int = 4, integer: bool = False) -> 
     zero) gets one step above zero. Whole ticks are ints.
     """
     low, high = min(0.0, float(low)), max(0.0, float(high))
+    if high - low < 1e-300:  # nothing but zero (or too little to tell from it)
+        return [0, 1]
     step = _nice((high - low) / max(1, count), integer=integer)
     first = math.floor(low / _step_value(step, 1) + 1e-9)
     last = math.ceil(high / _step_value(step, 1) - 1e-9)
     if last == first:
         last = first + 1
-    values = [_step_value(step, n) for n in range(first, last + 1)]
-    whole = all(float(v).is_integer() for v in values)
-    return [int(v) if whole else round(v, 12) for v in values]
+    values = [float(_step_value(step, n)) for n in range(first, last + 1)]
+    whole = all(v.is_integer() and abs(v) < 1e15 for v in values)
+    return [int(v) if whole else v for v in values]
 
 
 # ------------------------------------------------------------------ text
@@ -285,7 +289,7 @@ class _Axis:
     end: float  # the coordinate of values[-1]
 
     def at(self, value: float) -> float:
-        low, high = self.values[0], self.values[-1]
+        low, high = self.values[0], self.values[-1]  # ticks() keeps them apart
         return self.start + (self.end - self.start) * (value - low) / (high - low)
 
 
@@ -446,8 +450,10 @@ def _empty(kind: str, key: str, title: str, no_data: str, width: float, height: 
     return _svg(kind, key, title, frame, body, description=no_data, empty=True)
 
 
-def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick) -> list[str]:
-    """Grid lines and labels of a vertical value axis (line and column charts)."""
+def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick, y_title: str) -> list[str]:
+    """Grid lines and labels of a vertical value axis (line and column charts); a label
+    wider than a quarter of the chart (an absurd number) is cut to fit."""
+    room = frame.left - 6 - PAD - (TITLE_SIZE + 8 if y_title else 0)
     out = []
     for value in axis.values:
         y = axis.at(value)
@@ -457,7 +463,7 @@ def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick) -> list[str]
             + _text(
                 frame.left - 6,
                 y,
-                format_tick(value),
+                fit(format_tick(value), room, TICK_SIZE),
                 cls="chart-tick",
                 anchor="end",
                 dominant_baseline="middle",
@@ -477,8 +483,8 @@ def _layout_vertical(
     y_title: str,
     x_title: str,
 ) -> tuple[_Frame, _Axis]:
-    label_width = max(text_width(format_tick(v), TICK_SIZE) for v in axis_values)
-    left = PAD + (TITLE_SIZE + 8 if y_title else 0) + label_width + 8
+    widest = max(text_width(format_tick(v), TICK_SIZE) for v in axis_values)
+    left = PAD + (TITLE_SIZE + 8 if y_title else 0) + min(widest, width * 0.25) + 8
     bottom = height - PAD - TICK_SIZE - 8 - (TITLE_SIZE + 8 if x_title else 0)
     top = PAD + legend_height + 14
     frame = _Frame(width, height, left, width - PAD - 4, top, bottom)
@@ -687,7 +693,7 @@ def line_chart(
     centers = [frame.left + slot * (i + 0.5) for i in range(len(categories))]
 
     bands = [(c - slot / 2, c + slot / 2) for c in centers]
-    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick)]
+    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick, y_title)]
     body += _target_line(
         frame,
         axis,
@@ -822,7 +828,7 @@ def bar_chart(
     group = bar * per_row + gap * (per_row - 1)
     zero = axis.at(0)
 
-    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick)]
+    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick, y_title)]
     labels = _Labels()
     for index, s in enumerate(series):
         cls = f"chart-series chart-slot-{_slot(s, index)}"
@@ -885,7 +891,8 @@ def _horizontal_bars(
     label_room = min(width * 0.32, max(text_width(c, TICK_SIZE) for c in categories) + 4)
     left = PAD + (TITLE_SIZE + 8 if x_title else 0) + label_room + 8
     # The right margin leaves room for the value printed after the longest bar.
-    right = width - PAD - max(text_width(format_value(axis_values[-1]), VALUE_SIZE) + 6, 12)
+    widest = text_width(format_value(axis_values[-1]), VALUE_SIZE) + 6
+    right = width - PAD - min(max(widest, 12), width * 0.2)
     top = PAD + legend_height + 4
     bottom = height - PAD - TICK_SIZE - 10 - (TITLE_SIZE + 8 if y_title else 0)
     frame = _Frame(width, height, left, right, top, bottom)
@@ -902,7 +909,12 @@ def _horizontal_bars(
         cls = "chart-grid chart-zero" if value == 0 else "chart-grid"
         body.append(
             f'<line class="{cls}"{_attrs(x1=x, x2=x, y1=frame.top, y2=frame.bottom)}/>'
-            + _text(x, frame.bottom + 6 + TICK_SIZE, format_tick(value), cls="chart-tick")
+            + _text(
+                x,
+                frame.bottom + 6 + TICK_SIZE,
+                fit(format_tick(value), frame.plot_width / len(axis_values), TICK_SIZE),
+                cls="chart-tick",
+            )
         )
     body.append(
         f'<line class="chart-axis"{_attrs(x1=zero, x2=zero, y1=frame.top, y2=frame.bottom)}/>'

@@ -17,6 +17,8 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from leads.charts import l10n, svg
 from leads.charts.svg import Series, bar_chart, fit, line_chart, text_width, ticks
@@ -480,3 +482,50 @@ def test_lazy_translations_and_dates_are_drawn_as_their_text():
     root = parse(chart)
     assert [b.get("data-category") for b in marks(root, "bar")][:2] == ["2026-01-01", "Total"]
     assert texts(root, "chart-legend-text") == ["Met", "Missed", "Target"]
+
+
+# Any numbers (None, NaN, ±huge, tiny), any text (controls, quotes, CJK, surrogate-free
+# unicode): a chart is still well-formed XML with every mark inside the picture.
+_values = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(-(10**15), 10**15),
+)
+_words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=40)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    count=st.integers(0, 14),
+    series=st.integers(1, 3),
+    horizontal=st.booleans(),
+    line=st.booleans(),
+)
+def test_any_input_makes_a_well_formed_picture(data, count, series, horizontal, line):
+    categories = data.draw(st.lists(_words, min_size=count, max_size=count))
+    drawn = [
+        Series(
+            data.draw(_words),
+            data.draw(_words),
+            data.draw(st.lists(_values, min_size=count, max_size=count)),
+            statuses=data.draw(
+                st.lists(
+                    st.sampled_from([None, *svg.STATUS_CLASSES]), min_size=count, max_size=count
+                )
+            ),
+        )
+        for _ in range(series)
+    ]
+    target = data.draw(_values)
+    kwargs = {"key": data.draw(_words), "title": data.draw(_words), "target": target}
+    kwargs |= {"target_label": data.draw(_words), "y_title": data.draw(_words)}
+    if line:
+        chart = line_chart(categories, drawn, **kwargs)
+    else:
+        chart = bar_chart(categories, drawn, horizontal=horizontal, **kwargs)
+
+    root = parse(chart)
+    assert inside(root)
+    drawable = [v for s in drawn for v in s.values if svg._finite(v) is not None]
+    assert len(marks(root, "point" if line else "bar")) == (len(drawable) if count else 0)
