@@ -70,10 +70,13 @@ def webhooks_deliver() -> dict[str, int]:
 @shared_task(name="sla.tasks.freeze_reports", ignore_result=True)
 def freeze_reports() -> list[str]:
     """Beat, daily: freeze every closed month that has no report yet
-    (``sla.compliance.reports.freeze_closed_months``; a missed run loses no month)."""
+    (``sla.compliance.reports.freeze_closed_months``; a missed run loses no month), then
+    email any report whose email has not gone yet (a lost task, a mail server down)."""
+    from sla.compliance.email import send_unsent
     from sla.compliance.reports import freeze_closed_months
 
     made = freeze_closed_months()
+    send_unsent()
     if made:
         logger.info("sla reports frozen: %s", [str(report) for report in made])
     return [str(report) for report in made]

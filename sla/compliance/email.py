@@ -66,3 +66,11 @@ def send(report_id: int) -> int:
         report.emailed_at = timezone.now()
         report.save(update_fields=["emailed_at"])
     return sent
+
+
+def send_unsent() -> int:
+    """Email every frozen report not emailed yet (the demo's are not sent)."""
+    unsent = ComplianceReport.objects.filter(emailed_at__isnull=True).exclude(
+        reason=ComplianceReport.Reason.DEMO
+    )
+    return sum(send(pk) for pk in unsent.order_by("month", "version").values_list("pk", flat=True))

@@ -128,6 +128,19 @@ def test_the_daily_run_freezes_each_closed_month_once_and_a_missed_run_loses_non
     assert all(m.attachments for m in mailoutbox)
 
 
+def test_the_daily_task_emails_a_report_whose_task_was_lost(november, director, mailoutbox):
+    from sla.tasks import freeze_reports
+
+    director.email = "dana@example.com"
+    director.save()
+    report = reports.freeze(NOVEMBER)  # its email task never ran (no commit here)
+    freeze_reports()
+    assert [m.subject for m in mailoutbox if "2026-11" in m.subject]
+    assert ComplianceReport.objects.get(pk=report.pk).emailed_at is not None
+    pdf_name = f"sla-2026-11-v{report.version}.pdf"
+    assert any(name == pdf_name for m in mailoutbox for name, *_ in m.attachments)
+
+
 def test_a_month_closes_at_midnight_in_the_calendars_zone(db):
     LeadFactory(received_at=at(11, 2, 9))
     # 00:05 on 1 December in Shanghai is still 30 November in UTC: November is closed.
