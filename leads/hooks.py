@@ -25,6 +25,12 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
 - ``DEMO_SEEDED``: callables ``(now=)`` run after the demo company is written and its
   clocks computed (``leads.demo``) — the SLA freezes the demo's closed months, as its
   daily run would have.
+- ``MIN_ATTEMPTS``: how many touch attempts an SDR makes before giving up on a lead
+  (disqualifying it for a reason other than "not ICP"): ``MIN_ATTEMPTS.current()``
+  answers the number in force now — filled by ``sla`` (the published terms version's
+  ``period.min_attempts``, read on each call so a publication counts at once);
+  product.md's 6 (``DEFAULT_MIN_ATTEMPTS``) when nothing is registered. The queue and
+  the demo ask ``min_attempts()``.
 - ``BATCH_CONTEXTS``: context-manager factories entered by ``batch()`` around a run
   of leads passing the hooks one after another (a re-score chunk's new MQLs): a hook
   may keep what cannot change within it (routing keeps its rules and domain lists).
@@ -73,6 +79,27 @@ class ScoringSeam:
 
 
 SCORING = ScoringSeam()
+
+# product.md: "attempts before giving up ≥ 6" (when no SLA app says otherwise)
+DEFAULT_MIN_ATTEMPTS = 6
+
+
+@dataclass
+class MinAttemptsSeam:
+    """The minimum touch attempts before giving up on a lead (see the module docs)."""
+
+    current: Callable[[], int] | None = None
+
+
+MIN_ATTEMPTS = MinAttemptsSeam()
+
+
+def min_attempts() -> int:
+    """The touch attempts an SDR must have made on a lead before disqualifying it (a
+    reason other than "not ICP"), as in force now."""
+    if MIN_ATTEMPTS.current is None:
+        return DEFAULT_MIN_ATTEMPTS
+    return int(MIN_ATTEMPTS.current())
 
 
 def _scoring(name: str) -> Callable[..., Any]:

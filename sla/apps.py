@@ -9,8 +9,10 @@ class SlaConfig(AppConfig):
         from sla.clocks import setup as clocks_setup
         from sla.compliance import demo as compliance_demo
         from sla.policies import nav as policies_nav
+        from sla.policies import setup as policies_setup
 
         clocks_setup.register()
         register_calendars()
         policies_nav.register()
         compliance_demo.register()
+        policies_setup.register()

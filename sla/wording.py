@@ -38,6 +38,18 @@ FIELD_LABELS: dict[str, Any] = {
     "warn_percent": gettext_lazy("Warning at"),
     "escalate_every": gettext_lazy("Escalation interval"),
 }
+PERIOD_LABELS: dict[str, Any] = {
+    "icp_grade": gettext_lazy("Matching the ICP"),
+    "complete_fields": gettext_lazy("Key fields of a complete lead"),
+    "min_attempts": gettext_lazy("Attempts before giving up"),
+}
+COMPLETE_FIELD_LABELS: dict[str, Any] = {
+    "company": gettext_lazy("Company"),
+    "title": gettext_lazy("Job title"),
+    "contact": gettext_lazy("Phone or email"),
+    "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("Email"),
+}
 SIDE_LABELS: dict[str, Any] = {
     "sales": gettext_lazy("Sales"),
     "marketing": gettext_lazy("Marketing"),
@@ -104,6 +116,67 @@ def escalation_words(every: Any, unit: str) -> str:
         "once": amount_words(every, unit),
         "twice": amount_words(int(every) * 2, unit),
     }
+
+
+def grade_words(grade: Any) -> str:
+    """ "Fit grade B or better (A or B)"; "Fit grade A"."""
+    if grade not in sla_terms.GRADES:
+        return str(grade)
+    grades = sla_terms.GRADES[: sla_terms.GRADES.index(grade) + 1]
+    if len(grades) == 1:
+        return _("Fit grade %(grade)s") % {"grade": grade}
+    return _("Fit grade %(grade)s or better (%(grades)s)") % {
+        "grade": grade,
+        "grades": _(" or ").join(grades),
+    }
+
+
+def complete_field_label(code: Any) -> str:
+    label = COMPLETE_FIELD_LABELS.get(code)
+    return str(label) if label is not None else str(code)
+
+
+def attempts_words(attempts: Any) -> str:
+    """ "At least 6 touch attempts before an SDR gives up on a lead (unless not ICP)"."""
+    try:
+        number = int(attempts)
+    except (TypeError, ValueError):
+        return str(attempts)
+    if number == 0:
+        return _("No minimum: an SDR may give up on a lead at once")
+    return ngettext(
+        "At least %(n)s touch attempt before an SDR gives up on a lead (unless not ICP)",
+        "At least %(n)s touch attempts before an SDR gives up on a lead (unless not ICP)",
+        number,
+    ) % {"n": format_number(number)}
+
+
+def period_rows(definition: Mapping[str, Any] | None) -> list[dict[str, Any]]:
+    """A version's period terms' definitions in words (product.md's defaults where it
+    has none): ``[{"key", "label", "words", "values"}]`` — ``values`` lists the key
+    fields one by one."""
+    period = sla_terms.period(definition)
+    fields = period["complete_fields"]
+    return [
+        {
+            "key": "icp_grade",
+            "label": str(PERIOD_LABELS["icp_grade"]),
+            "words": grade_words(period["icp_grade"]),
+            "values": [],
+        },
+        {
+            "key": "complete_fields",
+            "label": str(PERIOD_LABELS["complete_fields"]),
+            "words": _("; ").join(complete_field_label(f) for f in fields),
+            "values": [complete_field_label(f) for f in fields],
+        },
+        {
+            "key": "min_attempts",
+            "label": str(PERIOD_LABELS["min_attempts"]),
+            "words": attempts_words(period["min_attempts"]),
+            "values": [],
+        },
+    ]
 
 
 def _value_label(key: str, value: Any, team_names: Mapping[int, str]) -> str:

@@ -359,8 +359,6 @@ PREDICTIVE_MIN_COUNT = env_int("PREDICTIVE_MIN_COUNT", 20)
 # Shrinkage: each value's win rate is pulled toward the average as if this many more
 # leads had been seen at the average (leads/scoring/predictive.py); 0 = Odoo's factors.
 PREDICTIVE_PRIOR_WEIGHT = env_int("PREDICTIVE_PRIOR_WEIGHT", 5)
-# SLA: touch attempts before an SDR may disqualify a lead (unless "not ICP").
-SLA_MIN_TOUCH_ATTEMPTS = env_int("SLA_MIN_TOUCH_ATTEMPTS", 6)
 # SLA notifications (sla.notify): the site's address for links in email and webhooks;
 # team webhooks' timeout, attempts, first retry delay (doubled each time) and the lease
 # a sending worker holds on a delivery.

@@ -103,3 +103,17 @@ def with_history(lead, *, at=None, sal_at=None):
         )
     hooks.on_events_written(lead.pk)
     return lead
+
+
+def publish_terms(by, **period):
+    """Publish a new SLA terms version: a copy of the one in force with these ``period``
+    definitions (``min_attempts=3``…), made and published by ``by`` (an admin or
+    director) through the real services."""
+    import copy
+
+    from sla.policies import services
+
+    definition = copy.deepcopy(services.published_terms().definition)
+    definition["period"] = {**(definition.get("period") or {}), **period}
+    draft = services.create_draft(by, definition=definition, name="Test terms")
+    return services.publish(draft, by=by)

@@ -42,7 +42,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group
@@ -993,7 +992,7 @@ class _Generator:
             "return": Ids(LeadReturn),
             "opportunity": Ids(Opportunity),
         }
-        self.min_touches = settings.SLA_MIN_TOUCH_ATTEMPTS
+        self.min_touches = hooks.min_attempts()
         self.emails: set[str] = set()
         self.phones: set[str] = set()
         self.accounts_by_region: dict[str, list[int]] = {"cn": [], "intl": []}

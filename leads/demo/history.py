@@ -22,9 +22,9 @@ whose rows it writes:
   and a ``touch`` event), qualification (one ``Qualification`` row and a
   ``qualification`` event), convert (sal → sql, then routed to the AE team),
   returns (a ``LeadReturn``, a ``return`` event and the stage change; marketing
-  re-sends or parks it later and the return is resolved), disqualify (after
-  ``SLA_MIN_TOUCH_ATTEMPTS`` touches); leaving sales clears owner, team and
-  ``assigned_at``;
+  re-sends or parks it later and the return is resolved), disqualify (after the SLA
+  terms' minimum touch attempts, ``hooks.min_attempts()``); leaving sales clears
+  owner, team and ``assigned_at``;
 - the AE (``leads.pipeline.services``): accept the SQL (an ``Opportunity`` keeping
   the lead's source), reject it, move the opportunity forward (``note`` events
   ``opportunity_stage``), close it won or lost (``closed_at``, lost reason).

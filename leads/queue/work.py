@@ -41,7 +41,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -691,7 +690,8 @@ def lead_convert(*, lead: Lead, by) -> Lead:
 
 
 def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
-    """mql/sal → disqualified after at least ``SLA_MIN_TOUCH_ATTEMPTS`` touches on the
+    """mql/sal → disqualified after at least the minimum touch attempts in force
+    (``hooks.min_attempts()``: the published SLA terms' ``period.min_attempts``) on the
     lead (by anyone). Two reasons are returns, not disqualifications, and go through
     ``lead_return`` so marketing's quality numbers see them: ``not_icp`` (no attempts
     needed; → disqualified) and ``competitor`` (→ excluded, never routed again).
@@ -709,7 +709,7 @@ def lead_disqualify(*, lead: Lead, by, reason: str, note: str = ""):
         require_sdr_owner(lead, by)
         check_move(lead, lifecycle.DISQUALIFIED, "sdr")
         attempts = Touch.objects.filter(lead=lead).count()
-        needed = settings.SLA_MIN_TOUCH_ATTEMPTS
+        needed = hooks.min_attempts()
         if attempts < needed:
             raise WorkInvalid(
                 {

@@ -295,9 +295,9 @@ class LeadConvert(WorkView):
 
 
 class LeadDisqualify(WorkView):
-    """The owning SDR disqualifies an MQL or SAL: needs SLA_MIN_TOUCH_ATTEMPTS touches
-    unless the reason is not_icp; "competitor" is recorded as a competitor return
-    (→ excluded)."""
+    """The owning SDR disqualifies an MQL or SAL: needs the SLA terms' minimum touch
+    attempts (``period.min_attempts`` of the published version) unless the reason is
+    not_icp; "competitor" is recorded as a competitor return (→ excluded)."""
 
     @extend_schema(request=DisqualifyIn, responses={200: s.LeadOut, **_ERRORS})
     def post(self, request: Request, pk: int) -> Response:

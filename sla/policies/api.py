@@ -5,7 +5,9 @@ Everyone signed in reads; only admins and directors create, edit and publish (ot
 answer 409 (to change the terms, POST a new draft, a copy of the published version
 unless ``from_version`` or ``definition`` says otherwise). An invalid definition
 answers 400 with the problems under ``errors``, keyed by their path in the definition
-(``policies[2].targets.first_touch.target``); nothing is saved.
+(``policies[2].targets.first_touch.target``, ``period.min_attempts``); nothing is saved.
+The schema documents the definition's shape (``DefinitionDoc``: terms, the period
+terms' definitions, policies); ``sla.terms.validate`` is what checks it.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -23,6 +25,7 @@ from rest_framework.views import APIView
 
 from leads import serializers as s
 from leads.api_transactions import AtomicWrites
+from sla import terms as sla_terms
 from sla import wording
 from sla.models import TermSet
 from sla.policies import services
@@ -62,12 +65,102 @@ def _conflict(exc: services.TermsNotEditable) -> Response:
 # ------------------------------------------------------------------ serializers
 
 
+# The definition's shape, for the schema only: ``sla.terms.validate`` checks what is
+# posted (every problem named by its path, ``period.min_attempts``).
+
+
+class TermFieldsDoc(serializers.Serializer):
+    target = serializers.IntegerField(
+        min_value=1,
+        max_value=sla_terms.MAX_TARGET_MINUTES,
+        help_text="A whole number above zero, at most a year (527,040 minutes or 366 "
+        "working days).",
+    )
+    unit = serializers.ChoiceField(choices=sla_terms.UNITS)
+    warn_percent = serializers.IntegerField(
+        min_value=0, max_value=99, help_text="The warning at this share of the target; 0: none."
+    )
+    escalate_every = serializers.IntegerField(
+        min_value=0,
+        max_value=sla_terms.MAX_TARGET_MINUTES,
+        help_text="After a breach: the manager after this much more time, a director after "
+        "twice it, in the term's unit; 0: none.",
+    )
+
+
+class TermOverrideDoc(TermFieldsDoc):
+    """A policy's override: any of a term's fields."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.required = False
+
+
+class PolicyDoc(serializers.Serializer):
+    name = serializers.CharField(max_length=100, help_text="Unique among the policies.")
+    match = serializers.JSONField(
+        required=False,
+        help_text="Lists of values under quadrant, source_channel, region and team (team "
+        "ids); a key left out fits any lead. The last policy's is empty (the catch-all).",
+    )
+    calendar = serializers.IntegerField(
+        required=False, allow_null=True, help_text="A calendar's id (default: none)."
+    )
+    targets = serializers.DictField(
+        child=TermOverrideDoc(),
+        required=False,
+        help_text="Per term (acceptance, first_touch, …), the fields this policy overrides.",
+    )
+
+
+class PeriodDoc(serializers.Serializer):
+    """The period terms' definitions; each key optional (product.md's default)."""
+
+    icp_grade = serializers.ChoiceField(
+        choices=sla_terms.GRADES,
+        required=False,
+        help_text="The lowest fit grade that matches the ICP (default "
+        f"{sla_terms.DEFAULT_PERIOD['icp_grade']}).",
+    )
+    complete_fields = serializers.ListField(
+        child=serializers.ChoiceField(choices=sla_terms.COMPLETE_FIELDS),
+        required=False,
+        min_length=1,
+        help_text="The key fields a complete lead has, each once; contact: a phone or an "
+        "email (default: " + ", ".join(sla_terms.DEFAULT_PERIOD["complete_fields"]) + ").",
+    )
+    min_attempts = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=100,
+        help_text="Touch attempts before an SDR gives up on a lead — the queue refuses to "
+        "disqualify before them unless the reason is not_icp (default "
+        f"{sla_terms.DEFAULT_PERIOD['min_attempts']}).",
+    )
+
+
+class DefinitionDoc(serializers.Serializer):
+    terms = serializers.DictField(
+        child=TermFieldsDoc(),
+        help_text="Every term's default target: " + ", ".join(sla_terms.TERMS),
+    )
+    period = PeriodDoc(required=False)
+    policies = PolicyDoc(many=True, help_text="Ordered: the first whose match fits wins.")
+
+
+@extend_schema_field(DefinitionDoc)
+class DefinitionField(serializers.JSONField):
+    """A terms definition: any JSON in, checked by ``sla.terms.validate``; documented
+    by ``DefinitionDoc``."""
+
+
 class TermSetOut(serializers.ModelSerializer):
     created_by = s.UserBrief(read_only=True, allow_null=True)
     status = serializers.CharField(read_only=True, help_text="draft, published or retired")
-    definition = serializers.JSONField(
-        help_text="The terms and the ordered policies (sla.terms' format: README, "
-        "“Terms and policies”)."
+    definition = DefinitionField(
+        help_text="The terms, the period terms' definitions and the ordered policies "
+        "(sla.terms' format: README, “Terms and policies”)."
     )
 
     class Meta:
@@ -94,7 +187,7 @@ class TermsConflictOut(serializers.Serializer):
 
 class TermSetCreateIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    definition = serializers.JSONField(
+    definition = DefinitionField(
         required=False, help_text="The new draft's definition (default: the copied one's)."
     )
     from_version = serializers.IntegerField(
@@ -111,7 +204,7 @@ class TermSetCreateIn(serializers.Serializer):
 
 class TermSetPatchIn(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    definition = serializers.JSONField(required=False)
+    definition = DefinitionField(required=False)
 
     def validate_definition(self, value):
         if not isinstance(value, dict):

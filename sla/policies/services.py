@@ -113,9 +113,21 @@ def _check(definition: Any, *, name: str | None = None) -> None:
         raise InvalidTerms(errors)
 
 
+def _whole_numbers(value: Any) -> Any:
+    """A valid definition as stored: a whole number written ``6.0`` (accepted) is kept
+    as ``6``, as the API's schema describes it."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {key: _whole_numbers(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_whole_numbers(item) for item in value]
+    return value
+
+
 def _changed_parts(before: Any, after: Any) -> list[str]:
-    """The terms and policies that differ, as paths (the audit keeps these, not the
-    whole definition)."""
+    """The terms, period definitions and policies that differ, as paths (the audit
+    keeps these, not the whole definition)."""
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     changed = []
@@ -123,6 +135,14 @@ def _changed_parts(before: Any, after: Any) -> list[str]:
     for name in dict.fromkeys([*old_terms, *new_terms]):
         if old_terms.get(name) != new_terms.get(name):
             changed.append(f"terms.{name}")
+    old_period, new_period = before.get("period"), after.get("period")
+    if old_period != new_period:
+        if isinstance(old_period, dict) and isinstance(new_period, dict):
+            for key in dict.fromkeys([*sla_terms.DEFAULT_PERIOD, *old_period, *new_period]):
+                if old_period.get(key) != new_period.get(key):
+                    changed.append(f"period.{key}")
+        else:
+            changed.append("period")
     old_policies, new_policies = before.get("policies") or [], after.get("policies") or []
     for index in range(max(len(old_policies), len(new_policies))):
         old = old_policies[index] if index < len(old_policies) else None
@@ -211,6 +231,7 @@ def create_draft(
         name = source.name if source is not None else ""
     name = name.strip()
     _check(definition, name=name)
+    definition = _whole_numbers(definition)
     with transaction.atomic():
         draft = _create(
             name=name,
@@ -239,6 +260,7 @@ def update_draft(draft: TermSet, *, by, name: str | None = None, definition: Any
         new_name = locked.name if name is None else name.strip()
         new_definition = locked.definition if definition is None else definition
         _check(new_definition, name=new_name)
+        new_definition = _whole_numbers(new_definition)
         changed = _changed_parts(locked.definition, new_definition)
         if new_name == locked.name and not changed:
             draft.refresh_from_db()

@@ -1,17 +1,20 @@
-"""Pages of the SLA's terms: the list of versions, one version's terms and ordered
-policies in words, and for a draft its editor — thin doors onto
-``sla.policies.services``.
+"""Pages of the SLA's terms: the list of versions, one version's terms, period
+definitions and ordered policies in words, and for a draft its editor — thin doors
+onto ``sla.policies.services``.
 
 Every role reads (the terms bind sales and marketing alike); admins and directors
 (``TERMS_CHANGE_ROLES``) make drafts, edit and publish them — others get the 403 page
-and see no buttons. The editor is the definition as JSON (``sla.terms``' format,
-described beside it) with every error listed by its path; nothing is saved unless all
-of it is valid (400 with the input kept). A published or retired version is never
-edited (409): it is copied into a new draft.
+and see no buttons. A draft's terms and its period definitions (ICP grade, key
+fields, minimum attempts) each have a form, and the whole definition has a JSON
+editor (``sla.terms``' format, described beside it); every error is listed by its
+path (``period.min_attempts``) and nothing is saved unless all of it is valid (400
+with the input kept). A published or retired version is never edited (409): it is
+copied into a new draft.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 from functools import wraps
@@ -92,8 +95,10 @@ def _term_rows(fields_by_term: dict[str, dict[str, Any]]) -> list[dict[str, Any]
 
 
 def describe(definition: Any) -> dict[str, Any] | None:
-    """The definition in words for the page: its terms and its ordered policies, each
-    with its conditions, calendar and overridden targets (merged with the default).
+    """The definition in words for the page: its terms, its period terms' definitions
+    (ICP grade, key fields, minimum attempts; product.md's defaults where it has none)
+    and its ordered policies, each with its conditions, calendar and overridden targets
+    (merged with the default).
     None when the stored definition is not sound (the page then shows the JSON)."""
     if sla_terms.validate(definition):
         return None
@@ -123,12 +128,17 @@ def describe(definition: Any) -> dict[str, Any] | None:
                 "overrides": _term_rows(overrides),
             }
         )
-    return {"terms": _term_rows(definition["terms"]), "policies": policies}
+    return {
+        "terms": _term_rows(definition["terms"]),
+        "period": wording.period_rows(definition),
+        "policies": policies,
+    }
 
 
 def shown_json(definition: Any) -> str:
-    """The definition as the editor shows it: terms in their order, each term's and
-    policy's fields in the format's order (the database keeps JSON keys its own way)."""
+    """The definition as the editor shows it: terms in their order, each term's, the
+    period's and each policy's fields in the format's order (the database keeps JSON
+    keys its own way)."""
     if not isinstance(definition, dict):
         return json.dumps(definition, indent=2, ensure_ascii=False)
 
@@ -139,7 +149,9 @@ def shown_json(definition: Any) -> str:
         return dict(sorted(mapping.items(), key=lambda kv: (rank.get(kv[0], len(keys)), kv[0])))
 
     fields = ("target", "unit", "warn_percent", "escalate_every")
-    shown = ordered(definition, ("terms", "policies"))
+    shown = ordered(definition, ("terms", "period", "policies"))
+    if isinstance(shown.get("period"), dict):
+        shown["period"] = ordered(shown["period"], tuple(sla_terms.DEFAULT_PERIOD))
     terms = shown.get("terms")
     if isinstance(terms, dict):
         shown["terms"] = {
@@ -164,7 +176,7 @@ def shown_json(definition: Any) -> str:
 
 def _reference() -> dict[str, Any]:
     """What the editor may write: units, match keys and their values, calendars and
-    teams by id."""
+    teams by id, the period's grades and key fields."""
     return {
         "terms": [(term, wording.term_label(term)) for term in sla_terms.TERMS],
         "units": [(unit, wording.unit_label(unit)) for unit in sla_terms.UNITS],
@@ -172,6 +184,10 @@ def _reference() -> dict[str, Any]:
         "source_channels": list(SourceChannel.choices),
         "calendars": sorted(calendar_names().items()),
         "teams": list(Team.objects.order_by("name").values_list("pk", "name")),
+        "grades": [(grade, wording.grade_words(grade)) for grade in sla_terms.GRADES],
+        "complete_fields": [
+            (code, wording.complete_field_label(code)) for code in sla_terms.COMPLETE_FIELDS
+        ],
     }
 
 
@@ -282,6 +298,49 @@ def _posted_terms(post) -> dict[str, dict[str, Any]]:
     return terms
 
 
+PERIOD_FIELDS = tuple(sla_terms.DEFAULT_PERIOD)
+
+
+def _period_form(version: TermSet, posted=None, errors=()) -> dict[str, Any]:
+    """The period editor: the three definitions (as stored, product.md's defaults where
+    the version has none, or as posted) and the messages of the errors at their paths."""
+    by_path = wording.errors_by_path(errors)
+    if posted is not None:
+        current = {
+            "icp_grade": posted.get("period-icp_grade", ""),
+            "complete_fields": posted.getlist("period-complete_fields"),
+            "min_attempts": posted.get("period-min_attempts", ""),
+        }
+    else:
+        current = sla_terms.period(version.definition)
+    return {
+        "current": current,
+        "grades": [(grade, wording.grade_words(grade)) for grade in sla_terms.GRADES],
+        "grade_codes": sla_terms.GRADES,
+        "fields": [
+            (code, wording.complete_field_label(code)) for code in sla_terms.COMPLETE_FIELDS
+        ],
+        "errors": {key: by_path.get(f"period.{key}", []) for key in PERIOD_FIELDS},
+        "section_errors": by_path.get("period", []),
+        "words": wording.period_rows(version.definition),
+    }
+
+
+def _posted_period(post) -> dict[str, Any]:
+    """The period editor's fields as the definition's ``period``: every key given (a
+    blank or unknown value is kept as typed, and the check names it)."""
+    attempts: Any = (post.get("period-min_attempts") or "").strip()[:40]
+    with contextlib.suppress(ValueError):
+        attempts = int(attempts)
+    return {
+        "icp_grade": (post.get("period-icp_grade") or "").strip()[:10],
+        "complete_fields": [
+            value.strip()[:40] for value in post.getlist("period-complete_fields")[:20]
+        ],
+        "min_attempts": attempts,
+    }
+
+
 def _render_detail(
     request,
     version: TermSet,
@@ -290,6 +349,8 @@ def _render_detail(
     errors=None,
     terms_posted=None,
     terms_errors=(),
+    period_posted=None,
+    period_errors=(),
     status: int = 200,
 ):
     can_change = services.can_change_terms(request.user)
@@ -315,6 +376,15 @@ def _render_detail(
             "term_rows": _terms_form_rows(version, terms_posted, terms_errors) if editable else [],
             "terms_form_errors": [wording.error_text(p, c) for p, c in other_errors],
             "terms_form_failed": bool(terms_errors),
+            "period_form": _period_form(version, period_posted, period_errors)
+            if editable
+            else None,
+            "period_form_failed": bool(period_errors),
+            "period_form_errors": [
+                wording.error_text(p, c)
+                for p, c in period_errors
+                if p != "period" and not p.startswith("period.")
+            ],
             "units": [(unit, wording.unit_label(unit)) for unit in sla_terms.UNITS],
             "unit_codes": sla_terms.UNITS,
             "published": services.published_terms(),
@@ -342,6 +412,8 @@ def terms_detail(request, pk: int):
         )
     if request.POST.get("form") == "terms":
         return _save_terms(request, version)
+    if request.POST.get("form") == "period":
+        return _save_period(request, version)
     form = {
         "name": request.POST.get("name", ""),
         "definition": request.POST.get("definition", ""),
@@ -388,6 +460,29 @@ def _save_terms(request, version: TermSet):
     except InvalidTerms as exc:
         return _render_detail(
             request, version, terms_posted=request.POST, terms_errors=exc.errors, status=400
+        )
+    messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
+    return redirect("sla:terms_detail", version.pk)
+
+
+def _save_period(request, version: TermSet):
+    """The period editor's POST: the posted definitions replace the draft's period
+    section; the terms and policies stay."""
+    definition = copy.deepcopy(version.definition)
+    definition["period"] = _posted_period(request.POST)
+    try:
+        services.update_draft(version, by=request.user, definition=definition)
+    except services.TermsNotEditable as exc:
+        return _refused(
+            request,
+            title=_("This version cannot be edited"),
+            message=exc.message,
+            version=version,
+            status=409,
+        )
+    except InvalidTerms as exc:
+        return _render_detail(
+            request, version, period_posted=request.POST, period_errors=exc.errors, status=400
         )
     messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
     return redirect("sla:terms_detail", version.pk)

@@ -15,7 +15,7 @@ from leads.models import LeadEvent, LeadReturn, Opportunity, Qualification, Stag
 from leads.people.models import Team
 from leads.pipeline import services as pipeline_services
 from leads.queue import work
-from tests.factories import LeadFactory, TeamFactory, UserFactory
+from tests.factories import LeadFactory, TeamFactory, UserFactory, publish_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -415,8 +415,8 @@ def test_marketing_cannot_qualify_or_convert(sdr, marketer, sdr_team_east):
 # --- disqualify -----------------------------------------------------------------
 
 
-def test_disqualify_needs_the_minimum_attempts(sdr, other_sdr, sdr_team_east, settings):
-    settings.SLA_MIN_TOUCH_ATTEMPTS = 3
+def test_disqualify_needs_the_minimum_attempts(sdr, other_sdr, sdr_team_east, director):
+    publish_terms(director, min_attempts=3)  # the published SLA terms' minimum
     lead = _lead("sal", owner=sdr, team=sdr_team_east)
     _touches(lead, sdr, 2)
     with pytest.raises(work.WorkInvalid) as invalid:

@@ -15,7 +15,7 @@ from django.utils import timezone
 from leads.models import LeadReturn, Opportunity, Qualification, Touch
 from leads.people.models import Team
 from leads.queue import work
-from tests.factories import LeadFactory, TeamFactory
+from tests.factories import LeadFactory, TeamFactory, publish_terms
 
 pytestmark = pytest.mark.django_db
 
@@ -343,8 +343,8 @@ def test_a_return_target_that_does_not_fit_the_reason_is_refused_by_the_field(cl
     assert snapshot(lead) == before
 
 
-def test_disqualify_before_the_minimum_attempts_is_refused(client, sdr, settings):
-    settings.SLA_MIN_TOUCH_ATTEMPTS = 6
+def test_disqualify_before_the_minimum_attempts_is_refused(client, sdr, director):
+    publish_terms(director, min_attempts=4)
     lead = LeadFactory(stage="sal", owner=sdr)
     client.force_login(sdr)
     before = snapshot(lead)
@@ -355,7 +355,7 @@ def test_disqualify_before_the_minimum_attempts_is_refused(client, sdr, settings
     field = re.search(
         r'data-field="disqualify-reason">(.*?)</div>', response.content.decode(), re.S
     )
-    assert "(0 so far)" in field.group(1)
+    assert "at least 4 touch attempts (0 so far)" in field.group(1)
     assert snapshot(lead) == before
 
 
