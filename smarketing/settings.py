@@ -342,6 +342,11 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     # the schema is an API endpoint like the others: signed-in users and tokens only
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # choice sets that share a field name elsewhere ("reason")
+    "ENUM_NAME_OVERRIDES": {
+        "ReasonEnum": "leads.models.LeadReturn.Reason",
+        "ReportReasonEnum": "sla.models.ComplianceReport.Reason",
+    },
     # Every status an endpoint can answer is declared (leads/web/api_schema.py).
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
