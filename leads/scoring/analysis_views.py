@@ -4,13 +4,13 @@ history (side by side, per month, with a chart) and the closed-loop calibration.
 Thin: parse the request, call ``leads.scoring.analysis``, shape for the template.
 Everyone logged in may read both pages; reading never starts work. Starting an
 evaluation (the evaluation page's form posts) and creating a draft from the
-calibration are for marketing managers and admins (others get 403). The charts are inline SVG
-drawn here on the server: no JavaScript library, no external file.
+calibration are for marketing managers and admins (others get 403). The charts are
+``leads.charts``' server-rendered SVG (no JavaScript library, no external file); the
+version under test is palette slot 1, the one compared with slot 2.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -22,9 +22,10 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from leads import chart_text, charts
 from leads.models import ActivityType, Job, ScoringModelVersion
 from leads.people import roles
 from leads.scoring.analysis import (
@@ -40,8 +41,9 @@ from leads.scoring.evaluation import CALIBRATION_MONTHS_DEFAULT, MONTHS_DEFAULT,
 MODEL_EDITOR_ROLES = (roles.MARKETING, roles.ADMIN)
 MONTH_CHOICES = [(n, n) for n in range(1, MONTHS_MAX + 1)]
 VERSIONS_OFFERED = 50
-# The two series: the version under test and the one it is compared with.
-COLORS = {"model": "#2357c6", "against": "#e0922a"}
+# The charts sit two to a row: about as wide in pixels as in units, so their text is
+# drawn at its size.
+CHART_WIDTH = 520
 
 
 def _may_change_models(user) -> bool:
@@ -85,115 +87,65 @@ def _percent(value: float | None) -> float | None:
     return None if value is None else round(100 * value, 1)
 
 
-def _nice_step(value: float) -> float:
-    """The smallest 1, 2 or 5 × 10^k at or above ``value`` (at least 1)."""
-    if value <= 1:
-        return 1
-    magnitude = 10 ** math.floor(math.log10(value))
-    for step in (1, 2, 5):
-        if value <= step * magnitude:
-            return step * magnitude
-    return 10 * magnitude
+def _series_names(result: dict[str, Any], keys: list[str]) -> dict[str, str]:
+    return {key: f"v{result[key]['number']}" for key in keys}
 
 
-def _axis(largest: float, *, steps: int = 4) -> tuple[float, list[float]]:
-    """A round top for an axis from 0 to at least ``largest``, and its tick values."""
-    step = _nice_step(largest / steps)
-    count = max(1, math.ceil(largest / step))
-    return step * count, [step * i for i in range(count + 1)]
-
-
-# Chart geometry (SVG user units; the SVG scales to the card's width).
-WIDTH, HEIGHT = 760, 250
-LEFT, RIGHT, TOP, BOTTOM = 52, 16, 14, 34
-
-
-def _x_slots(count: int) -> tuple[float, list[float]]:
-    plot = WIDTH - LEFT - RIGHT
-    slot = plot / count
-    return slot, [LEFT + slot * (i + 0.5) for i in range(count)]
-
-
-def _y(value: float, top: float) -> float:
-    plot = HEIGHT - TOP - BOTTOM
-    return TOP + plot * (1 - value / top)
-
-
-def _mql_chart(months: list[dict], keys: list[str]) -> dict[str, Any]:
-    top, tick_values = _axis(max((m["models"][k]["mqls"] for m in months for k in keys), default=0))
-    slot, centers = _x_slots(len(months))
-    bar = min(28.0, slot * 0.34)
-    bars = []
-    for month, center in zip(months, centers, strict=True):
-        for i, key in enumerate(keys):
-            value = month["models"][key]["mqls"]
-            y = _y(value, top)
-            x = center - bar - 1 + i * (bar + 2)
-            bars.append(
-                {
-                    "key": key,
-                    "month": month["month"],
-                    "value": value,
-                    "x": round(x, 1),
-                    "y": round(y, 1),
-                    "width": round(bar, 1),
-                    "height": round(HEIGHT - BOTTOM - y, 1),
-                    "label_x": round(x + bar / 2, 1),
-                    "label_y": round(y - 3, 1),
-                    "color": COLORS[key],
-                }
-            )
-    ticks = [{"value": v, "y": round(_y(v, top), 1)} for v in tick_values]
-    labels = [
-        {"text": m["month"], "x": round(c, 1), "y": HEIGHT - BOTTOM + 18}
-        for m, c in zip(months, centers, strict=True)
-    ]
-    return {"bars": bars, "ticks": ticks, "labels": labels, **_frame()}
-
-
-def _rate_chart(months: list[dict], keys: list[str]) -> dict[str, Any]:
-    _slot, centers = _x_slots(len(months))
+def _mql_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
+    months = result["per_month"]
+    names = _series_names(result, keys)
+    count = chart_text.number()
     series = []
-    for key in keys:
-        for metric, dash in (("precision", ""), ("recall", "5 4")):
-            points = []
-            segments: list[list[str]] = [[]]
-            for month, center in zip(months, centers, strict=True):
-                value = _percent(month["models"][key][metric])
-                if value is None:
-                    if segments[-1]:
-                        segments.append([])
-                    continue
-                x, y = round(center, 1), round(_y(value, 100), 1)
-                points.append({"x": x, "y": y, "value": value, "month": month["month"]})
-                segments[-1].append(f"{x},{y}")
-            series.append(
-                {
-                    "key": key,
-                    "metric": metric,
-                    "color": COLORS[key],
-                    "dash": dash,
-                    "points": points,
-                    "lines": [" ".join(s) for s in segments if len(s) > 1],
-                }
-            )
-    ticks = [{"value": v, "y": round(_y(v, 100), 1)} for v in (0, 25, 50, 75, 100)]
-    labels = [
-        {"text": m["month"], "x": round(c, 1), "y": HEIGHT - BOTTOM + 18}
-        for m, c in zip(months, centers, strict=True)
+    for slot, key in enumerate(keys, start=1):
+        values = [m["models"][key]["mqls"] for m in months]
+        titles = [
+            f"{m['month']} — {names[key]}: "
+            + ngettext("%(counter)s MQL", "%(counter)s MQLs", v) % {"counter": count(v)}
+            for m, v in zip(months, values, strict=True)
+        ]
+        name = f"{names[key]} {result[key]['name']}"
+        series.append(charts.Series(key, name, values, titles=titles, slot=slot))
+    return charts.bar_chart(
+        [m["month"] for m in months],
+        series,
+        key="mqls",
+        title=_("MQLs per month"),
+        y_title=_("MQLs"),
+        x_title=_("Month"),
+        integer=True,
+        format_value=count,
+        width=CHART_WIDTH,
+        **chart_text.words(),
+    )
+
+
+def _rate_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
+    months = result["per_month"]
+    names = _series_names(result, keys)
+    metrics = {"precision": _("precision"), "recall": _("recall")}
+    series = [
+        charts.Series(
+            f"{key}-{metric}",
+            f"{names[key]} {word}",
+            [_percent(m["models"][key][metric]) for m in months],
+            slot=slot,
+            dashed=metric == "recall",
+        )
+        for slot, key in enumerate(keys, start=1)
+        for metric, word in metrics.items()
     ]
-    return {"series": series, "ticks": ticks, "labels": labels, **_frame()}
-
-
-def _frame() -> dict[str, Any]:
-    return {
-        "width": WIDTH,
-        "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "bottom": HEIGHT - BOTTOM,
-        "tick_x": LEFT - 6,
-    }
+    return charts.line_chart(
+        [m["month"] for m in months],
+        series,
+        key="rates",
+        title=_("Precision and recall per month"),
+        y_title=_("Percent"),
+        x_title=_("Month"),
+        value_range=(0, 100),
+        format_value=chart_text.percent(),
+        width=CHART_WIDTH,
+        **chart_text.words(),
+    )
 
 
 def _model_view(stats: dict[str, Any]) -> dict[str, Any]:
@@ -211,12 +163,12 @@ def _evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
     series = [
         {
             "key": key,
-            "color": COLORS[key],
+            "slot": slot,
             "number": result[key]["number"],
             "name": result[key]["name"],
             "status": result[key]["status"],
         }
-        for key in keys
+        for slot, key in enumerate(keys, start=1)
     ]
     rows = [
         {
@@ -233,8 +185,8 @@ def _evaluation_context(result: dict[str, Any]) -> dict[str, Any]:
         "rows": rows,
         "totals": totals,
         "summary": list(zip(series, totals, strict=True)),
-        "mql_chart": _mql_chart(months, keys),
-        "rate_chart": _rate_chart(months, keys),
+        "mql_chart": _mql_chart(result, keys),
+        "rate_chart": _rate_chart(result, keys),
     }
 
 

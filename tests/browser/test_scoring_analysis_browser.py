@@ -29,10 +29,10 @@ def test_a_marketer_evaluates_a_draft_and_watches_the_chart_appear(
     page.wait_for_selector("svg[data-chart=mqls]", timeout=90_000)
     screenshot(page, "evaluation")
 
-    assert page.locator("[data-bar]").count() == 6  # 3 months x 2 versions
+    assert page.locator("[data-mark=bar]").count() == 6  # 3 months x 2 versions
     heights = {
-        (bar.get_attribute("data-model"), bar.get_attribute("data-value"))
-        for bar in page.locator("[data-bar]").all()
+        (bar.get_attribute("data-series"), bar.get_attribute("data-value"))
+        for bar in page.locator("[data-mark=bar]").all()
     }
     assert heights == {("model", "1"), ("model", "0"), ("against", "1"), ("against", "0")}
     assert page.locator("[data-summary=model] [data-kpi=mqls]").inner_text() == "2"
@@ -40,12 +40,25 @@ def test_a_marketer_evaluates_a_draft_and_watches_the_chart_appear(
     assert page.locator("[data-summary=model] [data-kpi=precision]").inner_text() == "50.0 %"
     assert page.locator("[data-demo-badge]").is_visible()
     assert page.locator("[data-evaluation-table] tbody tr").count() == 3
+    # The charts' hover texts: a bar's title says its month, version and count.
+    bar = page.locator("svg[data-chart=mqls] [data-mark=bar][data-series=model]").first
+    assert bar.locator("title").text_content().endswith(": 1 MQL")
+
+    # In Chinese: the charts' own words (titles, axes) too, drawn with CJK glyphs.
+    page.select_option(".langswitch select", "zh-hans")
+    page.wait_for_function("document.documentElement.lang === 'zh-hans'")
+    page.wait_for_selector("svg[data-chart=mqls]")
+    screenshot(page, "evaluation-zh")
+    with translation.override("zh-hans"):
+        title, month = translation.gettext("MQLs per month"), translation.gettext("Month")
+    assert page.locator("svg[data-chart=mqls] > title").text_content() == title
+    assert month in page.locator("svg[data-chart=rates] .chart-axis-title").all_text_contents()
 
     # Another window: Evaluate with other months starts another evaluation.
     page.select_option("#id_months", "2")
     page.click("[data-evaluation-form] button[type=submit]")
     page.wait_for_selector("svg[data-chart=mqls]", timeout=90_000)
-    assert page.locator("[data-bar]").count() == 4
+    assert page.locator("[data-mark=bar]").count() == 4
 
 
 def test_a_marketer_creates_a_draft_from_the_calibration_in_chinese(

@@ -11,7 +11,6 @@ from django.utils import translation
 
 from leads.models import Job, ScoringModelVersion
 from leads.scoring.analysis import evaluation_job_run
-from leads.scoring.analysis_views import _axis
 from tests.leads.scoring.history_data import NOW, make_lead, models, sh, small_history
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +33,7 @@ def evaluation_url(version, query=""):
 
 def bars(html: str) -> dict[tuple[str, str], int]:
     found = re.findall(
-        r'data-bar data-model="(\w+)" data-month="([\d-]+)" data-value="(\d+)"', html
+        r'data-mark="bar" data-series="(\w+)" data-category="([\d-]+)" data-value="(\d+)"', html
     )
     return {(model, month): int(value) for model, month, value in found}
 
@@ -121,8 +120,9 @@ def test_the_evaluation_page_shows_progress_then_the_comparison(client, versions
         ("against", "2026-06"): 1,
     }
     assert 'data-chart="rates"' in html
-    assert 'data-point="model-precision" data-month="2026-04" data-value="100.0"' in html
-    assert 'data-point="model-precision" data-month="2026-05" data-value="0.0"' in html
+    point = 'data-mark="point" data-series="model-precision" data-category="{}" data-value="{}"'
+    assert point.format("2026-04", "100.0") in html
+    assert point.format("2026-05", "0.0") in html
     assert re.search(r'<span class="kpi-value" data-kpi="precision">50.0 %</span>', html)
     assert re.search(r'<span class="kpi-value" data-kpi="precision">100.0 %</span>', html)
     assert html.count('<tr data-month="') == 3
@@ -326,18 +326,3 @@ def test_the_pages_speak_chinese(client, versions, marketer, restore_language):
         assert translation.gettext("Closed-loop calibration") in calibration
         assert translation.gettext("Create draft from this suggestion") in calibration
         assert translation.gettext("Months of history") in evaluation
-
-
-@pytest.mark.parametrize(
-    ("largest", "top", "ticks"),
-    [
-        (0, 1, [0, 1]),
-        (1, 1, [0, 1]),
-        (3, 3, [0, 1, 2, 3]),
-        (7, 8, [0, 2, 4, 6, 8]),
-        (326, 400, [0, 100, 200, 300, 400]),
-        (1234, 1500, [0, 500, 1000, 1500]),
-    ],
-)
-def test_the_mql_axis_has_whole_round_ticks(largest, top, ticks):
-    assert _axis(largest) == (top, ticks)
