@@ -397,5 +397,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", default="INFO")},
     # A 403 or 404 is one line, without the traceback Django attaches (smarketing/logs.py).
-    "loggers": {"django.request": {"filters": ["client_errors_on_one_line"]}},
+    "loggers": {
+        "django.request": {"filters": ["client_errors_on_one_line"]},
+        # fpdf2 subsets the PDF's font with fontTools, which logs every table at INFO
+        "fontTools": {"level": "WARNING"},
+    },
 }
