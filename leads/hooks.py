@@ -22,6 +22,10 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
   lead page (``{"template": name, **context}``); ``LEAD_API_FIELDS``: callables
   ``(request, lead) -> dict`` adding keys to the lead's API detail.
 - ``NAV_ITEMS``: (url name, label, roles) entries other apps add to the navigation.
+- ``HOME_PAGES``: callables ``(user) -> str | None`` asked in order by the home page
+  (``leads.web.views.home``): the first that answers a URL is where that user's home
+  opens (a director's on the SLA dashboard, filled by ``sla``); None: the usual home.
+  ``/?overview=1`` always shows the usual home.
 - ``BATCH_CONTEXTS``: context-manager factories entered by ``batch()`` around a run
   of leads passing the hooks one after another (a re-score chunk's new MQLs): a hook
   may keep what cannot change within it (routing keeps its rules and domain lists).
@@ -43,6 +47,7 @@ EVENT_HOOKS: list[Callable[..., None]] = []
 LEAD_PANELS: list[Callable[[Any, Any], Any]] = []
 LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
 NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
+HOME_PAGES: list[Callable[[Any], str | None]] = []
 # More ``leads.integrity.Invariant`` rows for ``check_integrity`` (the SLA's clocks).
 INVARIANTS: list[Any] = []
 
@@ -179,6 +184,15 @@ def annotate_deadline(queryset: Any) -> Any:
     if DEADLINE.annotate is None:
         return queryset
     return DEADLINE.annotate(queryset)
+
+
+def home_page(user: Any) -> str | None:
+    """Where ``user``'s home opens (the first ``HOME_PAGES`` answer), or None."""
+    for choose in list(HOME_PAGES):
+        url = choose(user)
+        if url:
+            return url
+    return None
 
 
 def lead_panels(request: Any, lead: Any) -> list[dict]:

@@ -7,8 +7,10 @@ class SlaConfig(AppConfig):
     def ready(self) -> None:
         from sla.calendars.hooks import register as register_calendars
         from sla.clocks import setup as clocks_setup
+        from sla.compliance import setup as compliance_setup
         from sla.policies import nav as policies_nav
 
         clocks_setup.register()
         register_calendars()
         policies_nav.register()
+        compliance_setup.register()
