@@ -367,6 +367,34 @@ def test_returns_by_reason_and_disputes(client, director, sdr):
     assert re.search(r'data-dispute="overturned">.*?<td class="num">0<', html, re.S)
 
 
+# ------------------------------------------------------------------ gaming signals
+
+
+def test_a_gaming_signal_is_listed_with_its_leads_for_those_who_may_see_them(
+    client, director, sdr, other_sdr
+):
+    from tests.factories import with_history
+    from tests.sla.compliance.test_gaming import touch as logged_touch
+
+    assigned_at = at(11, 10, 9)
+    lead = with_history(
+        LeadFactory(name="Backdated Lead", stage="mql", owner=sdr, team=sdr.teams.get(),
+                    assigned_at=assigned_at, mql_at=assigned_at),
+        at=assigned_at,
+    )  # fmt: skip
+    # a call said to be at 10:00, recorded at 16:00 (the first touch was due 14:30)
+    logged_touch(lead, sdr, at(11, 10, 10), recorded=at(11, 10, 16))
+
+    html = _as(client, director).get(f"{PAGE}?month={NOV}").content.decode()
+    signal = re.search(r'data-signal="backdated_touch".*?</details>', html, re.S).group(0)
+    assert "data-signal-count>1<" in signal
+    assert ids(signal, "data-signal-lead") == [lead.pk]
+    html = _as(client, other_sdr).get(f"{PAGE}?month={NOV}").content.decode()
+    signal = re.search(r'data-signal="backdated_touch".*?</details>', html, re.S).group(0)
+    assert "data-signal-count>0<" in signal
+    assert ids(signal, "data-signal-lead") == []
+
+
 # ------------------------------------------------------------------ fixed queries
 
 
