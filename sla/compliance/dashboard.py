@@ -57,6 +57,7 @@ DURATION_TERMS = ("first_touch_in_time", "delivery_hours")
 # How many leads a gaming signal lists on the dashboard (the count says the rest).
 SIGNAL_LEADS_SHOWN = 20
 MET, AT_RISK, MISSED, NO_DATA = S.MET, S.AT_RISK, S.MISSED, S.NO_DATA
+NEUTRAL = "neutral"
 
 
 class BadMonth(ValueError):
@@ -174,6 +175,8 @@ def _number(value: Any) -> Decimal | None:
 def status(figure: dict[str, Any], *, open_month: bool, elapsed_share: Any = None) -> str:
     """Met / at risk / missed / no data of a term's line or a row (see the module)."""
     actual, target = _number(figure.get("actual")), _number(figure.get("target"))
+    if figure.get("verdict") == "" and actual is not None:
+        return NEUTRAL  # a count made for a scope (several teams, one person): no target
     if actual is None or target is None:
         return NO_DATA
     kind = P.PERIOD_TERMS[figure["term"]].kind if figure.get("term") in P.PERIOD_TERMS else ""
@@ -189,7 +192,7 @@ def status(figure: dict[str, Any], *, open_month: bool, elapsed_share: Any = Non
     return AT_RISK if open_month else MISSED
 
 
-STATUS_CLASSES = {MET: "ok", AT_RISK: "warn", MISSED: "bad", NO_DATA: "none"}
+STATUS_CLASSES = {MET: "ok", AT_RISK: "warn", MISSED: "bad", NO_DATA: "none", NEUTRAL: "none"}
 
 
 def status_label(code: str) -> str:
@@ -198,6 +201,7 @@ def status_label(code: str) -> str:
         AT_RISK: _("At risk"),
         MISSED: _("Missed"),
         NO_DATA: _("No data"),
+        NEUTRAL: _("No target for this view"),
     }[code]
 
 
@@ -233,7 +237,7 @@ def format_value(kind: str, value: Any) -> str:
 
 
 def _count_of(figure: dict[str, Any]) -> str:
-    if figure.get("of") is None:
+    if not figure.get("of"):
         return ""
     return _("%(count)s of %(of)s") % {"count": figure.get("count") or 0, "of": figure["of"]}
 
@@ -284,7 +288,7 @@ def term_view(line: dict[str, Any], figures_of_month: MonthFigures) -> TermView:
 # ------------------------------------------------------------------ the trend chart
 
 
-def trend_chart(term: str, months: dict[dt.date, MonthFigures]):
+def trend_chart(term: str, months: dict[dt.date, MonthFigures], *, width: int = 420):
     """The last months of ``term`` as a line chart: closed months from their report,
     the open month to date; a month without figures is a gap."""
     from leads import chart_text, charts
@@ -312,7 +316,7 @@ def trend_chart(term: str, months: dict[dt.date, MonthFigures]):
             open_month=shown.state == "open",
             elapsed_share=(shown.data or {}).get("elapsed_share"),
         )
-        statuses.append(code if actual is not None else None)
+        statuses.append(code if code in (MET, AT_RISK, MISSED) else None)
         text = _("%(month)s: %(actual)s (target %(target)s) — %(status)s") % {
             "month": month_label(month),
             "actual": format_value(kind, line.get("actual")),
@@ -336,8 +340,8 @@ def trend_chart(term: str, months: dict[dt.date, MonthFigures]):
         integer=kind == P.COUNT,
         target=target,
         target_label=_("Target"),
-        width=420,
-        height=200,
+        width=width,
+        height=200 if width <= 420 else 240,
         **chart_text.words(),
     )
 
@@ -360,10 +364,21 @@ class RowView:
     p90: str = ""
 
 
+def breakdown_title(dimension: str) -> str:
+    return {
+        "team": _("By team"),
+        "person": _("By person"),
+        "source": _("By source"),
+        "campaign": _("By campaign"),
+        "source_system": _("By source system"),
+    }.get(dimension, dimension)
+
+
 @dataclass
 class Breakdown:
     dimension: str
     label: str
+    title: str
     rows: list[RowView] = field(default_factory=list)
     durations: bool = False
 
@@ -402,7 +417,11 @@ def breakdowns(term: str, shown: MonthFigures, label) -> list[Breakdown]:
             rows = sorted(groups[dimension], key=lambda r: r.label.casefold())
             found.append(
                 Breakdown(
-                    dimension, W.dimension_label(dimension), rows, durations=term in DURATION_TERMS
+                    dimension,
+                    W.dimension_label(dimension),
+                    breakdown_title(dimension),
+                    rows,
+                    durations=term in DURATION_TERMS,
                 )
             )
     return found

@@ -152,7 +152,7 @@ def compliance_term(request, month: str, term: str):
         "shown": shown,
         "term": view,
         "side_label": W.side_label(line["side"]),
-        "chart": D.trend_chart(term, months),
+        "chart": D.trend_chart(term, months, width=760),
         "breakdowns": D.breakdowns(term, shown, label),
         "leads": leads,
         "clocks": clocks,

@@ -218,6 +218,8 @@ def test_a_count_of_an_open_month_is_compared_with_its_target_so_far():
     share = {"term": "icp_share", "target": "85", "actual": "84.99"}
     assert D.status(share, open_month=True, elapsed_share="0.99") == D.AT_RISK
     assert D.status({**share, "actual": "85.00"}, open_month=False) == D.MET
+    several_teams = {"term": "mql_volume", "target": "300", "actual": "7", "verdict": ""}
+    assert D.status(several_teams, open_month=False) == D.NEUTRAL  # no target of theirs
     hours = {"term": "delivery_hours", "target": "2", "actual": "2.00"}
     assert D.status(hours, open_month=False) == D.MET
     assert D.status({**hours, "actual": "2.01"}, open_month=False) == D.MISSED
