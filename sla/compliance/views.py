@@ -53,7 +53,7 @@ def _bad_month(request, error: D.BadMonth):
     )
 
 
-def _months_nav(month, state) -> dict:
+def _months_nav(month) -> dict:
     current = D.current_month()
     previous = D.shift(month, -1)
     following = D.shift(month, 1)
@@ -103,7 +103,7 @@ def compliance(request):
         "month_key": key,
         "month_label": D.month_label(month),
         "shown": shown,
-        "nav": _months_nav(month, shown.state),
+        "nav": _months_nav(month),
         "sides": _sides(shown, months, charts=True, term_url=term_url),
         "per_source": D.per_source(shown, label),
         "returns": D.returns_summary(month, request.user, viewer_scope),
@@ -111,6 +111,10 @@ def compliance(request):
         "can_generate": roles.has_role(request.user, *D.GENERATE_ROLES) and shown.state == "closed",
         "scope": viewer_scope,
         "elapsed_percent": _elapsed_percent(shown),
+        # a director's home opens here: the usual home stays a link away
+        "overview_url": f"{reverse('home')}?overview=1"
+        if roles.has_role(request.user, roles.DIRECTOR)
+        else "",
     }
     return render(request, "sla/compliance/dashboard.html", context)
 
@@ -157,7 +161,7 @@ def compliance_term(request, month: str, term: str):
         "leads": leads,
         "clocks": clocks,
         "durations": term in D.DURATION_TERMS,
-        "nav": _months_nav(found, shown.state),
+        "nav": _months_nav(found),
     }
     return render(request, "sla/compliance/term.html", context)
 

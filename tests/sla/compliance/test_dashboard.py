@@ -90,6 +90,7 @@ def test_a_directors_home_opens_on_the_dashboard(client, director, sdr):
     client.force_login(director)
     response = client.get(reverse("home"))
     assert (response.status_code, response.url) == (302, PAGE)
+    assert 'href="/?overview=1" data-overview' in client.get(PAGE).content.decode()
     assert client.get(reverse("home") + "?overview=1").status_code == 200  # the usual home
     client.force_login(sdr)
     assert client.get(reverse("home")).status_code == 200
