@@ -82,20 +82,30 @@ class BadMonth(ValueError):
         }
 
 
-def current_month(now: dt.datetime | None = None) -> dt.date:
-    return S.month_of(now or timezone.now(), figures.zone())
+def current_month(now: dt.datetime | None = None, *, zone: str | None = None) -> dt.date:
+    """This month in the default calendar's zone (``zone`` when the caller has it: one
+    query less)."""
+    return S.month_of(now or timezone.now(), zone or figures.zone())
 
 
-def month_from(text: str | None, *, field_name: str = "month", now=None) -> dt.date:
+def _state(month: dt.date, current: dt.date) -> str:
+    if month > current:
+        return "future"
+    return "open" if month == current else "closed"
+
+
+def month_from(
+    text: str | None, *, field_name: str = "month", now=None, zone: str | None = None
+) -> dt.date:
     """The month ``text`` names (empty: the current month); :class:`BadMonth` when it is
     malformed or in the future."""
-    now = now or timezone.now()
+    current = current_month(now, zone=zone)
     if text is None or text == "":
-        return current_month(now)
+        return current
     month = P.parse_month(text)
     if month is None:
         raise BadMonth(field_name, "malformed", str(text))
-    if figures.month_state(month, now=now) == "future":
+    if _state(month, current) == "future":
         raise BadMonth(field_name, "future", str(text))
     return month
 
@@ -140,15 +150,21 @@ class MonthFigures:
 
 
 def month_figures(
-    month: dt.date, viewer_scope: scope.Scope, *, now=None, trend: int = TREND_MONTHS
+    month: dt.date,
+    viewer_scope: scope.Scope,
+    *,
+    now=None,
+    zone: str | None = None,
+    trend: int = TREND_MONTHS,
 ) -> tuple[MonthFigures, dict[dt.date, MonthFigures]]:
     """The shown month and the ``trend`` months ending with it (fixed queries)."""
     now = now or timezone.now()
+    current = current_month(now, zone=zone)
     months = [shift(month, -back) for back in range(trend - 1, -1, -1)]
     found = reports.reports_by_month(months)
     by_month: dict[dt.date, MonthFigures] = {}
     for each in months:
-        state = figures.month_state(each, now=now)
+        state = _state(each, current)
         report = found.get(each)
         raw = None
         if report is not None:
@@ -456,9 +472,11 @@ def per_source(shown: MonthFigures, label) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------ returns and disputes
 
 
-def returns_summary(month: dt.date, viewer, viewer_scope: scope.Scope) -> dict[str, Any]:
+def returns_summary(
+    month: dt.date, viewer, viewer_scope: scope.Scope, *, zone: str | None = None
+) -> dict[str, Any]:
     """The month's returns by reason and by source, and their disputes (one query)."""
-    start, end = S.month_bounds(month, figures.zone())
+    start, end = S.month_bounds(month, zone or figures.zone())
     returns = LeadReturn.objects.filter(at__gte=start, at__lt=end)
     if not (viewer_scope.everything or viewer_scope.marketing):
         if viewer_scope.person is not None:
@@ -546,12 +564,14 @@ def signal_help(code: str) -> str:
     }.get(code, "")
 
 
-def gaming_section(month: dt.date, viewer) -> list[dict[str, Any]]:
+def gaming_section(month: dt.date, viewer, *, zone: str | None = None) -> list[dict[str, Any]]:
     """Each gaming signal of the month in the viewer's scope, with the leads behind it
     the viewer may see (the signals' own queries and one for the leads)."""
     from sla.compliance import gaming
 
-    signals = gaming.month_gaming_signals(month, gaming.scope_for(viewer), tz=figures.zone())
+    signals = gaming.month_gaming_signals(
+        month, gaming.scope_for(viewer), tz=zone or figures.zone()
+    )
     ids = {lead for ids in signals.lead_ids.values() for lead in ids[:SIGNAL_LEADS_SHOWN]}
     visible = {
         lead.pk: lead

@@ -44,17 +44,17 @@ def _viewer_scope(user) -> scope.Scope:
     return found
 
 
-def _bad_month(request, error: D.BadMonth):
+def _bad_month(request, error: D.BadMonth, zone: str):
     return render(
         request,
         "sla/compliance/bad_month.html",
-        {"error": error, "current": D.month_label(D.current_month())},
+        {"error": error, "current": D.month_label(D.current_month(zone=zone))},
         status=400,
     )
 
 
-def _months_nav(month) -> dict:
-    current = D.current_month()
+def _months_nav(month, zone: str) -> dict:
+    current = D.current_month(zone=zone)
     previous = D.shift(month, -1)
     following = D.shift(month, 1)
     return {
@@ -87,11 +87,12 @@ def _sides(shown: D.MonthFigures, months: dict, *, charts: bool, term_url) -> li
 @login_required
 def compliance(request):
     viewer_scope = _viewer_scope(request.user)
+    zone = figures.zone()
     try:
-        month = D.month_from(request.GET.get("month"))
+        month = D.month_from(request.GET.get("month"), zone=zone)
     except D.BadMonth as error:
-        return _bad_month(request, error)
-    shown, months = D.month_figures(month, viewer_scope)
+        return _bad_month(request, error, zone)
+    shown, months = D.month_figures(month, viewer_scope, zone=zone)
     key = f"{month:%Y-%m}"
     label = labels(shown.data or {})
 
@@ -103,11 +104,11 @@ def compliance(request):
         "month_key": key,
         "month_label": D.month_label(month),
         "shown": shown,
-        "nav": _months_nav(month),
+        "nav": _months_nav(month, zone),
         "sides": _sides(shown, months, charts=True, term_url=term_url),
         "per_source": D.per_source(shown, label),
-        "returns": D.returns_summary(month, request.user, viewer_scope),
-        "gaming": D.gaming_section(month, request.user),
+        "returns": D.returns_summary(month, request.user, viewer_scope, zone=zone),
+        "gaming": D.gaming_section(month, request.user, zone=zone),
         "can_generate": roles.has_role(request.user, *D.GENERATE_ROLES) and shown.state == "closed",
         "scope": viewer_scope,
         "elapsed_percent": _elapsed_percent(shown),
@@ -124,11 +125,11 @@ def _elapsed_percent(shown: D.MonthFigures) -> str:
     return "" if share is None else D.format_value(P.PERCENT, share * 100)
 
 
-def _path_month(request, month: str):
+def _path_month(request, month: str, zone: str):
     try:
-        return D.month_from(month, field_name=_("month in the address")), None
+        return D.month_from(month, field_name=_("month in the address"), zone=zone), None
     except D.BadMonth as error:
-        return None, _bad_month(request, error)
+        return None, _bad_month(request, error, zone)
 
 
 @require_safe
@@ -137,10 +138,11 @@ def compliance_term(request, month: str, term: str):
     viewer_scope = _viewer_scope(request.user)
     if term not in P.PERIOD_TERMS:
         raise Http404
-    found, problem = _path_month(request, month)
+    zone = figures.zone()
+    found, problem = _path_month(request, month, zone)
     if problem:
         return problem
-    shown, months = D.month_figures(found, viewer_scope)
+    shown, months = D.month_figures(found, viewer_scope, zone=zone)
     line = shown.line(term)
     if line is None:
         raise Http404
@@ -161,7 +163,7 @@ def compliance_term(request, month: str, term: str):
         "leads": leads,
         "clocks": clocks,
         "durations": term in D.DURATION_TERMS,
-        "nav": _months_nav(found),
+        "nav": _months_nav(found, zone),
     }
     return render(request, "sla/compliance/term.html", context)
 
@@ -172,7 +174,7 @@ def compliance_generate(request, month: str):
     _viewer_scope(request.user)
     if not roles.has_role(request.user, *D.GENERATE_ROLES):
         raise PermissionDenied
-    found, problem = _path_month(request, month)
+    found, problem = _path_month(request, month, figures.zone())
     if problem:
         return problem
     try:

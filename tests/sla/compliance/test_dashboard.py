@@ -423,6 +423,8 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
         client.get(f"{PAGE}?month={NOV}")
     with CaptureQueriesContext(connection) as small_open:
         client.get(PAGE)
+    with CaptureQueriesContext(connection) as small_term:
+        client.get(term_url("first_touch_in_time"))
 
     _more_of_november(sdr, marketer, 12)
     reports.freeze(NOVEMBER)  # version 2, with the new leads
@@ -438,6 +440,12 @@ def test_the_dashboard_runs_a_fixed_number_of_queries(
     assert "data-mark" in html
     with django_assert_num_queries(len(small_open.captured_queries)):
         client.get(PAGE)
+    with django_assert_num_queries(len(small_term.captured_queries)):
+        client.get(term_url("first_touch_in_time"))
+    print(  # for the record: frozen month, open month, a term's page
+        len(small.captured_queries), len(small_open.captured_queries),
+        len(small_term.captured_queries),
+    )  # fmt: skip
 
 
 def test_a_frozen_month_is_read_from_its_snapshot_not_the_events(client, november, director, sdr):
