@@ -40,7 +40,8 @@ def test_a_director_reads_a_missed_term_drills_down_and_downloads_the_pdf(
     log_in(director)
     page.wait_for_url("**/sla/compliance/")  # a director's home is the dashboard
     switch_language(page, language)
-    assert page.locator('[data-month-state="open"]').count() == 1
+    assert page.locator('[data-month-state="open"]').count() == 1  # this month, to date
+    screenshot(page, f"{language}-open-month")
 
     page.click("[data-month-previous]")  # December → November
     page.wait_for_url("**/sla/compliance/?month=2026-11")
