@@ -5,7 +5,7 @@ Thin: parse the request, call ``leads.scoring.analysis``, shape for the template
 Everyone logged in may read both pages; reading never starts work. Starting an
 evaluation (the evaluation page's form posts) and creating a draft from the
 calibration are for marketing managers and admins (others get 403). The charts are
-``leads.charts``' server-rendered SVG (no JavaScript library, no external file); the
+``leads.charts.svg``' server-rendered SVG (no JavaScript library, no external file); the
 version under test is palette slot 1, the one compared with slot 2.
 """
 
@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
-from leads import chart_text, charts
+from leads.charts import l10n, svg
 from leads.models import ActivityType, Job, ScoringModelVersion
 from leads.people import roles
 from leads.scoring.analysis import (
@@ -91,10 +91,10 @@ def _series_names(result: dict[str, Any], keys: list[str]) -> dict[str, str]:
     return {key: f"v{result[key]['number']}" for key in keys}
 
 
-def _mql_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
+def _mql_chart(result: dict[str, Any], keys: list[str]) -> svg.Chart:
     months = result["per_month"]
     names = _series_names(result, keys)
-    count = chart_text.number()
+    count = l10n.number()
     series = []
     for slot, key in enumerate(keys, start=1):
         values = [m["models"][key]["mqls"] for m in months]
@@ -104,8 +104,8 @@ def _mql_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
             for m, v in zip(months, values, strict=True)
         ]
         name = f"{names[key]} {result[key]['name']}"
-        series.append(charts.Series(key, name, values, titles=titles, slot=slot))
-    return charts.bar_chart(
+        series.append(svg.Series(key, name, values, titles=titles, slot=slot))
+    return svg.bar_chart(
         [m["month"] for m in months],
         series,
         key="mqls",
@@ -115,16 +115,16 @@ def _mql_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
         integer=True,
         format_value=count,
         width=CHART_WIDTH,
-        **chart_text.words(),
+        **l10n.words(),
     )
 
 
-def _rate_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
+def _rate_chart(result: dict[str, Any], keys: list[str]) -> svg.Chart:
     months = result["per_month"]
     names = _series_names(result, keys)
     metrics = {"precision": _("precision"), "recall": _("recall")}
     series = [
-        charts.Series(
+        svg.Series(
             f"{key}-{metric}",
             f"{names[key]} {word}",
             [_percent(m["models"][key][metric]) for m in months],
@@ -134,7 +134,7 @@ def _rate_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
         for slot, key in enumerate(keys, start=1)
         for metric, word in metrics.items()
     ]
-    return charts.line_chart(
+    return svg.line_chart(
         [m["month"] for m in months],
         series,
         key="rates",
@@ -142,9 +142,9 @@ def _rate_chart(result: dict[str, Any], keys: list[str]) -> charts.Chart:
         y_title=_("Percent"),
         x_title=_("Month"),
         value_range=(0, 100),
-        format_value=chart_text.percent(),
+        format_value=l10n.percent(),
         width=CHART_WIDTH,
-        **chart_text.words(),
+        **l10n.words(),
     )
 
 

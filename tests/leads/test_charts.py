@@ -1,20 +1,27 @@
-"""The shared chart component (leads.charts, pure) and its Django side (leads.chart_text).
+"""The shared chart component (leads.charts.svg, pure) and its Django side
+(leads.charts.l10n).
 
 Charts are parsed as XML: a chart must be well-formed whatever text it is given, and
 the assertions read its elements, not its spelling."""
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import re
 import xml.etree.ElementTree as ET
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.template import Context, Template
 from django.utils import translation
+from django.utils.translation import gettext_lazy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from leads import chart_text, charts
-from leads.charts import Series, bar_chart, fit, line_chart, text_width, ticks
+from leads.charts import l10n, svg
+from leads.charts.svg import Series, bar_chart, fit, line_chart, text_width, ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 MONTHS = [f"2026-{m:02d}" for m in range(1, 13)]
@@ -382,7 +389,7 @@ def test_horizontal_bars_cut_long_chinese_labels_and_keep_them_whole_on_hover():
     labels = [g.find(f"{SVG}text").text for g in categories]
     assert labels[0].endswith("…")
     assert labels[0].startswith("华东区")
-    assert text_width(labels[0], charts.TICK_SIZE) <= 400 * 0.32
+    assert text_width(labels[0], svg.TICK_SIZE) <= 400 * 0.32
     assert categories[0].find(f"{SVG}title").text == teams[0]
     assert labels[1:] == ["华南区", "North"]
     assert categories[1].find(f"{SVG}title") is None
@@ -401,11 +408,11 @@ def test_horizontal_bars_cut_long_chinese_labels_and_keep_them_whole_on_hover():
 @pytest.mark.parametrize(
     ("language", "value", "formatter", "expected"),
     [
-        ("en", 1234567, chart_text.number(), "1,234,567"),
-        ("en", 91.5, chart_text.percent(), "91.5 %"),
-        ("en", 100.0, chart_text.percent(), "100 %"),
-        ("en", 2 / 3 * 100, chart_text.percent(1), "66.7 %"),
-        ("zh-hans", 1234.5, chart_text.number(), "1,234.5"),
+        ("en", 1234567, l10n.number(), "1,234,567"),
+        ("en", 91.5, l10n.percent(), "91.5 %"),
+        ("en", 100.0, l10n.percent(), "100 %"),
+        ("en", 2 / 3 * 100, l10n.percent(1), "66.7 %"),
+        ("zh-hans", 1234.5, l10n.number(), "1,234.5"),
     ],
 )
 def test_numbers_are_formatted_the_readers_way(language, value, formatter, expected):
@@ -415,5 +422,110 @@ def test_numbers_are_formatted_the_readers_way(language, value, formatter, expec
 
 def test_the_words_are_in_the_readers_language():
     with translation.override("zh-hans"):
-        words = chart_text.words()
-    assert words["status_names"][charts.MET] == "已达成"
+        words = l10n.words()
+    assert words["status_names"][svg.MET] == "已达成"
+
+
+def test_no_template_draws_a_chart_by_hand():
+    """Charts come from leads.charts.svg: no template holds SVG shapes of its own (an icon's
+    paths are not a chart)."""
+    root = Path(__file__).resolve().parents[2]
+    shapes = re.compile(r"<(rect|polyline|polygon|circle|line)[\s/>]")
+    templates = [
+        path
+        for folder in ("leads", "sla", "funnel", "templates")
+        for path in (root / folder).rglob("*.html")
+    ]
+    assert len(templates) > 50
+    assert [str(t.relative_to(root)) for t in templates if shapes.search(t.read_text())] == []
+
+
+def test_a_target_that_changed_steps_from_month_to_month():
+    chart = line_chart(
+        MONTHS[:5],
+        [Series("s", "S", [80, 85, 90, 95, 99])],
+        key="steps",
+        title="t",
+        target=[90, 95, None, 95, Decimal("97.5")],
+        target_label="Target",
+        format_value=lambda v: f"{v:g} %",
+    )
+
+    root = parse(chart)
+    (target,) = find(root, "g", "chart-target")[-1:]
+    pieces = [g for g in target if g.get("data-category")]
+    assert [(g.get("data-category"), g.get("data-target")) for g in pieces] == [
+        ("2026-01", "90"),
+        ("2026-02", "95"),
+        ("2026-04", "95"),
+        ("2026-05", "97.5"),
+    ]
+    assert mark_title(pieces[3]) == "2026-05 — Target: 97.5 %"
+    # A step joins 01 to 02 and 04 to 05; the gap in 03 breaks the line.
+    assert len([e for e in target if e.tag == f"{SVG}line"]) == 2
+    assert inside(root)
+    with pytest.raises(ValueError, match="2 targets for 5 categories"):
+        line_chart(MONTHS[:5], [Series("s", "S", [1] * 5)], key="k", title="t", target=[1, 2])
+
+
+def test_lazy_translations_and_dates_are_drawn_as_their_text():
+    chart = bar_chart(
+        [dt.date(2026, 1, 1), gettext_lazy("Total")],
+        [Series("a", gettext_lazy("Met"), [1, 2]), Series("b", gettext_lazy("Missed"), [2, 1])],
+        key="lazy",
+        title=gettext_lazy("Target"),
+        y_title=gettext_lazy("Month"),
+        target=1,
+        target_label=gettext_lazy("Target"),
+    )
+
+    root = parse(chart)
+    assert [b.get("data-category") for b in marks(root, "bar")][:2] == ["2026-01-01", "Total"]
+    assert texts(root, "chart-legend-text") == ["Met", "Missed", "Target"]
+
+
+# Any numbers (None, NaN, ±huge, tiny), any text (controls, quotes, CJK, surrogate-free
+# unicode): a chart is still well-formed XML with every mark inside the picture.
+_values = st.one_of(
+    st.none(),
+    st.floats(allow_nan=True, allow_infinity=True, width=64),
+    st.integers(-(10**15), 10**15),
+)
+_words = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), min_size=0, max_size=40)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    data=st.data(),
+    count=st.integers(0, 14),
+    series=st.integers(1, 3),
+    horizontal=st.booleans(),
+    line=st.booleans(),
+)
+def test_any_input_makes_a_well_formed_picture(data, count, series, horizontal, line):
+    categories = data.draw(st.lists(_words, min_size=count, max_size=count))
+    drawn = [
+        Series(
+            data.draw(_words),
+            data.draw(_words),
+            data.draw(st.lists(_values, min_size=count, max_size=count)),
+            statuses=data.draw(
+                st.lists(
+                    st.sampled_from([None, *svg.STATUS_CLASSES]), min_size=count, max_size=count
+                )
+            ),
+        )
+        for _ in range(series)
+    ]
+    target = data.draw(_values)
+    kwargs = {"key": data.draw(_words), "title": data.draw(_words), "target": target}
+    kwargs |= {"target_label": data.draw(_words), "y_title": data.draw(_words)}
+    if line:
+        chart = line_chart(categories, drawn, **kwargs)
+    else:
+        chart = bar_chart(categories, drawn, horizontal=horizontal, **kwargs)
+
+    root = parse(chart)
+    assert inside(root)
+    drawable = [v for s in drawn for v in s.values if svg._finite(v) is not None]
+    assert len(marks(root, "point" if line else "bar")) == (len(drawable) if count else 0)

@@ -1,4 +1,4 @@
-"""Django's side of the charts: ``leads.charts`` lays out (pure, no Django); this module
+"""Django's side of the charts: ``leads.charts.svg`` lays out (pure, no Django); this module
 gives it numbers formatted the reader's way and its words in the reader's language.
 
 - :func:`number` ``(decimals=None, *, suffix="")`` — a formatter for ``format_value`` /
@@ -8,10 +8,10 @@ gives it numbers formatted the reader's way and its words in the reader's langua
 - :func:`words` ``()`` — the keyword arguments every chart takes in words: ``no_data``
   and ``status_names`` (met, at risk, missed, no data), translated now.
 
-    chart = charts.line_chart(months, series, key="icp", title=_("ICP share"),
-                              format_value=chart_text.percent(), **chart_text.words())
+    chart = svg.line_chart(months, series, key="icp", title=_("ICP share"),
+                           format_value=l10n.percent(), **l10n.words())
 
-The chart is a ``leads.charts.Chart``: a template outputs it as is (``{{ chart }}``), its
+The chart is a ``leads.charts.svg.Chart``: a template outputs it as is (``{{ chart }}``), its
 texts escaped when it was drawn.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Callable
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from leads import charts
+from leads.charts import svg
 
 
 def number(decimals: int | None = None, *, suffix: str = "") -> Callable[[float], str]:
@@ -48,9 +48,9 @@ def words() -> dict:
     return {
         "no_data": _("No data"),
         "status_names": {
-            charts.MET: _("Met"),
-            charts.AT_RISK: _("At risk"),
-            charts.MISSED: _("Missed"),
-            charts.NO_DATA: _("No data"),
+            svg.MET: _("Met"),
+            svg.AT_RISK: _("At risk"),
+            svg.MISSED: _("Missed"),
+            svg.NO_DATA: _("No data"),
         },
     }

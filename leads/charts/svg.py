@@ -28,19 +28,27 @@ Keyword arguments shared by both charts: ``key`` (names the chart: ``data-chart`
 the ids ``chart-<key>-…``; unique on a page), ``title`` (its accessible name), ``y_title``
 / ``x_title`` (axis titles; for a horizontal bar chart ``y_title`` still names the value
 axis), ``format_value`` (number → text for ticks and the default mark labels; pass
-Django's localised formatting from the caller, ``leads.chart_text`` has ready ones),
+Django's localised formatting from the caller, ``leads.charts.l10n`` has ready ones),
 ``format_tick`` (ticks only; defaults to ``format_value``), ``value_range`` (a fixed
 (low, high) the axis covers at least, e.g. (0, 100) for percentages), ``integer`` (whole
-ticks, for counts), ``target`` + ``target_label`` (a dashed horizontal reference line
-and its legend text), ``status_names`` (legend text of each status shown),
+ticks, for counts), ``target`` + ``target_label`` (a dashed reference line and its
+legend text; a sequence, one per category, for a target that changed over the months:
+the line steps, a None leaving a gap), ``status_names`` (legend text of each status shown),
 ``no_data`` (the text of a chart without any value: a picture saying so, not an error),
+``description`` (a longer accessible description: ``<desc>``),
 ``width`` / ``height`` (viewBox units; the SVG scales to its container's width).
 
 Colours are CSS classes, styled by ``static/css/charts.css`` (linked from base.html):
 ``chart-slot-1`` … ``chart-slot-6`` for series, ``is-met`` / ``is-at-risk`` /
 ``is-missed`` / ``is-no-data`` for statuses. Marks carry ``data-mark`` (``bar`` or
 ``point``), ``data-series``, ``data-category`` and ``data-value`` (the raw number) for
-tests and scripts; a line's segments carry ``data-line``.
+tests and scripts; a line's segments carry ``data-line``; the target ``data-target`` (per
+category with ``data-category`` when it steps).
+
+Bad input is a ValueError naming it (a column longer or shorter than the categories, an
+unknown status, a slot out of the palette); a value that is None, NaN, infinite or
+beyond ±1e300 is no mark. Text wider than its room is cut with "…" and whole in a
+``<title>``; twelve month labels on a narrow chart label every other month instead.
 """
 
 from __future__ import annotations
@@ -76,6 +84,8 @@ LEGEND_ROW = 20
 PAD = 8
 
 Number = float | int | Decimal
+# Beyond this a number is no measurement (and its axis would overflow a float).
+MAX_MAGNITUDE = 1e300
 
 
 class Chart(str):
@@ -103,14 +113,14 @@ class Series:
 
 
 def _finite(value) -> float | None:
-    """A number to draw, or None (missing, NaN or infinite: a gap)."""
+    """A number to draw, or None (missing, NaN, infinite or beyond ±MAX_MAGNITUDE: a gap)."""
     if value is None or isinstance(value, bool):
         return None
     try:
         number = float(value)
     except (TypeError, ValueError):
         return None
-    return number if math.isfinite(number) else None
+    return number if math.isfinite(number) and abs(number) <= MAX_MAGNITUDE else None
 
 
 def _raw(value) -> str:
@@ -152,14 +162,16 @@ def ticks(low: float, high: float, *, count: int = 4, integer: bool = False) -> 
     zero) gets one step above zero. Whole ticks are ints.
     """
     low, high = min(0.0, float(low)), max(0.0, float(high))
+    if high - low < 1e-300:  # nothing but zero (or too little to tell from it)
+        return [0, 1]
     step = _nice((high - low) / max(1, count), integer=integer)
     first = math.floor(low / _step_value(step, 1) + 1e-9)
     last = math.ceil(high / _step_value(step, 1) - 1e-9)
     if last == first:
         last = first + 1
-    values = [_step_value(step, n) for n in range(first, last + 1)]
-    whole = all(float(v).is_integer() for v in values)
-    return [int(v) if whole else round(v, 12) for v in values]
+    values = [float(_step_value(step, n)) for n in range(first, last + 1)]
+    whole = all(v.is_integer() and abs(v) < 1e15 for v in values)
+    return [int(v) if whole else v for v in values]
 
 
 # ------------------------------------------------------------------ text
@@ -169,7 +181,7 @@ def text_width(text: str, size: float) -> float:
     """An estimate of ``text``'s width in user units: wide (CJK) characters are 1 em,
     others about 0.6 em — enough to decide what fits without a font engine."""
     width = 0.0
-    for char in text:
+    for char in str(text):
         if unicodedata.east_asian_width(char) in ("W", "F"):
             width += 1.0
         elif unicodedata.combining(char):
@@ -181,6 +193,7 @@ def text_width(text: str, size: float) -> float:
 
 def fit(text: str, width: float, size: float) -> str:
     """``text`` as is if it fits ``width``, else cut with an ellipsis to fit."""
+    text = str(text)
     if text_width(text, size) <= width:
         return text
     cut = text
@@ -276,7 +289,7 @@ class _Axis:
     end: float  # the coordinate of values[-1]
 
     def at(self, value: float) -> float:
-        low, high = self.values[0], self.values[-1]
+        low, high = self.values[0], self.values[-1]  # ticks() keeps them apart
         return self.start + (self.end - self.start) * (value - low) / (high - low)
 
 
@@ -284,11 +297,11 @@ def _value_ticks(
     numbers: list[float],
     *,
     value_range: tuple[float, float] | None,
-    target: float | None,
+    targets: list[float],
     integer: bool,
     count: int,
 ) -> list[float]:
-    candidates = [*numbers, *([target] if target is not None else [])]
+    candidates = [*numbers, *targets]
     if value_range is not None:
         candidates.extend(float(v) for v in value_range)
     return ticks(
@@ -296,7 +309,9 @@ def _value_ticks(
     )
 
 
-def _check(series: Sequence[Series], categories: Sequence[str]) -> None:
+def _check(series: Sequence[Series], categories: Sequence[str], target=None) -> None:
+    if _each(target) and len(target) != len(categories):
+        raise ValueError(f"{len(target)} targets for {len(categories)} categories")
     for s in series:
         for name in ("values", "labels", "titles", "statuses"):
             column = getattr(s, name)
@@ -318,54 +333,43 @@ def _slot(series: Series, index: int) -> int:
 def _mark_texts(
     s: Series, i: int, category: str, value, format_value: Callable[[float], str]
 ) -> tuple[str, str]:
-    label = (s.labels[i] if s.labels is not None else None) or format_value(value)
+    label = str((s.labels[i] if s.labels is not None else None) or format_value(value))
     title = s.titles[i] if s.titles is not None else None
-    return label, title or f"{category} — {s.name}: {label}"
+    return label, str(title or f"{category} — {s.name}: {label}")
 
 
 # ------------------------------------------------------------------ legend
 
 
-def _legend(
-    entries: list[tuple[str, str, str]], width: float, top: float
-) -> tuple[list[str], float]:
-    """Legend entries (kind, css class, text) flowed in rows; the markup and its height."""
-    out, x, y = [], PAD, top + LEGEND_ROW / 2
+def _swatch(kind: str, x: float, y: float) -> str:
+    line = _el("line", class_="chart-line", x1=x, x2=x + 18, y1=y, y2=y)
+    if kind == "bar":
+        return _el("rect", class_="chart-swatch", x=x, y=y - 6, width=14.0, height=12.0)
+    if kind == "point":
+        return _el("circle", class_="chart-point", cx=x + 8, cy=y, r="4.5")
+    if kind == "line":
+        return line + _el("circle", class_="chart-point", cx=x + 9, cy=y, r="3")
+    return line  # the target
+
+
+def _legend(entries: list[tuple[str, str, str]], width: float) -> tuple[list[str], float]:
+    """Legend entries (swatch kind, css class, text) flowed in rows from the top left;
+    the markup and its height. Swatches: ``bar`` a square, ``point`` a dot, ``line`` a
+    line through a dot, ``target`` a line."""
     if not entries:
-        return out, 0.0
-    rows = 1
+        return [], 0.0
+    out, x, y, rows = [], float(PAD), PAD + LEGEND_ROW / 2, 1
     for kind, cls, text in entries:
         shown = fit(text, width * 0.45, LEGEND_SIZE)
         item = 22 + text_width(shown, LEGEND_SIZE) + 16
         if x > PAD and x + item > width - PAD:
-            x, y, rows = PAD, y + LEGEND_ROW, rows + 1
-        if kind == "bar":
-            key = _el("rect", class_="chart-swatch", x=x, y=y - 6, width=14.0, height=12.0, rx="2")
-        elif kind == "status":
-            key = f'<circle class="chart-point" cx="{_n(x + 8)}" cy="{_n(y)}" r="4.5"/>'
-        else:  # line, dashed line, target
-            key = (
-                f'<line class="chart-line" x1="{_n(x)}" x2="{_n(x + 18)}" y1="{_n(y)}" '
-                f'y2="{_n(y)}"/>'
-                + (
-                    ""
-                    if kind == "target"
-                    else f'<circle class="chart-point" cx="{_n(x + 9)}" cy="{_n(y)}" r="3"/>'
-                )
-            )
+            x, y, rows = float(PAD), y + LEGEND_ROW, rows + 1
+        swatch = _swatch(kind, x, y)
         title = f"<title>{_e(text)}</title>" if shown != text else ""
-        out.append(
-            f'<g class="chart-legend-item {cls}">{title}{key}'
-            + _text(
-                x + 22,
-                y,
-                shown,
-                cls="chart-legend-text",
-                anchor="start",
-                dominant_baseline="middle",
-            )
-            + "</g>"
+        label = _text(
+            x + 22, y, shown, cls="chart-legend-text", anchor="start", dominant_baseline="middle"
         )
+        out.append(_el("g", title, swatch, label, class_=f"chart-legend-item {cls}"))
         x += item
     return out, rows * LEGEND_ROW + 4
 
@@ -378,19 +382,21 @@ def _legend_entries(
     status_names: dict[str, str] | None,
     has_target: bool,
 ) -> list[tuple[str, str, str]]:
+    """What the legend tells apart: the series (when more than one), the target, the
+    statuses the marks show (those ``status_names`` names)."""
     entries: list[tuple[str, str, str]] = []
     if len(series) > 1:
         for index, s in enumerate(series):
-            mark = "dashed" if kind == "line" and s.dashed else kind
             dashed = " is-dashed" if s.dashed else ""
-            entries.append((mark, f"chart-slot-{_slot(s, index)}{dashed}", s.name))
+            entries.append((kind, f"chart-slot-{_slot(s, index)}{dashed}", str(s.name)))
     if has_target and target_label:
-        entries.append(("target", "chart-target", target_label))
+        entries.append(("target", "chart-target", str(target_label)))
     if status_names:
         shown = {status for s in series for status in (s.statuses or ()) if status}
         for status, cls in STATUS_CLASSES.items():
             if status in shown and status_names.get(status):
-                entries.append(("status", cls, status_names[status]))
+                swatch = "bar" if kind == "bar" else "point"
+                entries.append((swatch, cls, str(status_names[status])))
     return entries
 
 
@@ -444,8 +450,10 @@ def _empty(kind: str, key: str, title: str, no_data: str, width: float, height: 
     return _svg(kind, key, title, frame, body, description=no_data, empty=True)
 
 
-def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick) -> list[str]:
-    """Grid lines and labels of a vertical value axis (line and column charts)."""
+def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick, y_title: str) -> list[str]:
+    """Grid lines and labels of a vertical value axis (line and column charts); a label
+    wider than a quarter of the chart (an absurd number) is cut to fit."""
+    room = frame.left - 6 - PAD - (TITLE_SIZE + 8 if y_title else 0)
     out = []
     for value in axis.values:
         y = axis.at(value)
@@ -455,7 +463,7 @@ def _value_grid_horizontal(frame: _Frame, axis: _Axis, format_tick) -> list[str]
             + _text(
                 frame.left - 6,
                 y,
-                format_tick(value),
+                fit(format_tick(value), room, TICK_SIZE),
                 cls="chart-tick",
                 anchor="end",
                 dominant_baseline="middle",
@@ -475,8 +483,8 @@ def _layout_vertical(
     y_title: str,
     x_title: str,
 ) -> tuple[_Frame, _Axis]:
-    label_width = max(text_width(format_tick(v), TICK_SIZE) for v in axis_values)
-    left = PAD + (TITLE_SIZE + 8 if y_title else 0) + label_width + 8
+    widest = max(text_width(format_tick(v), TICK_SIZE) for v in axis_values)
+    left = PAD + (TITLE_SIZE + 8 if y_title else 0) + min(widest, width * 0.25) + 8
     bottom = height - PAD - TICK_SIZE - 8 - (TITLE_SIZE + 8 if x_title else 0)
     top = PAD + legend_height + 14
     frame = _Frame(width, height, left, width - PAD - 4, top, bottom)
@@ -548,20 +556,70 @@ def _axis_titles(frame: _Frame, y_title: str, x_title: str) -> list[str]:
     return out
 
 
+def _each(target) -> bool:
+    """Whether ``target`` is one per category (a target that changed over the months)."""
+    return isinstance(target, Sequence) and not isinstance(target, str)
+
+
+def _target_numbers(target) -> list[float]:
+    values = target if _each(target) else [target]
+    return [n for n in map(_finite, values) if n is not None]
+
+
 def _target_line(
-    frame: _Frame, axis: _Axis, target, label: str, *, horizontal: bool = False
+    frame: _Frame,
+    axis: _Axis,
+    target,
+    label: str,
+    *,
+    categories: Sequence[str],
+    bands: list[tuple[float, float]],
+    format_value: Callable[[float], str],
+    horizontal: bool = False,
 ) -> list[str]:
-    """The target as a dashed line across the plot (``target`` as the caller gave it)."""
-    value = _finite(target)
-    if value is None:
-        return []
-    at = axis.at(value)
-    if horizontal:  # the value axis runs across: the target line runs down
-        line = _el("line", class_="chart-line", x1=at, x2=at, y1=frame.top, y2=frame.bottom)
-    else:
-        line = _el("line", class_="chart-line", x1=frame.left, x2=frame.right, y1=at, y2=at)
-    title = f"<title>{_e(label)}</title>" if label else ""
-    return [_el("g", title, line, class_="chart-target", data_target=_raw(target))]
+    """The target as a dashed line across the plot. A target per category steps from
+    one category's band (its slot or row) to the next, a None leaving a gap; each step
+    says its category and value on hover. ``target`` as the caller gave it."""
+
+    def line(at: float, start: float, end: float, cls: str = "chart-line") -> str:
+        if horizontal:  # the value axis runs across: the target runs down
+            return _el("line", class_=cls, x1=at, x2=at, y1=start, y2=end)
+        return _el("line", class_=cls, x1=start, x2=end, y1=at, y2=at)
+
+    def step(start: float, at_from: float, at_to: float) -> str:
+        if horizontal:
+            return _el("line", class_="chart-line", x1=at_from, x2=at_to, y1=start, y2=start)
+        return _el("line", class_="chart-line", x1=start, x2=start, y1=at_from, y2=at_to)
+
+    if not _each(target):
+        value = _finite(target)
+        if value is None:
+            return []
+        span = (frame.top, frame.bottom) if horizontal else (frame.left, frame.right)
+        title = f"<title>{_e(label)}</title>" if label else ""
+        line_ = line(axis.at(value), *span)
+        return [_el("g", title, line_, class_="chart-target", data_target=_raw(target))]
+    pieces, previous = [], None
+    for category, value, (start, end) in zip(categories, target, bands, strict=True):
+        number = _finite(value)
+        if number is None:
+            previous = None
+            continue
+        at = axis.at(number)
+        if previous is not None and abs(previous - at) > 0.05:
+            pieces.append(step(start, previous, at))
+        hover = f"{category} — {label}: {format_value(number)}" if label else format_value(number)
+        pieces.append(
+            _el(
+                "g",
+                f"<title>{_e(hover)}</title>",
+                line(at, start, end),
+                data_category=category,
+                data_target=_raw(value),
+            )
+        )
+        previous = at
+    return [_el("g", *pieces, class_="chart-target")] if pieces else []
 
 
 class _Labels:
@@ -594,7 +652,7 @@ def line_chart(
     format_tick: Callable[[float], str] | None = None,
     value_range: tuple[float, float] | None = None,
     integer: bool = False,
-    target: Number | None = None,
+    target: Number | Sequence[Number | None] | None = None,
     target_label: str = "",
     status_names: dict[str, str] | None = None,
     no_data: str = "No data",
@@ -603,22 +661,23 @@ def line_chart(
     height: float = 280,
 ) -> Chart:
     """One line per series across ``categories``; None values break the line."""
-    _check(series, categories)
+    categories = [str(c) for c in categories]  # dates, lazy translations: their text
+    _check(series, categories, target)
     format_tick = format_tick or format_value
     numbers = [v for s in series for v in map(_finite, s.values) if v is not None]
     if not categories or not numbers:
         return _empty("line", key, title, no_data, width, height)
-    target_value = _finite(target)
+    targets = _target_numbers(target)
     entries = _legend_entries(
         series,
         kind="line",
         target_label=target_label,
         status_names=status_names,
-        has_target=target_value is not None,
+        has_target=bool(targets),
     )
-    legend, legend_height = _legend(entries, width, PAD)
+    legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
-        numbers, value_range=value_range, target=target_value, integer=integer, count=4
+        numbers, value_range=value_range, targets=targets, integer=integer, count=4
     )
     frame, axis = _layout_vertical(
         categories,
@@ -633,8 +692,17 @@ def line_chart(
     slot = frame.plot_width / len(categories)
     centers = [frame.left + slot * (i + 0.5) for i in range(len(categories))]
 
-    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick)]
-    body += _target_line(frame, axis, target, target_label)
+    bands = [(c - slot / 2, c + slot / 2) for c in centers]
+    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick, y_title)]
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+    )
     body += _category_axis(frame, categories, centers, slot)
     marks, labels = [], _Labels()
     for index, s in enumerate(series):
@@ -653,7 +721,9 @@ def line_chart(
             status = s.statuses[i] if s.statuses is not None else None
             text = ""
             label_width = text_width(label, VALUE_SIZE)
-            above = y - 7 if y - 7 - VALUE_SIZE >= frame.top - 14 else y + 7 + VALUE_SIZE
+            # Above the point; below it only when it would reach into the legend (the plot
+            # starts 14 units under it, the legend's own row has 4 spare).
+            above = y - 7 if y - 7 - VALUE_SIZE >= frame.top - 18 else y + 7 + VALUE_SIZE
             if label_width <= slot - 2 and labels.place(x, above, label_width + 2, VALUE_SIZE):
                 text = _text(x, above, label, cls="chart-value")
             circle = _el("circle", class_="chart-point", cx=x, cy=y, r="4")
@@ -685,7 +755,7 @@ def bar_chart(
     format_tick: Callable[[float], str] | None = None,
     value_range: tuple[float, float] | None = None,
     integer: bool = False,
-    target: Number | None = None,
+    target: Number | Sequence[Number | None] | None = None,
     target_label: str = "",
     status_names: dict[str, str] | None = None,
     no_data: str = "No data",
@@ -700,7 +770,8 @@ def bar_chart(
     the bottom; ``height`` grows with the rows unless given. For a horizontal chart
     ``y_title`` names the value axis (drawn under it) and ``x_title`` the categories.
     """
-    _check(series, categories)
+    categories = [str(c) for c in categories]  # dates, lazy translations: their text
+    _check(series, categories, target)
     format_tick = format_tick or format_value
     numbers = [v for s in series for v in map(_finite, s.values) if v is not None]
     per_row = max(1, len(series))
@@ -708,17 +779,17 @@ def bar_chart(
         height = 280 if not horizontal else 70 + max(1, len(categories)) * (per_row * 16 + 12)
     if not categories or not numbers:
         return _empty("bar", key, title, no_data, width, min(height, 280))
-    target_value = _finite(target)
+    targets = _target_numbers(target)
     entries = _legend_entries(
         series,
         kind="bar",
         target_label=target_label,
         status_names=status_names,
-        has_target=target_value is not None,
+        has_target=bool(targets),
     )
-    legend, legend_height = _legend(entries, width, PAD)
+    legend, legend_height = _legend(entries, width)
     axis_values = _value_ticks(
-        numbers, value_range=value_range, target=target_value, integer=integer, count=4
+        numbers, value_range=value_range, targets=targets, integer=integer, count=4
     )
     if horizontal:
         return _horizontal_bars(
@@ -757,7 +828,7 @@ def bar_chart(
     group = bar * per_row + gap * (per_row - 1)
     zero = axis.at(0)
 
-    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick)]
+    body = [*legend, *_value_grid_horizontal(frame, axis, format_tick, y_title)]
     labels = _Labels()
     for index, s in enumerate(series):
         cls = f"chart-series chart-slot-{_slot(s, index)}"
@@ -782,7 +853,16 @@ def bar_chart(
             )
             marks.append(_mark("bar", s, category, value, status, hover, rect, text))
         body.append(f'<g class="{cls}">{"".join(marks)}</g>')
-    body += _target_line(frame, axis, target, target_label)
+    bands = [(c - slot / 2, c + slot / 2) for c in centers]
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+    )
     body += _category_axis(frame, categories, centers, slot)
     body += _axis_titles(frame, y_title, x_title)
     return _svg("bar", key, title, frame, body, description=description)
@@ -799,7 +879,7 @@ def _horizontal_bars(
     legend_height: float,
     format_value,
     format_tick,
-    target: Number | None,
+    target: Number | Sequence[Number | None] | None,
     target_label: str,
     y_title: str,
     x_title: str,
@@ -811,7 +891,8 @@ def _horizontal_bars(
     label_room = min(width * 0.32, max(text_width(c, TICK_SIZE) for c in categories) + 4)
     left = PAD + (TITLE_SIZE + 8 if x_title else 0) + label_room + 8
     # The right margin leaves room for the value printed after the longest bar.
-    right = width - PAD - max(text_width(format_value(axis_values[-1]), VALUE_SIZE) + 6, 12)
+    widest = text_width(format_value(axis_values[-1]), VALUE_SIZE) + 6
+    right = width - PAD - min(max(widest, 12), width * 0.2)
     top = PAD + legend_height + 4
     bottom = height - PAD - TICK_SIZE - 10 - (TITLE_SIZE + 8 if y_title else 0)
     frame = _Frame(width, height, left, right, top, bottom)
@@ -828,7 +909,12 @@ def _horizontal_bars(
         cls = "chart-grid chart-zero" if value == 0 else "chart-grid"
         body.append(
             f'<line class="{cls}"{_attrs(x1=x, x2=x, y1=frame.top, y2=frame.bottom)}/>'
-            + _text(x, frame.bottom + 6 + TICK_SIZE, format_tick(value), cls="chart-tick")
+            + _text(
+                x,
+                frame.bottom + 6 + TICK_SIZE,
+                fit(format_tick(value), frame.plot_width / len(axis_values), TICK_SIZE),
+                cls="chart-tick",
+            )
         )
     body.append(
         f'<line class="chart-axis"{_attrs(x1=zero, x2=zero, y1=frame.top, y2=frame.bottom)}/>'
@@ -877,7 +963,17 @@ def _horizontal_bars(
             )
             marks.append(_mark("bar", s, category, value, status, hover, rect, text))
         body.append(f'<g class="{cls}">{"".join(marks)}</g>')
-    body += _target_line(frame, axis, target, target_label, horizontal=True)
+    bands = [(frame.top + row * i, frame.top + row * (i + 1)) for i in range(len(categories))]
+    body += _target_line(
+        frame,
+        axis,
+        target,
+        target_label,
+        categories=categories,
+        bands=bands,
+        format_value=format_value,
+        horizontal=True,
+    )
     if y_title:  # the value axis, under it
         body.append(
             _text(
