@@ -41,7 +41,9 @@ that exist (named per signal below). The thresholds are this module's constants.
   :data:`RESET_USED_PERCENT` % of its target had elapsed: the lead was handed over (by a
   manager, the SDR or the system) just before it breached, and the new owner's clock
   starts from zero. Lists the old owner (counted for them), the new owner and who
-  reassigned. A reassignment after the breach is a breach, not listed here. Read from
+  reassigned (a person, or the system: routing, away rebalancing). A reassignment after
+  the breach is a breach, and a claim from a team's pool (no old owner) is no
+  hand-over: neither is listed. Read from
   the acceptance clocks stopped in the month (``sla_clock_term_stopped``).
 
 A scope narrows every signal to the people it is counted for: one person, or the
@@ -85,11 +87,11 @@ BACKDATED_AFTER = dt.timedelta(minutes=60)
 by more than this (a call logged within the hour is normal bookkeeping)."""
 
 LAST_MINUTE_PERCENT = 10
-"""A clock stopped with less than this share of its target left (as the clock counts
-time: working time for working-time terms) was stopped at the last minute."""
+"""A clock stopped (in time) with at most this share of its target left (as the clock
+counts time: working time for working-time terms) was stopped at the last minute."""
 
 LAST_MINUTE_SPAN = dt.timedelta(minutes=15)
-"""… or stopped less than this (wall-clock time) before it was due."""
+"""… or stopped at most this long (wall-clock time) before it was due."""
 
 LAST_MINUTE_TERMS = (T.ACCEPTANCE, T.FIRST_TOUCH, T.STATUS_UPDATE)
 """The clocks whose last-minute stops are counted (a touch stops the last two; the
@@ -102,7 +104,8 @@ NO_ANSWER_BURST_MIN = 3
 """A burst is at least this many "no answer" touches in a row (fewer is not a burst)."""
 
 RETURN_WINDOW_LAST = dt.timedelta(hours=1)
-"""A return filed less than this before its return window closes is filed at its end."""
+"""A return filed (in time) at most this long before its return window closes is filed
+at its end."""
 
 RESET_USED_PERCENT = 75
 """A reassignment resets an acceptance clock worth noting when at least this share of
@@ -470,7 +473,7 @@ def backdated_touches(start, end, scope: Scope = EVERYONE) -> list[BackdatedTouc
 
 def last_minute_stops(start, end, scope: Scope = EVERYONE) -> list[LastMinuteStop]:
     """Clocks stopped in [start, end) in time but at the last minute. One query."""
-    stop = LeadEvent.objects.filter(pk=OuterRef("stop_event_id"))
+    stop = LeadEvent.objects.filter(pk=OuterRef("stop_event_id")).order_by()
     rows = (
         Clock.objects.filter(
             scope.clocks(),
@@ -592,7 +595,7 @@ def no_answer_bursts(
 def late_window_returns(start, end, scope: Scope = EVERYONE) -> list[LateWindowReturn]:
     """Returns filed in [start, end) inside their window but in its last
     RETURN_WINDOW_LAST. One query."""
-    event = LeadEvent.objects.filter(pk=OuterRef("stop_event_id"))
+    event = LeadEvent.objects.filter(pk=OuterRef("stop_event_id")).order_by()
     rows = (
         Clock.objects.filter(
             scope.clocks(),
@@ -628,7 +631,7 @@ def late_window_returns(start, end, scope: Scope = EVERYONE) -> list[LateWindowR
 def reassignment_resets(start, end, scope: Scope = EVERYONE) -> list[ReassignmentReset]:
     """Acceptance clocks a reassignment cancelled in [start, end) after
     RESET_USED_PERCENT % of their target. One query."""
-    event = LeadEvent.objects.filter(pk=OuterRef("stop_event_id"))
+    event = LeadEvent.objects.filter(pk=OuterRef("stop_event_id")).order_by()
     new_clock = Clock.objects.filter(
         lead_id=OuterRef("lead_id"), term=T.ACCEPTANCE, start_event_id=OuterRef("stop_event_id")
     ).order_by("seq")
@@ -640,6 +643,7 @@ def reassignment_resets(start, end, scope: Scope = EVERYONE) -> list[Reassignmen
             stopped_at__lt=end,
             outcome=engine.CANCELLED_REASSIGNED,
             stop_event_id__isnull=False,
+            owner_id__isnull=False,  # a claim from a pool is not a hand-over
         )
         .annotate(used=_scaled("elapsed", 100))
         .filter(used__gte=_scaled("target", RESET_USED_PERCENT))

@@ -116,8 +116,8 @@ def build():
     # --- backdated touches
     w.backdated = assigned(w.sam, w.east)  # first touch due 14:30; logged at 16:00 as 14:00
     w.backdated_touch = touch(w.backdated, w.sam, t(10, 14), recorded=t(10, 16))
-    w.late_note = assigned(w.sam, w.east)  # 30 minutes late: bookkeeping
-    w.late_note_touch = touch(w.late_note, w.sam, t(10, 10), recorded=t(10, 10, 30))
+    w.late_note = assigned(w.sam, w.east)  # an hour late, not more: bookkeeping
+    w.late_note_touch = touch(w.late_note, w.sam, t(10, 10), recorded=t(10, 11))
     w.early_backdate = assigned(w.sam, w.east)  # 3 h back, the clock still had time
     w.early_backdate_touch = touch(w.early_backdate, w.sam, t(10, 9, 30), recorded=t(10, 12, 30))
     w.february = assigned(w.sam, w.east, t(27, 9).replace(month=2))  # recorded in February
@@ -134,9 +134,9 @@ def build():
     touch(w.in_time, w.sue, t(10, 14))
     w.too_late = assigned(w.sue, w.east)  # 14:40: breached
     touch(w.too_late, w.sue, t(10, 14, 40))
-    w.accepted_late = assigned(w.sue, w.east)  # accepted 10:55, due 11:00
+    w.accepted_late = assigned(w.sue, w.east)  # accepted 10:45, due 11:00: 15 min left
     w.accept_event = event(
-        w.accepted_late, "stage_change", t(10, 10, 55), by=w.sue, from_stage="mql",
+        w.accepted_late, "stage_change", t(10, 10, 45), by=w.sue, from_stage="mql",
         to_stage="sal",
     )  # fmt: skip
     w.wendy_last_minute = assigned(w.wendy, w.west)
@@ -179,7 +179,7 @@ def build():
     w.after_window = sal(w.sam, w.east)
     return_lead(w.after_window, w.sam, t(12, 9, 30))
     w.wendy_return = sal(w.wendy, w.west)
-    return_lead(w.wendy_return, w.wendy, t(12, 8, 45))
+    return_lead(w.wendy_return, w.wendy, t(12, 8))  # exactly an hour before
 
     # --- reassignments (acceptance due 11:00)
     w.reset = assigned(w.sam, w.east)  # 10:40: 100 of 120 minutes used, to Wendy
@@ -188,8 +188,10 @@ def build():
     reassign(w.early, w.manager, t(10, 9, 30), w.wendy, w.west)
     w.breached = assigned(w.sam, w.east)  # 11:30: already breached
     reassign(w.breached, w.manager, t(10, 11, 30), w.wendy, w.west)
-    w.wendy_reset = assigned(w.wendy, w.west)  # Wendy hands hers to Sue herself at 10:45
-    w.wendy_reset_event = reassign(w.wendy_reset, w.wendy, t(10, 10, 45), w.sue, w.east)
+    w.pooled = assigned(None, w.east)  # waited in East's pool, Sam claims it at 10:50
+    reassign(w.pooled, w.sam, t(10, 10, 50), w.sam, w.east)
+    w.wendy_reset = assigned(w.wendy, w.west)  # Wendy hands hers to Sue herself at 10:30
+    w.wendy_reset_event = reassign(w.wendy_reset, w.wendy, t(10, 10, 30), w.sue, w.east)
     return w
 
 
@@ -198,7 +200,8 @@ class TestSignals:
     @classmethod
     def world(cls, django_db_setup, django_db_blocker):
         with django_db_blocker.unblock(), rolled_back():
-            w = build()
+            with hooks.batch():  # the clocks of every lead at once, as the writers would
+                w = build()
             w.everyone = gaming.gaming_signals(START, END)
             yield w
 
@@ -208,7 +211,7 @@ class TestSignals:
             world.backdated_touch.pk,
             world.early_backdate_touch.pk,
             world.wendy_backdated_touch.pk,
-        }  # not the touch 30 minutes late, not the one recorded in February
+        }  # not the touch exactly an hour late, not the one recorded in February
         one = found[world.backdated_touch.pk]
         assert (one.lead_id, one.person_id) == (world.backdated.pk, world.sam.pk)
         assert one.back == dt.timedelta(hours=2)
@@ -248,7 +251,8 @@ class TestSignals:
             None,
         )
         assert accept.stop_event_id == world.accept_event.pk
-        assert accept.left == dt.timedelta(minutes=5)
+        assert accept.left == dt.timedelta(minutes=15)  # 87 % used: by the minutes alone
+        assert accept.used_percent == 87
 
     def test_a_burst_of_no_answers_that_reaches_the_minimum_before_giving_up(self, world):
         signals = world.everyone
@@ -283,6 +287,7 @@ class TestSignals:
         )
         assert one.return_id == LeadReturn.objects.get(lead=world.last_hour).pk
         assert (one.at, one.due_at, one.left) == (t(12, 8, 30), t(12, 9), dt.timedelta(minutes=30))
+        assert found[world.wendy_return.pk].left == dt.timedelta(hours=1)  # the edge counts
         # the one after the window is a late return (a breach), not this signal
         assert clock(world.after_window, "return_window").outcome == "late_return"
 
@@ -303,10 +308,13 @@ class TestSignals:
             "",
             world.reset_event.pk,
         )
+        exact = found[world.wendy_reset.pk]  # 90 of 120 minutes: exactly 75 %
+        assert (exact.used_percent, exact.by_user_id) == (75, world.wendy.pk)
         assert new.owner_id == world.wendy.pk
         assert new.started_at == t(10, 10, 40)
-        # the breached one is a breach, not a reset
+        # the breached one is a breach, not a reset; a claim from the pool is no hand-over
         assert clock(world.breached, "acceptance", 1).outcome == "breached"
+        assert clock(world.pooled, "acceptance", 1).outcome == "cancelled_reassigned"
 
     def test_counts_per_signal_and_per_person(self, world):
         signals = world.everyone
@@ -394,3 +402,23 @@ def test_a_naive_or_backwards_span_is_refused():
 def test_the_month_is_read_in_the_default_calendars_zone():
     signals = gaming.month_gaming_signals(dt.date(2026, 3, 1))
     assert (signals.start, signals.end) == (START, END)  # the default calendar is Shanghai's
+
+
+def test_every_signal_has_a_name_and_a_description_with_its_thresholds():
+    from django.utils import translation
+
+    from sla.compliance import gaming_words
+
+    with translation.override("en"):
+        for signal in gaming.SIGNALS:
+            assert gaming_words.signal_name(signal)
+            assert "%(" not in gaming_words.signal_description(signal)
+        assert "more than 60 minutes" in gaming_words.signal_description(gaming.BACKDATED)
+        assert "last 10% of their target or the last 15 minutes" in (
+            gaming_words.signal_description(gaming.LAST_MINUTE)
+        )
+        words = gaming_words.signal_description(gaming.NO_ANSWER, min_attempts=8)
+        assert "at least 3 “no answer” touches within 30 minutes" in words
+        assert "minimum of 8 attempts" in words
+        assert "last 60 minutes" in gaming_words.signal_description(gaming.LATE_WINDOW)
+        assert "after 75% of their target" in gaming_words.signal_description(gaming.RESET)
