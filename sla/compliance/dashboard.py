@@ -307,7 +307,7 @@ def term_view(line: dict[str, Any], figures_of_month: MonthFigures) -> TermView:
 def trend_chart(term: str, months: dict[dt.date, MonthFigures], *, width: int = 420):
     """The last months of ``term`` as a line chart: closed months from their report,
     the open month to date; a month without figures is a gap."""
-    from leads import chart_text, charts
+    from leads.charts import l10n, svg
 
     kind = P.PERIOD_TERMS[term].kind
     categories, values, statuses, titles = [], [], [], []
@@ -342,11 +342,11 @@ def trend_chart(term: str, months: dict[dt.date, MonthFigures], *, width: int = 
         if shown.state == "open":
             text += " · " + _("month to date")
         titles.append(text)
-    formatter = chart_text.percent() if kind == P.PERCENT else chart_text.number()
-    series = charts.Series(
+    formatter = l10n.percent() if kind == P.PERCENT else l10n.number()
+    series = svg.Series(
         key=term, name=W.term_label(term), values=values, titles=titles, statuses=statuses
     )
-    return charts.line_chart(
+    return svg.line_chart(
         categories,
         [series],
         key=f"trend-{term}",
@@ -358,7 +358,7 @@ def trend_chart(term: str, months: dict[dt.date, MonthFigures], *, width: int = 
         target_label=_("Target"),
         width=width,
         height=200 if width <= 420 else 240,
-        **chart_text.words(),
+        **l10n.words(),
     )
 
 
@@ -531,43 +531,10 @@ def returns_summary(
 # ------------------------------------------------------------------ gaming signals
 
 
-def signal_label(code: str) -> str:
-    from sla.compliance import gaming
-
-    return {
-        gaming.BACKDATED: _("Touches logged with a past time"),
-        gaming.LAST_MINUTE: _("Clocks stopped at the last minute"),
-        gaming.NO_ANSWER: _("“No answer” bursts to reach the minimum attempts"),
-        gaming.LATE_WINDOW: _("Returns filed just before the return window closed"),
-        gaming.RESET: _("Reassignments that reset an acceptance clock"),
-    }.get(code, code)
-
-
-def signal_help(code: str) -> str:
-    from sla.compliance import gaming
-
-    return {
-        gaming.BACKDATED: _(
-            "The touch's own time is earlier than when it was recorded: it may have "
-            "stopped a clock in time that had breached."
-        ),
-        gaming.LAST_MINUTE: _("Stopped in the last part of its target or just before it was due."),
-        gaming.NO_ANSWER: _(
-            "The last attempts before giving up were “no answer” touches close together, "
-            "without which the lead would not have had the minimum attempts."
-        ),
-        gaming.LATE_WINDOW: _("Returned in the last hour of the return window."),
-        gaming.RESET: _(
-            "An acceptance clock cancelled by a reassignment after most of its target had "
-            "elapsed: the new owner's clock starts from zero."
-        ),
-    }.get(code, "")
-
-
 def gaming_section(month: dt.date, viewer, *, zone: str | None = None) -> list[dict[str, Any]]:
     """Each gaming signal of the month in the viewer's scope, with the leads behind it
     the viewer may see (the signals' own queries and one for the leads)."""
-    from sla.compliance import gaming
+    from sla.compliance import gaming, gaming_words
 
     signals = gaming.month_gaming_signals(
         month, gaming.scope_for(viewer), tz=zone or figures.zone()
@@ -585,8 +552,8 @@ def gaming_section(month: dt.date, viewer, *, zone: str | None = None) -> list[d
         section.append(
             {
                 "code": code,
-                "label": signal_label(code),
-                "help": signal_help(code),
+                "label": gaming_words.signal_name(code),
+                "help": gaming_words.signal_description(code, min_attempts=signals.min_attempts),
                 "count": signals.counts[code],
                 "leads": [visible[pk] for pk in lead_ids[:SIGNAL_LEADS_SHOWN] if pk in visible],
                 "more": max(0, len(lead_ids) - SIGNAL_LEADS_SHOWN),
