@@ -99,7 +99,9 @@ def test_a_directors_home_opens_on_the_dashboard(client, director, sdr):
 # ------------------------------------------------------------------ generating a month
 
 
-def test_a_director_generates_a_month_not_frozen_yet(client, november, director):
+@pytest.mark.parametrize("role", ["director", "admin_user"])
+def test_a_director_or_an_admin_generates_a_month_not_frozen_yet(request, client, november, role):
+    director = request.getfixturevalue(role)
     client.force_login(director)
     page = client.get(f"{PAGE}?month={NOV}").content.decode()
     assert 'data-month-state="not_frozen"' in page
