@@ -370,6 +370,7 @@ class RowView:
     dimension: str
     key: str
     label: str
+    target_value: Decimal | None
     target: str
     actual: str
     count_of: str
@@ -397,26 +398,69 @@ class Breakdown:
     title: str
     rows: list[RowView] = field(default_factory=list)
     durations: bool = False
+    chart: Any = None
+
+
+# The breakdowns drawn as bars beside their table (the others are long lists of keys).
+CHARTED = ("team", "person", "source", "source_system")
+MAX_BARS = 30
+
+
+def breakdown_chart(term: str, breakdown: Breakdown, values: list[Decimal | None]):
+    """The rows of a breakdown as horizontal bars coloured by status, the term's target
+    as a line (the shared chart component)."""
+    from leads.charts import l10n, svg
+
+    kind = P.PERIOD_TERMS[term].kind
+    rows = breakdown.rows[:MAX_BARS]
+    target = None
+    for row in rows:
+        if row.target_value is not None:
+            target = float(row.target_value)
+            break
+    series = svg.Series(
+        key=term,
+        name=W.term_label(term),
+        values=[float(v) if v is not None else None for v in values[:MAX_BARS]],
+        statuses=[row.status if row.status in (MET, AT_RISK, MISSED) else None for row in rows],
+    )
+    return svg.bar_chart(
+        [row.label for row in rows],
+        [series],
+        key=f"rows-{term}-{breakdown.dimension}",
+        title=breakdown.title,
+        horizontal=True,
+        format_value=l10n.percent() if kind == P.PERCENT else l10n.number(),
+        value_range=(0, 100) if kind == P.PERCENT else None,
+        integer=kind == P.COUNT,
+        target=target,
+        target_label=_("Target"),
+        width=640,
+        **l10n.words(),
+    )
 
 
 DIMENSIONS = ("team", "person", "source", "campaign", "source_system")
 
 
-def breakdowns(term: str, shown: MonthFigures, label) -> list[Breakdown]:
+def breakdowns(term: str, shown: MonthFigures, label, *, charts: bool = True) -> list[Breakdown]:
     """The term's rows by team, person, source, campaign, source system (those it has)."""
     data = shown.data or {}
     open_month = shown.state == "open"
     kind = P.PERIOD_TERMS[term].kind
     groups: dict[str, list[RowView]] = defaultdict(list)
+    actuals: dict[tuple[str, str], Decimal | None] = {}
     for row in data.get("rows", []):
         if row["term"] != term:
             continue
         code = status(row, open_month=open_month, elapsed_share=data.get("elapsed_share"))
+        actuals[(row["dimension"], str(row["key"]))] = _number(row.get("actual"))
         groups[row["dimension"]].append(
             RowView(
                 dimension=row["dimension"],
                 key=str(row["key"]),
                 label=label(row["dimension"], row["key"]),
+                target_value=_number(row.get("target")),
                 target=format_value(kind, row.get("target")),
                 actual=format_value(kind, row.get("actual")),
                 count_of=_count_of(row),
@@ -431,15 +475,17 @@ def breakdowns(term: str, shown: MonthFigures, label) -> list[Breakdown]:
     for dimension in DIMENSIONS:
         if dimension in groups:
             rows = sorted(groups[dimension], key=lambda r: r.label.casefold())
-            found.append(
-                Breakdown(
-                    dimension,
-                    W.dimension_label(dimension),
-                    breakdown_title(dimension),
-                    rows,
-                    durations=term in DURATION_TERMS,
-                )
+            breakdown = Breakdown(
+                dimension,
+                W.dimension_label(dimension),
+                breakdown_title(dimension),
+                rows,
+                durations=term in DURATION_TERMS,
             )
+            if charts and dimension in CHARTED:
+                values = [actuals.get((dimension, row.key)) for row in rows]
+                breakdown.chart = breakdown_chart(term, breakdown, values)
+            found.append(breakdown)
     return found
 
 

@@ -254,6 +254,8 @@ def test_a_term_lists_its_rows_with_p50_and_p90_and_the_leads_behind(client, nov
 
     assert 'data-breakdown="team"' in html
     assert 'data-breakdown="person"' in html
+    bars = re.search(r'<svg[^>]*data-chart="rows-first_touch_in_time-person".*?</svg>', html, re.S)
+    assert re.findall(r'data-mark="bar"[^>]*data-value="([\d.]+)"', bars.group(0)) == ["33.33"]
     assert "4.5 h" in html
     assert "2 h" in html
     assert sorted(ids(html, "data-behind-lead")) == sorted([b.pk, c.pk])
