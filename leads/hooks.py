@@ -31,6 +31,10 @@ made the change; a callable that enqueues work wraps it in ``transaction.on_comm
   ``period.min_attempts``, read on each call so a publication counts at once);
   product.md's 6 (``DEFAULT_MIN_ATTEMPTS``) when nothing is registered. The queue and
   the demo ask ``min_attempts()``.
+- ``HOME_PAGES``: callables ``(user) -> str | None`` asked in order by the home page
+  (``leads.web.views.home``): the first that answers a URL is where that user's home
+  opens (a director's on the SLA dashboard, filled by ``sla``); None: the usual home.
+  ``/?overview=1`` always shows the usual home.
 - ``BATCH_CONTEXTS``: context-manager factories entered by ``batch()`` around a run
   of leads passing the hooks one after another (a re-score chunk's new MQLs): a hook
   may keep what cannot change within it (routing keeps its rules and domain lists).
@@ -52,6 +56,7 @@ EVENT_HOOKS: list[Callable[..., None]] = []
 LEAD_PANELS: list[Callable[[Any, Any], Any]] = []
 LEAD_API_FIELDS: list[Callable[[Any, Any], dict]] = []
 NAV_ITEMS: list[tuple[str, Any, tuple[str, ...] | None]] = []
+HOME_PAGES: list[Callable[[Any], str | None]] = []
 # More ``leads.integrity.Invariant`` rows for ``check_integrity`` (the SLA's clocks).
 INVARIANTS: list[Any] = []
 # Run after the demo is seeded (``now=`` the demo's time axis).
@@ -211,6 +216,15 @@ def annotate_deadline(queryset: Any) -> Any:
     if DEADLINE.annotate is None:
         return queryset
     return DEADLINE.annotate(queryset)
+
+
+def home_page(user: Any) -> str | None:
+    """Where ``user``'s home opens (the first ``HOME_PAGES`` answer), or None."""
+    for choose in list(HOME_PAGES):
+        url = choose(user)
+        if url:
+            return url
+    return None
 
 
 def lead_panels(request: Any, lead: Any) -> list[dict]:

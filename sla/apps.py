@@ -8,6 +8,7 @@ class SlaConfig(AppConfig):
         from sla.calendars.hooks import register as register_calendars
         from sla.clocks import setup as clocks_setup
         from sla.compliance import demo as compliance_demo
+        from sla.compliance import setup as compliance_setup
         from sla.policies import nav as policies_nav
         from sla.policies import setup as policies_setup
 
@@ -16,3 +17,4 @@ class SlaConfig(AppConfig):
         policies_nav.register()
         compliance_demo.register()
         policies_setup.register()
+        compliance_setup.register()

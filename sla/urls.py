@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("sla.policies.urls")),
     path("", include("sla.notify.urls")),
     path("", include("sla.clocks.urls")),
+    path("", include("sla.compliance.urls")),
 ]

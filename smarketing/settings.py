@@ -83,7 +83,7 @@ ASGI_APPLICATION = "smarketing.asgi.application"
 # folder (leads/<package>/templates; template names are unchanged: "work/queue.html").
 LEADS_PACKAGES = ("people", "audit", "intake", "scoring", "queue", "pipeline", "web", "console")
 # The sla app's capability packages with a templates/ folder of their own.
-SLA_PACKAGES = ("calendars", "policies", "notify", "clocks")
+SLA_PACKAGES = ("calendars", "policies", "notify", "clocks", "compliance")
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",

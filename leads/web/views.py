@@ -39,6 +39,10 @@ LEAD_READER_ROLES = (*roles.READ_ALL_ROLES, roles.SDR, roles.AE, roles.SALES_MAN
 @login_required
 def home(request):
     user = request.user
+    if not request.GET.get("overview"):
+        elsewhere = hooks.home_page(user)
+        if elsewhere:
+            return redirect(elsewhere)
     context: dict = {
         "can_import": roles.has_role(user, roles.MARKETING, roles.ADMIN),
         "is_integration": roles.has_role(user, roles.INTEGRATION),

@@ -54,7 +54,7 @@ def test_page_shows_the_reason_in_words(client, sales_manager, sdr, assigned):
 def test_the_navigation_leads_to_the_report_and_it_leads_back(request, client, role, back):
     client.force_login(request.getfixturevalue(role))
 
-    home = client.get(reverse("home")).content.decode()
+    home = client.get(reverse("home"), follow=True).content.decode()
     page = client.get(reverse("leads:distribution"))
 
     url = reverse("leads:distribution")

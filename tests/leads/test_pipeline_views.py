@@ -160,7 +160,7 @@ def test_anonymous_is_sent_to_log_in(client):
 def test_the_navigation_offers_the_pipeline(client, request, user_fixture, shown):
     client.force_login(request.getfixturevalue(user_fixture))
 
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("home"), follow=True).content.decode()
 
     assert ('data-nav="leads:pipeline"' in html) is shown
 

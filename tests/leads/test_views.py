@@ -85,10 +85,17 @@ def nav_names(response) -> list[str]:
                 "leads:import_start",
                 "swagger-ui",
                 "sla:terms",
+                "sla:compliance",
             ],
         ),
-        ("sdr", ["home", "leads:lead_list", "leads:queue", "leads:scoring_models"]),
-        ("ae", ["home", "leads:lead_list", "leads:pipeline", "leads:scoring_models"]),
+        (
+            "sdr",
+            ["home", "leads:lead_list", "leads:queue", "leads:scoring_models", "sla:compliance"],
+        ),
+        (
+            "ae",
+            ["home", "leads:lead_list", "leads:pipeline", "leads:scoring_models", "sla:compliance"],
+        ),
         (
             "sales_manager",
             [
@@ -100,6 +107,7 @@ def nav_names(response) -> list[str]:
                 "leads:scoring_models",
                 "sla:team_clocks",
                 "sla:terms",
+                "sla:compliance",
             ],
         ),
         (
@@ -115,6 +123,7 @@ def nav_names(response) -> list[str]:
                 "swagger-ui",
                 "sla:calendars",
                 "sla:terms",
+                "sla:compliance",
             ],
         ),
         (
@@ -129,6 +138,7 @@ def nav_names(response) -> list[str]:
                 "swagger-ui",
                 "sla:calendars",
                 "sla:terms",
+                "sla:compliance",
                 "admin",
             ],
         ),
@@ -139,7 +149,7 @@ def nav_names(response) -> list[str]:
 def test_navigation_shows_what_the_role_can_use(client, request, user_fixture, expected):
     client.force_login(request.getfixturevalue(user_fixture))
 
-    response = client.get(reverse("home"))
+    response = client.get(reverse("home") + "?overview=1")  # a director's home is elsewhere
 
     assert response.status_code == 200
     assert nav_names(response) == expected
@@ -207,7 +217,7 @@ def test_home_labels_demo_data_as_synthetic(client, director):
     LeadFactory(source_system="demo")
     client.force_login(director)
 
-    html = client.get(reverse("home")).content.decode()
+    html = client.get(reverse("home") + "?overview=1").content.decode()
 
     assert "data-demo-badge" in html
     assert "Synthetic demo data" in html
@@ -217,7 +227,7 @@ def test_home_has_no_synthetic_badge_for_real_data(client, director):
     LeadFactory(source_system="hubspot")
     client.force_login(director)
 
-    assert "data-demo-badge" not in client.get(reverse("home")).content.decode()
+    assert "data-demo-badge" not in client.get(reverse("home") + "?overview=1").content.decode()
 
 
 def test_home_points_an_integration_to_the_api_docs_and_its_token(client, integration, api_as):
@@ -433,7 +443,9 @@ def test_home_query_count_does_not_grow_with_rows(
 
     # session, user, groups (roles), stage counts, latest leads, demo flag, the bell
     with django_assert_num_queries(7):
-        response = client.get(reverse("home"))
+        response = client.get(
+            reverse("home") + "?overview=1"
+        )  # a director's home is the SLA dashboard
 
     assert len(lead_ids(response)) == min(rows, 8)
 
