@@ -310,6 +310,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--smoke", action="store_true", help="20,000 leads, ≈100,000 events")
     parser.add_argument("--reuse", action="store_true", help="keep an earlier run's data")
     parser.add_argument("--profile", action="store_true", help="profile the freeze even on a pass")
+    parser.add_argument(
+        "--no-jit", action="store_true", help="SET jit = off for both sides (default: the server's)"
+    )
     args = parser.parse_args(argv)
     leads = 20_000 if args.smoke else args.leads
     if min(leads, args.rounds) < 1 or leads < SDRS:
@@ -325,11 +328,19 @@ def main(argv: list[str] | None = None) -> int:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    from django.db import connection
+
     from sla.compliance import figures
     from sla.compliance.reports import months_before
 
+    with connection.cursor() as cursor:
+        if args.no_jit:
+            cursor.execute("SET jit = off")
+        cursor.execute("SHOW jit")
+        jit = cursor.fetchone()[0]
     print(
-        f"smarketing freeze bench — {leads:,} leads, {args.rounds} round(s), database {_safe(url)}"
+        f"smarketing freeze bench — {leads:,} leads, {args.rounds} round(s), database {_safe(url)},"
+        f" PostgreSQL jit {jit}{' (--no-jit)' if args.no_jit else ''} for both sides"
     )
     started = time.perf_counter()
     generated = _reused(leads) if args.reuse else None
@@ -644,6 +655,64 @@ def _print_month(expected: dict) -> None:
         )
 
 
+def _phases(month: dt.date, watermark: dt.datetime) -> str:
+    """One freeze with its steps timed (wall clock, no profiler): each step is wrapped
+    for this pass only, the code itself is unchanged."""
+    from django.utils import timezone
+
+    from sla import scorecard as S
+    from sla.clocks import sync
+    from sla.compliance import figures
+    from sla.compliance.reports import freeze
+    from sla.models import ComplianceReport
+
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+
+    def wrap(owner, name: str, label: str):
+        original = getattr(owner, name)
+
+        def timed(*args, **kwargs):
+            begun = time.perf_counter()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                key = label
+                if name == "clocks":
+                    key = f"{label}({args[1]})"
+                spent[key] += time.perf_counter() - begun
+                calls[key] += 1
+
+        setattr(owner, name, timed)
+        return owner, name, original
+
+    wrapped = [
+        wrap(sync, "catch_up", "sync.catch_up()"),
+        wrap(figures.Month, "__init__", "Month() (terms, the later events)"),
+        wrap(figures.Month, "mqls", "Month.mqls() (4 MQL terms)"),
+        wrap(figures.Month, "deliveries", "Month.deliveries()"),
+        wrap(figures.Month, "clocks", "Month.clocks"),
+        wrap(figures.Month, "give_ups", "Month.give_ups()"),
+        wrap(figures.Month, "feedback", "Month.feedback() (with its dispute clocks)"),
+        wrap(S, "table", "scorecard.table() (Python grouping, percentiles)"),
+        wrap(ComplianceReport.objects, "create", "ComplianceReport.objects.create()"),
+    ]
+    _delete_reports()
+    begun = time.perf_counter()
+    try:
+        freeze(
+            month, reason=ComplianceReport.Reason.ON_DEMAND, now=timezone.now(), watermark=watermark
+        )
+    finally:
+        for owner, name, original in wrapped:
+            setattr(owner, name, original)
+    total = time.perf_counter() - begun
+    lines = [f"steps of one freeze (wall clock, no profiler): total {total:.2f} s"]
+    for key, seconds in sorted(spent.items(), key=lambda item: -item[1]):
+        lines.append(f"  {seconds:7.2f} s  {key}" + (f" × {calls[key]}" if calls[key] > 1 else ""))
+    return "\n".join(lines) + "\n"
+
+
 def _profile(month: dt.date, watermark: dt.datetime) -> str:
     """Where one freeze spends its time: its SQL statements (wall time each, the slowest
     first) and a cProfile top 15 by internal time."""
@@ -662,6 +731,7 @@ def _profile(month: dt.date, watermark: dt.datetime) -> str:
         finally:
             queries.append((time.perf_counter() - begun, sql))
 
+    phases = _phases(month, watermark)
     _delete_reports()
     profile = cProfile.Profile()
     started = time.perf_counter()
@@ -674,6 +744,7 @@ def _profile(month: dt.date, watermark: dt.datetime) -> str:
     total = time.perf_counter() - started
     in_sql = sum(seconds for seconds, _ in queries)
     out = io.StringIO()
+    out.write(phases)
     out.write(
         f"total {total:.2f} s (profiled); {len(queries)} SQL statements take {in_sql:.2f} s"
         f" (server time and transfer), the rest {total - in_sql:.2f} s\n"
