@@ -97,6 +97,7 @@ bench: $(STAMP)
 	$(PY) -m bench.claim
 	$(PY) -m bench.lead_list
 	$(PY) -m bench.sweep
+	$(PY) -m bench.freeze
 
 bench-smoke: $(STAMP)
 	$(PY) -m bench --smoke
@@ -105,6 +106,7 @@ bench-smoke: $(STAMP)
 	$(PY) -m bench.claim --smoke
 	$(PY) -m bench.lead_list --smoke
 	$(PY) -m bench.sweep --smoke
+	$(PY) -m bench.freeze --smoke
 
 ## Re-extract and compile the en / zh-hans catalogs.
 messages: $(STAMP)
