@@ -203,6 +203,7 @@ class Month:
             .distinct()
         )
         self.later = set(later)
+        self._clocks: dict[str, list[S.Fact]] | None = None
         self.replayed = (
             sync.planned(self.later, now=self.as_of, until=watermark) if self.later else {}
         )
@@ -265,54 +266,99 @@ class Month:
     # ------------------------------------------------------------ clocks
     def clocks(self, term: str, *, lead_dims: bool = False) -> list[S.Fact]:
         """The clocks of ``term`` counting in the month, as facts (ok: not breached)."""
+        if self._clocks is None:
+            self._clocks = self._stored_clocks()
+        facts = list(self._clocks.get(term, []))
+        if self.replayed:
+            facts.extend(self._replayed_clocks(term, lead_dims=lead_dims))
+        return facts
+
+    def _stored_clocks(self) -> dict[str, list[S.Fact]]:
+        """Every clock term's stored clocks counting in the month, in one pass per kind
+        of row (return_fix's carry their lead's source and campaign): the month, the
+        breach (a running clock past its due time has breached) and "ok" are decided in
+        SQL; only first touches bring their time taken back."""
         late = Q(state=Clock.State.RUNNING, due_at__lte=self.as_of)
         breach = Coalesce(F("breached_at"), Case(When(late, then=F("due_at"))))
-        rows = (
-            Clock.objects.filter(term=term)
-            .filter(
-                Q(breached_at__gte=self.start, breached_at__lt=self.end)
-                | Q(breached_at__isnull=True, due_at__gte=self.start, due_at__lt=self.end)
-                | Q(breached_at__isnull=True, stopped_at__gte=self.start, stopped_at__lt=self.end)
-            )
-            .exclude(lead_id__in=self.later)
-            .annotate(breach=breach)
-            .order_by("pk")
-            .values_list(
-                "pk", "lead_id", "owner_id", "team_id", "state", "stopped_at", "breach",
-                "elapsed", "lead__source_channel", "lead__campaign",
-            )
-        )  # fmt: skip
-        facts = []
-        for pk, lead, owner, team, state, stopped, breached, elapsed, channel, campaign in rows:
-            fact = self._clock_fact(
-                pk, lead, owner, team, state, stopped, breached, elapsed,
-                (channel, campaign) if lead_dims else None,
-            )  # fmt: skip
-            if fact is not None:
-                facts.append(fact)
-        if self.replayed:
-            leads = {
-                lead.pk: (lead.source_channel, lead.campaign)
-                for lead in Lead.objects.filter(pk__in=self.replayed).only(
-                    "pk", "source_channel", "campaign"
-                )
-            }
-            for lead_id, clocks in sorted(self.replayed.items()):
-                for clock in clocks:
-                    if clock.term != term:
-                        continue
-                    late = (
-                        clock.state == Clock.State.RUNNING
-                        and clock.due_at is not None
-                        and clock.due_at <= self.as_of
+        found: dict[str, list[S.Fact]] = defaultdict(list)
+        plain = [t for t in (*CLOCK_TERMS.values(), T.DISPUTE_SETTLE) if t != T.RETURN_FIX]
+        for terms, with_lead in ((plain, False), ([T.RETURN_FIX], True)):
+            rows = (
+                Clock.objects.filter(term__in=terms)
+                .filter(
+                    # what the indexes find: (term, breached_at), the sweep's due
+                    # clocks, (term, stopped_at); the exact rule follows
+                    Q(breached_at__gte=self.start, breached_at__lt=self.end)
+                    | Q(
+                        state=Clock.State.RUNNING,
+                        breach_sent_at__isnull=True,
+                        due_at__isnull=False,
+                        due_at__gte=self.start,
+                        due_at__lt=self.end,
                     )
-                    fact = self._clock_fact(
-                        clock.pk, lead_id, clock.owner_id, clock.team_id, clock.state,
-                        clock.stopped_at, clock.breached_at or (clock.due_at if late else None),
-                        clock.elapsed, leads.get(lead_id) if lead_dims else None,
-                    )  # fmt: skip
-                    if fact is not None:
-                        facts.append(fact)
+                    | Q(stopped_at__gte=self.start, stopped_at__lt=self.end)
+                )  # fmt: skip
+                .exclude(lead_id__in=self.later)
+                .annotate(breach=breach)
+                .filter(
+                    Q(breach__gte=self.start, breach__lt=self.end)
+                    | Q(
+                        breach__isnull=True,
+                        state=Clock.State.STOPPED,
+                        stopped_at__gte=self.start,
+                        stopped_at__lt=self.end,
+                    )
+                )  # fmt: skip
+                .annotate(
+                    ok=_flag(Q(breach__isnull=True)),
+                    took=Case(
+                        When(term=T.FIRST_TOUCH, state=Clock.State.STOPPED, then=F("elapsed"))
+                    ),
+                )
+                .order_by("pk")
+            )
+            fields = ["term", "pk", "lead_id", "owner_id", "team_id", "ok", "took"]
+            if with_lead:
+                fields += ["lead__source_channel", "lead__campaign"]
+            for term, pk, lead, owner, team, ok, took, *more in rows.values_list(*fields):
+                dims: tuple[tuple[str, str], ...] = ()
+                if team is not None:
+                    dims += (("team", str(team)),)
+                if owner is not None:
+                    dims += (("person", str(owner)),)
+                if more:
+                    dims += (("source", _key(more[0])), ("campaign", _key(more[1])))
+                seconds = took.total_seconds() if took is not None else None
+                found[term].append(S.Fact(lead, bool(ok), dims, seconds, pk))
+        return found
+
+    def _replayed_clocks(self, term: str, *, lead_dims: bool) -> list[S.Fact]:
+        """The clocks of the leads with events recorded after the watermark, as they
+        were then (replayed)."""
+        facts = []
+        leads = {
+            lead.pk: (lead.source_channel, lead.campaign)
+            for lead in Lead.objects.filter(pk__in=self.replayed).only(
+                "pk", "source_channel", "campaign"
+            )
+        }
+        for lead_id, clocks in sorted(self.replayed.items()):
+            for clock in clocks:
+                if clock.term != term:
+                    continue
+                late = (
+                    clock.state == Clock.State.RUNNING
+                    and clock.due_at is not None
+                    and clock.due_at <= self.as_of
+                )
+                fact = self._clock_fact(
+                    clock.pk, lead_id, clock.owner_id, clock.team_id, clock.state,
+                    clock.stopped_at, clock.breached_at or (clock.due_at if late else None),
+                    clock.elapsed if term == T.FIRST_TOUCH else None,
+                    leads.get(lead_id) if lead_dims else None,
+                )  # fmt: skip
+                if fact is not None:
+                    facts.append(fact)
         return facts
 
     def _clock_fact(
