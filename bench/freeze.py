@@ -2,7 +2,7 @@
 (``sla.compliance.reports.freeze``) vs a hand-written SQL aggregation of the same figures.
 
 1. Fresh tables on PostgreSQL (``BENCH_DATABASE_URL``): 40 SDRs in 4 teams, 1,000,000
-   leads (``--leads``; ``--smoke`` 20,000) received evenly over the 12 months ending with
+   leads (``--leads``; ``--smoke`` 10,000) received evenly over the 12 months ending with
    the frozen month (the last closed month in the default calendar's zone, so it holds
    about 1/12 of them), and about 5 lead events each — intake's ``created``, the MQL
    stage change with its ``{"grade": …}`` (ungraded for 1 lead in 50: the lead's grade
@@ -313,7 +313,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--leads", type=int, default=1_000_000, help="leads (≈5 events each)")
     parser.add_argument("--rounds", type=int, default=3, help="passes of each side")
-    parser.add_argument("--smoke", action="store_true", help="20,000 leads, ≈100,000 events")
+    parser.add_argument("--smoke", action="store_true", help="10,000 leads, ≈50,000 events")
     parser.add_argument("--reuse", action="store_true", help="keep an earlier run's data")
     parser.add_argument("--profile", action="store_true", help="profile the freeze even on a pass")
     parser.add_argument(
@@ -322,7 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         help="keep the server's jit setting (default: SET jit = off for both sides)",
     )
     args = parser.parse_args(argv)
-    leads = 20_000 if args.smoke else args.leads
+    leads = 10_000 if args.smoke else args.leads
     if min(leads, args.rounds) < 1 or leads < SDRS:
         parser.error(f"--leads must be at least {SDRS}, --rounds at least 1")
 

@@ -105,6 +105,7 @@ def freeze(
     now: dt.datetime | None = None,
     watermark: dt.datetime | None = None,
     only_first: bool = False,
+    catch_up: bool = True,
 ) -> ComplianceReport | None:
     """Freeze ``month`` as its next version (see the module's docs). With
     ``only_first`` (the daily run), nothing is done when the month has a report.
@@ -114,9 +115,10 @@ def freeze(
     state = figures.month_state(month, now=now)
     if state != "closed":
         raise figures.MonthRefused(state)
-    from sla.clocks import sync
+    if catch_up:  # the clocks follow every event written so far
+        from sla.clocks import sync
 
-    sync.catch_up()  # the clocks follow every event written so far
+        sync.catch_up()
     watermark = watermark or watermark_now()
     data = figures.scorecard(month, watermark=watermark, now=now)
     version_number = data["terms_version"]
@@ -190,11 +192,17 @@ def freeze_closed_months(
     now = now or timezone.now()
     months = data_months(now=now)
     frozen = set(ComplianceReport.objects.filter(month__in=months).values_list("month", flat=True))
+    if set(months) - frozen:
+        from sla.clocks import sync
+
+        sync.catch_up()  # once for all the months
     made = []
     for month in months:
         if month in frozen:
             continue
-        report = freeze(month, reason=ComplianceReport.Reason.SCHEDULED, now=now, only_first=True)
+        report = freeze(
+            month, reason=reason, now=now, watermark=watermark, only_first=True, catch_up=False
+        )
         if report is not None:
             made.append(report)
     return made

@@ -79,11 +79,16 @@ ROLES = ["director", "sales_manager", "marketer", "sdr"]
 SCOPES = {"director": None, "sales_manager": "teams", "marketer": "marketing", "sdr": "person"}
 
 
-@pytest.mark.parametrize("language", ["en", "zh-hans"])
+# Each role in one language, the two languages alternating (the director's flow above
+# runs in both): one browser pass instead of two.
+LANGUAGES = {"director": "zh-hans", "sales_manager": "en", "marketer": "zh-hans", "sdr": "en"}
+
+
 def test_each_role_sees_the_dashboard_and_a_drill_down_as_it_may(
-    request, page, log_in, screenshot, frozen, language
+    request, page, log_in, screenshot, frozen
 ):
     for role in ROLES:
+        language = LANGUAGES[role]
         user = request.getfixturevalue(role)
         page.context.clear_cookies()
         log_in(user)

@@ -158,3 +158,12 @@ def test_a_report_holds_ids_not_names(november, sdr):
     assert str(sdr.pk) in {
         row["key"] for row in report.data["rows"] if row["dimension"] == "person"
     }
+
+
+def test_the_run_records_why_and_the_watermark_it_was_given(november):
+    watermark = dt.datetime(2026, 12, 3, 9, 0, tzinfo=SH)  # before the fixture's events
+    made = reports.freeze_closed_months(
+        now=DECEMBER_3, watermark=watermark, reason=ComplianceReport.Reason.ON_DEMAND
+    )
+    assert {(r.reason, r.watermark) for r in made} == {("on_demand", watermark)}
+    assert line(made[-1].data, "mql_volume")["count"] == 0  # nothing recorded by then
