@@ -445,31 +445,20 @@ def terms_detail(request, pk: int):
 
 def _save_terms(request, version: TermSet):
     """The terms editor's POST: the posted terms replace the draft's; the policies stay."""
-    definition = copy.deepcopy(version.definition)
-    definition["terms"] = _posted_terms(request.POST)
-    try:
-        services.update_draft(version, by=request.user, definition=definition)
-    except services.TermsNotEditable as exc:
-        return _refused(
-            request,
-            title=_("This version cannot be edited"),
-            message=exc.message,
-            version=version,
-            status=409,
-        )
-    except InvalidTerms as exc:
-        return _render_detail(
-            request, version, terms_posted=request.POST, terms_errors=exc.errors, status=400
-        )
-    messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
-    return redirect("sla:terms_detail", version.pk)
+    return _save_section(request, version, "terms", _posted_terms(request.POST))
 
 
 def _save_period(request, version: TermSet):
     """The period editor's POST: the posted definitions replace the draft's period
     section; the terms and policies stay."""
+    return _save_section(request, version, "period", _posted_period(request.POST))
+
+
+def _save_section(request, version: TermSet, section: str, posted):
+    """One section of a draft's definition replaced by what its form posted; the form
+    again with its errors (400), or the refusal of a version that cannot change (409)."""
     definition = copy.deepcopy(version.definition)
-    definition["period"] = _posted_period(request.POST)
+    definition[section] = posted
     try:
         services.update_draft(version, by=request.user, definition=definition)
     except services.TermsNotEditable as exc:
@@ -482,7 +471,10 @@ def _save_period(request, version: TermSet):
         )
     except InvalidTerms as exc:
         return _render_detail(
-            request, version, period_posted=request.POST, period_errors=exc.errors, status=400
+            request,
+            version,
+            **{f"{section}_posted": request.POST, f"{section}_errors": exc.errors},
+            status=400,
         )
     messages.success(request, _("Draft v%(number)s saved.") % {"number": version.number})
     return redirect("sla:terms_detail", version.pk)
