@@ -339,7 +339,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.db import connection
 
     from sla.compliance import figures
-    from sla.compliance.reports import months_before
+    from sla.scorecard import add_months
 
     with connection.cursor() as cursor:
         if not args.jit:
@@ -358,7 +358,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"data generated in {time.perf_counter() - started:.1f} s")
     else:
         print(f"data of {generated:%Y-%m-%d %H:%M} UTC reused")
-    month = months_before(figures.month_of_now(generated), 1)
+    month = add_months(figures.month_of_now(generated), -1)
     print(f"data: {_sizes()}")
     params = _parameters(month, generated)
     print(
@@ -435,9 +435,9 @@ def _generate(leads: int) -> dt.datetime:
     from leads.people.models import Team
     from sla.calendars.services import default_calendar
     from sla.compliance import figures
-    from sla.compliance.reports import months_before
     from sla.models import SyncCursor
-    from sla.scorecard import month_bounds
+    from sla.policies.services import terms_in_force
+    from sla.scorecard import add_months, month_bounds
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -447,9 +447,9 @@ def _generate(leads: int) -> dt.datetime:
         )
         cursor.execute("DROP TABLE IF EXISTS bench_freeze_plan")
     now = timezone.now().replace(microsecond=0)
-    month = months_before(figures.month_of_now(now), 1)
+    month = add_months(figures.month_of_now(now), -1)
     zone = figures.zone()
-    start = month_bounds(months_before(month, 11), zone)[0]
+    start = month_bounds(add_months(month, -11), zone)[0]
     end = month_bounds(month, zone)[1]
     teams = [
         Team.objects.get_or_create(name=f"Bench SDR team {i}", defaults={"kind": Team.Kind.SDR})[0]
@@ -461,7 +461,7 @@ def _generate(leads: int) -> dt.datetime:
         )[0]
         for i in range(1, SDRS + 1)
     ]
-    version = figures.terms_at(end)
+    version = terms_in_force(end)
     params = {
         "users": [u.pk for u in users],
         "teams": [t.pk for t in teams],
@@ -527,10 +527,11 @@ def _parameters(month: dt.date, watermark: dt.datetime) -> dict:
     version's period settings and delivery target (looked up once, outside the timer)."""
     from sla import terms as T
     from sla.compliance import figures
+    from sla.policies.services import terms_in_force
     from sla.scorecard import month_bounds
 
     start, end = month_bounds(month, figures.zone())
-    version = figures.terms_at(end)
+    version = terms_in_force(end)
     period = T.period(version.definition if version else None)
     target = figures.targets_for(month)["delivery_hours"][0]
     return {

@@ -35,6 +35,19 @@ def month_bounds(month: dt.date, tz: str | ZoneInfo) -> tuple[dt.datetime, dt.da
     return first.astimezone(dt.UTC), following.astimezone(dt.UTC)
 
 
+def add_months(month: dt.date, count: int) -> dt.date:
+    """The first day of the month ``count`` months after ``month``'s (before: negative)."""
+    index = month.year * 12 + month.month - 1 + count
+    return dt.date(index // 12, index % 12 + 1, 1)
+
+
+def month_state(month: dt.date, current: dt.date) -> str:
+    """``closed``, ``open`` (``current``, the month now) or ``future``."""
+    if month > current:
+        return "future"
+    return "open" if month == current else "closed"
+
+
 def month_of(moment: dt.datetime, tz: str | ZoneInfo) -> dt.date:
     """The month (its first day) an aware instant falls in, read in ``tz``."""
     if moment.tzinfo is None or moment.utcoffset() is None:

@@ -82,16 +82,9 @@ class BadMonth(ValueError):
         }
 
 
-def current_month(now: dt.datetime | None = None, *, zone: str | None = None) -> dt.date:
-    """This month in the default calendar's zone (``zone`` when the caller has it: one
-    query less)."""
-    return S.month_of(now or timezone.now(), zone or figures.zone())
-
-
-def _state(month: dt.date, current: dt.date) -> str:
-    if month > current:
-        return "future"
-    return "open" if month == current else "closed"
+current_month = figures.month_of_now
+shift = S.add_months
+month_label = W.month_label
 
 
 def month_from(
@@ -105,18 +98,9 @@ def month_from(
     month = P.parse_month(text)
     if month is None:
         raise BadMonth(field_name, "malformed", str(text))
-    if _state(month, current) == "future":
+    if S.month_state(month, current) == "future":
         raise BadMonth(field_name, "future", str(text))
     return month
-
-
-def shift(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 + count
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def month_label(month: dt.date) -> str:
-    return date_format(month, "YEAR_MONTH_FORMAT")
 
 
 def short_month_label(month: dt.date) -> str:
@@ -164,7 +148,7 @@ def month_figures(
     found = reports.reports_by_month(months)
     by_month: dict[dt.date, MonthFigures] = {}
     for each in months:
-        state = _state(each, current)
+        state = S.month_state(each, current)
         report = found.get(each)
         raw = None
         if report is not None:

@@ -28,7 +28,7 @@ def freeze_demo_months(*, now: dt.datetime) -> int:
     sync.catch_up()
     made = 0
     for back in range(MONTHS, 0, -1):
-        month = reports.months_before(current, back)
+        month = S.add_months(current, -back)
         if reports.freeze(
             month, reason=ComplianceReport.Reason.DEMO, now=now, watermark=watermark,
             only_first=True, catch_up=False,

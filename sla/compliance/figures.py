@@ -81,7 +81,8 @@ from sla import scorecard as S
 from sla import terms as T
 from sla.calendars.services import default_calendar
 from sla.clocks import sync
-from sla.models import Clock, MonthlyTarget, TermSet
+from sla.models import Clock, MonthlyTarget
+from sla.policies.services import terms_in_force
 
 # Which clock term each clock-based period term reads.
 CLOCK_TERMS = {
@@ -109,22 +110,7 @@ def zone() -> str:
 
 def month_state(month: dt.date, *, now: dt.datetime | None = None) -> str:
     """``closed``, ``open`` (the current month) or ``future``, in the default zone."""
-    current = S.month_of(now or timezone.now(), zone())
-    if month > current:
-        return "future"
-    return "open" if month == current else "closed"
-
-
-def terms_at(moment: dt.datetime) -> TermSet | None:
-    """The terms version in force at ``moment`` (else the current one)."""
-    found = (
-        TermSet.objects.exclude(status=TermSet.Status.DRAFT)
-        .filter(published_at__lte=moment)
-        .filter(Q(retired_at__isnull=True) | Q(retired_at__gt=moment))
-        .order_by("-published_at", "-number")
-        .first()
-    )
-    return found or TermSet.objects.filter(status=TermSet.Status.PUBLISHED).first()
+    return S.month_state(month, month_of_now(now))
 
 
 def targets_for(month: dt.date) -> dict[str, tuple[Decimal, dict[str, Decimal]]]:
@@ -190,7 +176,7 @@ class Month:
         self.now = now
         # a clock still running is late once its due time passed by then
         self.as_of = min(watermark, now)
-        self.version = terms_at(min(self.end, now))
+        self.version = terms_in_force(min(self.end, now))
         self.period = T.period(self.version.definition if self.version else None)
         self.events = LeadEvent.objects.filter(recorded_at__lte=watermark)
         # Leads whose clock-relevant events were recorded after the watermark: their
@@ -498,6 +484,7 @@ def scorecard(
     }
 
 
-def month_of_now(now: dt.datetime | None = None) -> dt.date:
-    """The current month in the default calendar's zone."""
-    return S.month_of(now or timezone.now(), zone())
+def month_of_now(now: dt.datetime | None = None, *, zone: str | None = None) -> dt.date:
+    """The current month in the default calendar's zone (``zone`` when the caller has
+    it: one query less)."""
+    return S.month_of(now or timezone.now(), zone or default_calendar().time_zone)

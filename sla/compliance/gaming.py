@@ -61,7 +61,6 @@ from typing import Any, ClassVar
 
 from django.db.models import (
     BigIntegerField,
-    Case,
     DurationField,
     ExpressionWrapper,
     F,
@@ -69,18 +68,16 @@ from django.db.models import (
     Q,
     Subquery,
     Value,
-    When,
 )
 from django.db.models.fields.json import KT
 from django.db.models.functions import Cast
 
 from leads import lifecycle
 from leads.models import LeadEvent, Touch
-from leads.people import roles
 from leads.people.models import Team
 from sla import engine
 from sla import terms as T
-from sla.models import Clock, TermSet
+from sla.models import Clock
 
 BACKDATED_AFTER = dt.timedelta(minutes=60)
 """A touch is backdated when its stated time is earlier than the moment it was recorded
@@ -176,12 +173,16 @@ EVERYONE = Scope()
 
 
 def scope_for(viewer) -> Scope:
-    """The signals a viewer may read: everyone's for the read-all roles (directors,
-    admins, marketing, integrations), a sales manager's teams', anyone else's own."""
-    if roles.has_role(viewer, *roles.READ_ALL_ROLES):
+    """The signals a viewer may read, by the figures' rules
+    (``sla.compliance.scope``): everyone's for directors, admins, integrations and
+    marketing, a sales manager's teams', anyone else's own."""
+    from sla.compliance import scope as figures_scope
+
+    seen = figures_scope.scope_for(viewer)
+    if seen.everything or seen.marketing:
         return EVERYONE
-    if roles.has_role(viewer, roles.SALES_MANAGER):
-        return Scope.teams(viewer.managed_teams.values_list("pk", flat=True))
+    if seen.teams:
+        return Scope.teams(int(team) for team in seen.teams)
     return Scope.person(viewer.pk)
 
 
@@ -386,20 +387,9 @@ def min_attempts_in_force(end: dt.datetime) -> int:
     (a month is measured with the version in force at its end): the version
     :func:`sla.policies.services.terms_in_force` chooses, in one query whether or not
     one was in force then (before every publication: the published one)."""
-    in_force = Q(published_at__lte=end) & (Q(retired_at__isnull=True) | Q(retired_at__gt=end))
-    version = (
-        TermSet.objects.exclude(status=TermSet.Status.DRAFT)
-        .filter(in_force | Q(status=TermSet.Status.PUBLISHED))
-        .annotate(later=Case(When(in_force, then=Value(0)), default=Value(1)))
-        .order_by("later", "-published_at", "-number")
-        .only("definition")
-        .first()
-    )
-    if version is None:  # none published at all (a flushed database): made again
-        from sla.policies.services import published_terms
+    from sla.policies.services import terms_in_force
 
-        version = published_terms()
-    return int(T.period(version.definition)["min_attempts"])
+    return int(T.period(terms_in_force(end).definition)["min_attempts"])
 
 
 def backdated_touches(start, end, scope: Scope = EVERYONE) -> list[BackdatedTouch]:

@@ -75,10 +75,6 @@ def _month_state(text, *, field: str = "month"):
     return month, state
 
 
-def _month(text, *, field: str = "month"):
-    return _month_state(text, field=field)[0]
-
-
 def _visible(user) -> scope.Scope:
     seen = scope.scope_for(user)
     if not seen.sees_anything:
@@ -211,7 +207,7 @@ class ReportDetail(APIView):
     )  # fmt: skip
     def get(self, request: Request, month: str) -> Response:
         seen = _visible(request.user)
-        start = _month(month)
+        start, _state = _month_state(month)
         found = ComplianceReport.objects.filter(month=start).select_related("terms")
         version = request.query_params.get("version")
         if version is not None:

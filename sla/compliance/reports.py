@@ -169,17 +169,12 @@ def data_months(*, now: dt.datetime | None = None) -> list[dt.date]:
     if not firsts:
         return []
     current = S.month_of(now, zone)
-    month = max(S.month_of(min(firsts), zone), months_before(current, MAX_MONTHS_BACK))
+    month = max(S.month_of(min(firsts), zone), S.add_months(current, -MAX_MONTHS_BACK))
     months = []
     while month < current:
         months.append(month)
-        month = months_before(month, -1)
+        month = S.add_months(month, 1)
     return months
-
-
-def months_before(month: dt.date, count: int) -> dt.date:
-    index = month.year * 12 + month.month - 1 - count
-    return dt.date(index // 12, index % 12 + 1, 1)
 
 
 def freeze_closed_months(

@@ -106,8 +106,11 @@ def value_words(kind: str, value: Any) -> str:
     return shown
 
 
-def month_label(month: str) -> str:
-    """``"2026-11"`` → "November 2026" / "2026年11月"; anything else as given."""
+def month_label(month: dt.date | str) -> str:
+    """A month (its first day, or ``"2026-11"``) → "November 2026" / "2026年11月";
+    anything else as given."""
+    if isinstance(month, dt.date):
+        return formats.date_format(month, "YEAR_MONTH_FORMAT")
     try:
         year, number = (int(part) for part in str(month).split("-"))
         return formats.date_format(dt.date(year, number, 1), "YEAR_MONTH_FORMAT")

@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q
+from django.db.models import Case, Max, Q, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -194,11 +194,13 @@ def terms_in_force(at: datetime) -> TermSet | None:
     retired by then); the one published now when ``at`` is before every publication."""
     if timezone.is_naive(at):
         raise ValueError("terms_in_force needs an aware datetime")
+    # one query: the version in force then, else the one published now
+    in_force = Q(published_at__lte=at) & (Q(retired_at__isnull=True) | Q(retired_at__gt=at))
     found = (
         TermSet.objects.exclude(status=Status.DRAFT)
-        .filter(published_at__lte=at)
-        .filter(Q(retired_at__isnull=True) | Q(retired_at__gt=at))
-        .order_by("-published_at", "-number")
+        .filter(in_force | Q(status=Status.PUBLISHED))
+        .annotate(later=Case(When(in_force, then=Value(0)), default=Value(1)))
+        .order_by("later", "-published_at", "-number")
         .first()
     )
     return found if found is not None else published_terms()
