@@ -35,6 +35,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from leads.models import Lead, LeadReturn
 from leads.people import roles
@@ -625,3 +626,40 @@ def leads_behind(line: dict[str, Any] | None, viewer) -> tuple[list[Lead], list[
         else []
     )
     return leads, clocks
+
+
+CHANGED_FIELDS = {
+    "target": gettext_lazy("Target"),
+    "actual": gettext_lazy("Actual"),
+    "verdict": gettext_lazy("Verdict"),
+    "count": gettext_lazy("Count"),
+    "of": gettext_lazy("Of"),
+    "p50": "p50",
+    "p90": "p90",
+    "terms_version": gettext_lazy("SLA terms version"),
+}
+
+
+def version_changes(report) -> dict[str, Any] | None:
+    """What a regenerated report changed since the version before it (its ``changes``):
+    each term's figures in words, and how many breakdown rows moved; None for a first
+    version."""
+    if report is None or report.version < 2:
+        return None
+    lines, rows = [], 0
+    for change in report.changes:
+        if change["dimension"]:
+            rows += 1
+            continue
+        before, after = change["before"], change["after"]
+        if change["field"] == "verdict":
+            before, after = W.verdict_label(before or ""), W.verdict_label(after or "")
+        lines.append(
+            {
+                "term": W.term_label(change["term"]) if change["term"] else "",
+                "field": str(CHANGED_FIELDS.get(change["field"], change["field"])),
+                "before": "—" if before is None else before,
+                "after": "—" if after is None else after,
+            }
+        )
+    return {"previous": report.version - 1, "lines": lines, "rows": rows}

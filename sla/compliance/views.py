@@ -110,6 +110,7 @@ def compliance(request):
         "returns": D.returns_summary(month, request.user, viewer_scope, zone=zone),
         "gaming": D.gaming_section(month, request.user, zone=zone),
         "can_generate": roles.has_role(request.user, *D.GENERATE_ROLES) and shown.state == "closed",
+        "changes": D.version_changes(shown.report) if viewer_scope.everything else None,
         "scope": viewer_scope,
         "elapsed_percent": _elapsed_percent(shown),
         # a director's home opens here: the usual home stays a link away

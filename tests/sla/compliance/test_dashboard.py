@@ -482,3 +482,34 @@ def test_month_from_reads_the_parameter():
     with pytest.raises(D.BadMonth) as bad:
         D.month_from("2027-01", now=now)
     assert (bad.value.field, bad.value.code) == ("month", "future")
+
+
+def test_a_director_regenerates_a_month_and_the_page_shows_what_changed(
+    client, frozen, director, sales_manager, sdr
+):
+    client.force_login(director)
+    first = client.get(PAGE, {"month": NOV}).content.decode()
+    assert "data-version-changes" not in first  # a first version changed nothing
+    assert "data-regenerate" in first
+
+    c_pk = next(line for line in frozen.data["terms"] if line["term"] == "first_touch_in_time")[
+        "leads"
+    ][-1]  # C: its new round's first touch breached
+    from leads.models import Lead
+
+    touch(Lead.objects.get(pk=c_pk), at(11, 3, 13, 45), sdr)  # backdated, entered now
+    hooks.on_events_written(c_pk)
+    answer = client.post(reverse("sla:compliance_generate", args=[NOV]))
+    assert answer.status_code == 302
+    assert ComplianceReport.objects.filter(month=NOVEMBER).count() == 2  # the old one kept
+
+    html = client.get(PAGE, {"month": NOV}).content.decode()
+    changes = html[html.index("data-version-changes") :]
+    assert "First touch in time" in changes
+    assert "33.33" in changes
+    assert "66.67" in changes
+
+    client.force_login(sales_manager)  # regenerating is for directors and admins
+    assert "data-regenerate" not in client.get(PAGE, {"month": NOV}).content.decode()
+    assert client.post(reverse("sla:compliance_generate", args=[NOV])).status_code == 403
+    assert ComplianceReport.objects.filter(month=NOVEMBER).count() == 2
